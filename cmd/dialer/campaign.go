@@ -1,0 +1,222 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/store"
+	"github.com/spf13/cobra"
+)
+
+func newCampaignCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "campaign",
+		Short: "Create, inspect and control campaigns",
+		Example: `  dialer campaign apply -f testdata/campaigns/ivr.yaml
+  dialer campaign list
+  dialer campaign show survey-ivr -o yaml
+  dialer campaign start survey-ivr`,
+	}
+	cmd.AddCommand(newCampaignApplyCmd(a), newCampaignListCmd(a), newCampaignShowCmd(a), newCampaignDeleteCmd(a))
+	for _, s := range []struct {
+		verb  string
+		state dialer.State
+		short string
+	}{
+		{"start", dialer.StateRunning, "Start (or restart) a campaign's run"},
+		{"pause", dialer.StatePaused, "Pause a running campaign; its members keep their state"},
+		{"resume", dialer.StateRunning, "Resume a paused campaign"},
+		{"stop", dialer.StateStopped, "Stop a campaign; calls in progress finish"},
+	} {
+		cmd.AddCommand(newCampaignStateCmd(a, s.verb, s.state, s.short))
+	}
+	return cmd
+}
+
+func newCampaignApplyCmd(a *app) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "apply -f FILE",
+		Short: "Create or update a campaign from a YAML or JSON file",
+		Long: `Create or update a campaign by name from a YAML or JSON file ("-" reads
+standard input). Applying the same file twice changes nothing and says so.
+A file with errors is rejected as a whole, naming each bad field, and
+nothing is written.`,
+		Example: `  dialer campaign apply -f testdata/campaigns/ivr.yaml
+  cat campaign.json | dialer campaign apply -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, source, err := openInput(cmd, file)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			c, err := dialer.ReadCampaign(in, source)
+			if err != nil {
+				return err
+			}
+			db, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			change, err := db.ApplyCampaign(cmd.Context(), c)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "campaign %s %s\n", c.Name, change)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "campaign file (YAML or JSON; - for stdin)")
+	cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+func newCampaignListCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "list",
+		Short:   "List campaigns with their state and member counts",
+		Example: "  dialer campaign list\n  dialer campaign list -o json",
+		Args:    cobra.NoArgs,
+	}
+	out := addOutputFlag(cmd, "table", "json", "yaml")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
+			return err
+		}
+		db, err := a.openStore(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		list, err := db.Campaigns(cmd.Context())
+		if err != nil {
+			return err
+		}
+		if ok, err := writeStructured(cmd.OutOrStdout(), *out, list); ok {
+			return err
+		}
+		w := table(cmd.OutOrStdout())
+		fmt.Fprintln(w, "NAME\tMODE\tSTATE\tPRIORITY\tCALENDAR\tMEMBERS\tWAITING\tDONE\tFAILED")
+		for _, c := range list {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\n", c.Name, c.Mode, c.State, c.Priority, c.Calendar,
+				c.Members, c.Waiting, c.Done, c.Failed)
+		}
+		return w.Flush()
+	}
+	return cmd
+}
+
+func newCampaignShowCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "show NAME",
+		Short:   "Show a campaign as stored (defaults filled in)",
+		Example: "  dialer campaign show survey-ivr\n  dialer campaign show survey-ivr -o json",
+		Args:    cobra.ExactArgs(1),
+	}
+	out := addOutputFlag(cmd, "table", "json", "yaml")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
+			return err
+		}
+		db, err := a.openStore(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		c, err := db.Campaign(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		if ok, err := writeStructured(cmd.OutOrStdout(), *out, c); ok {
+			return err
+		}
+		cal := c.Calendar.Name
+		if c.Calendar.Inline != nil {
+			cal = "inline (" + c.Calendar.Inline.Timezone + ")"
+		}
+		w := table(cmd.OutOrStdout())
+		for _, row := range [][2]string{
+			{"name", c.Name}, {"state", string(c.State)}, {"mode", string(c.Mode)},
+			{"priority", fmt.Sprint(c.Priority)}, {"calendar", cal}, {"timezone policy", string(c.TimezonePolicy)},
+			{"dial", c.Dial.Template}, {"lines", fmt.Sprint(c.Limits.Lines)},
+			{"calls per interval", fmt.Sprintf("%d / %s", c.Limits.Calls, c.Limits.Interval)},
+			{"ring timeout", c.Limits.RingTimeout.String()}, {"min success", c.MinSuccess.String()},
+			{"retry", fmt.Sprintf("max %d attempts, every %s, %d/day, %d days, minus bound %d",
+				c.Retry.MaxAttempts, c.Retry.Interval, c.Retry.MaxPerDay, c.Retry.MaxDays, c.Retry.MaxMinus)},
+			{"default class", c.Causes.Default}, {"numbers", c.Numbers.Order},
+			{"schedule", fmt.Sprintf("start %q stop %q", c.Schedule.Start, c.Schedule.Stop)},
+			{"callback", c.CallbackURL},
+		} {
+			fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
+		}
+		return w.Flush()
+	}
+	return cmd
+}
+
+func newCampaignDeleteCmd(a *app) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete a campaign with its members and attempts",
+		Long: `Delete a campaign with its members, attempts and inline calendar.
+A running campaign is refused unless --force is given.`,
+		Example: "  dialer campaign delete survey-ivr\n  dialer campaign delete survey-ivr --force",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if err := db.DeleteCampaign(cmd.Context(), args[0], force); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "campaign %s deleted\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "delete even while running")
+	return cmd
+}
+
+func newCampaignStateCmd(a *app, verb string, state dialer.State, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:     verb + " NAME",
+		Short:   short,
+		Example: fmt.Sprintf("  dialer campaign %s survey-ivr", verb),
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			if verb == "resume" {
+				c, err := db.Campaign(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if c.State != dialer.StatePaused {
+					return fmt.Errorf("campaign %s is %s, not paused (use start)", c.Name, c.State)
+				}
+			}
+			prev, err := db.SetCampaignState(cmd.Context(), args[0], state)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no campaign named %q", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			if prev == state {
+				fmt.Fprintf(cmd.OutOrStdout(), "campaign %s already %s\n", args[0], state)
+				return nil
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "campaign %s %s (was %s)\n", args[0], state, prev)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,240 @@
+// Package config holds the daemon's and the CLI's configuration and loads
+// it from defaults, a file, DIALER_* environment variables and flags (in
+// rising precedence). Viper is used here and in cmd only.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// Config is the effective configuration.
+type Config struct {
+	// Database is the SQLite file.
+	Database string `mapstructure:"database" yaml:"database"`
+	ESL      ESL    `mapstructure:"esl" yaml:"esl"`
+	Log      Log    `mapstructure:"log" yaml:"log"`
+	HTTP     HTTP   `mapstructure:"http" yaml:"http"`
+	Limits   Limits `mapstructure:"limits" yaml:"limits"`
+}
+
+// ESL is how to reach FreeSWITCH's event socket.
+type ESL struct {
+	Address          string        `mapstructure:"address" yaml:"address"`
+	Password         string        `mapstructure:"password" yaml:"password"`
+	DialTimeout      time.Duration `mapstructure:"dial_timeout" yaml:"dial_timeout"`
+	CommandTimeout   time.Duration `mapstructure:"command_timeout" yaml:"command_timeout"`
+	HeartbeatTimeout time.Duration `mapstructure:"heartbeat_timeout" yaml:"heartbeat_timeout"`
+}
+
+// Log configures structured logging.
+type Log struct {
+	Level  string `mapstructure:"level" yaml:"level"`
+	Format string `mapstructure:"format" yaml:"format"`
+}
+
+// HTTP configures the API and metrics listener.
+type HTTP struct {
+	Listen string `mapstructure:"listen" yaml:"listen"`
+	Token  string `mapstructure:"token" yaml:"token"`
+}
+
+// Limits are the global pacing limits toward FreeSWITCH.
+type Limits struct {
+	// MaxCalls is the most simultaneous calls over all campaigns.
+	MaxCalls int `mapstructure:"max_calls" yaml:"max_calls"`
+	// MaxCPS is the most originates per second; keep it under
+	// FreeSWITCH's sessions-per-second.
+	MaxCPS float64 `mapstructure:"max_cps" yaml:"max_cps"`
+}
+
+// Default returns the configuration used when nothing else is given.
+func Default() Config {
+	return Config{
+		Database: "dialer.db",
+		ESL: ESL{
+			Address: "127.0.0.1:8021", Password: "ClueCon",
+			DialTimeout: 5 * time.Second, CommandTimeout: 10 * time.Second, HeartbeatTimeout: 45 * time.Second,
+		},
+		Log:    Log{Level: "info", Format: "text"},
+		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
+		Limits: Limits{MaxCalls: 200, MaxCPS: 20},
+	}
+}
+
+// Validate checks every field and names the first bad one by its key.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Database == "" {
+		bad("database", "required")
+	}
+	if _, _, err := net.SplitHostPort(c.ESL.Address); err != nil {
+		bad("esl.address", "%q is not host:port", c.ESL.Address)
+	}
+	for key, d := range map[string]time.Duration{
+		"esl.dial_timeout": c.ESL.DialTimeout, "esl.command_timeout": c.ESL.CommandTimeout,
+		"esl.heartbeat_timeout": c.ESL.HeartbeatTimeout,
+	} {
+		if d <= 0 {
+			bad(key, "must be positive")
+		}
+	}
+	switch strings.ToLower(c.Log.Level) {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q: must be debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "%q: must be text or json", c.Log.Format)
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+		bad("http.listen", "%q is not host:port", c.HTTP.Listen)
+	}
+	if c.Limits.MaxCalls < 1 {
+		bad("limits.max_calls", "must be at least 1")
+	}
+	if c.Limits.MaxCPS <= 0 {
+		bad("limits.max_cps", "must be positive")
+	}
+	return errors.Join(errs...)
+}
+
+// Masked returns a copy with secrets replaced, for printing.
+func (c Config) Masked() Config {
+	if c.ESL.Password != "" {
+		c.ESL.Password = "********"
+	}
+	if c.HTTP.Token != "" {
+		c.HTTP.Token = "********"
+	}
+	return c
+}
+
+// DefaultPaths are the config files tried, in order, when none is named.
+var DefaultPaths = []string{"dialer.yaml", "/etc/dialer/dialer.yaml"}
+
+// flagKeys binds command-line flags (when the command has them) to keys.
+var flagKeys = map[string]string{
+	"db":           "database",
+	"esl-address":  "esl.address",
+	"esl-password": "esl.password",
+	"log-level":    "log.level",
+	"log-format":   "log.format",
+	"http-listen":  "http.listen",
+}
+
+// Load builds the configuration: defaults, then the file (explicit path,
+// or the first of DefaultPaths that exists), then DIALER_* variables from
+// environ, then flags that were set. It returns the file used ("" when
+// none). A named file that is missing, or any file that does not parse or
+// has unknown keys, is an error.
+func Load(path string, flags *pflag.FlagSet, environ []string) (Config, string, error) {
+	v := viper.New()
+	def := Default()
+	setDefaults(v, def)
+	used := ""
+	switch {
+	case path != "":
+		used = path
+	default:
+		for _, p := range DefaultPaths {
+			if _, err := os.Stat(p); err == nil {
+				used = p
+				break
+			}
+		}
+	}
+	if used != "" {
+		v.SetConfigFile(used)
+		if strings.HasSuffix(used, ".yml") {
+			v.SetConfigType("yaml")
+		}
+		if err := v.ReadInConfig(); err != nil {
+			return Config{}, used, fmt.Errorf("config file %s: %w", used, err)
+		}
+	}
+	for _, kv := range environ {
+		name, val, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(name, "DIALER_") {
+			continue
+		}
+		key, known := envKey(v, name)
+		if !known {
+			continue
+		}
+		v.Set(key, val)
+	}
+	if flags != nil {
+		for flag, key := range flagKeys {
+			if f := flags.Lookup(flag); f != nil && f.Changed {
+				v.Set(key, f.Value.String())
+			}
+		}
+	}
+	var c Config
+	if err := v.UnmarshalExact(&c); err != nil {
+		where := "configuration"
+		if used != "" {
+			where = "config file " + used
+		}
+		return Config{}, used, fmt.Errorf("%s: %w", where, err)
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, used, fmt.Errorf("configuration: %w", err)
+	}
+	return c, used, nil
+}
+
+// envKey maps DIALER_ESL_PASSWORD to esl.password for the known keys.
+func envKey(v *viper.Viper, env string) (string, bool) {
+	want := strings.ToLower(strings.TrimPrefix(env, "DIALER_"))
+	for _, k := range v.AllKeys() {
+		if strings.ReplaceAll(k, ".", "_") == want {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+func setDefaults(v *viper.Viper, d Config) {
+	v.SetDefault("database", d.Database)
+	v.SetDefault("esl.address", d.ESL.Address)
+	v.SetDefault("esl.password", d.ESL.Password)
+	v.SetDefault("esl.dial_timeout", d.ESL.DialTimeout)
+	v.SetDefault("esl.command_timeout", d.ESL.CommandTimeout)
+	v.SetDefault("esl.heartbeat_timeout", d.ESL.HeartbeatTimeout)
+	v.SetDefault("log.level", d.Log.Level)
+	v.SetDefault("log.format", d.Log.Format)
+	v.SetDefault("http.listen", d.HTTP.Listen)
+	v.SetDefault("http.token", d.HTTP.Token)
+	v.SetDefault("limits.max_calls", d.Limits.MaxCalls)
+	v.SetDefault("limits.max_cps", d.Limits.MaxCPS)
+}
+
+// Keys describes every key for help text and the README.
+var Keys = []struct{ Key, Env, Flag, Default, Help string }{
+	{"database", "DIALER_DATABASE", "--db", "dialer.db", "SQLite file"},
+	{"esl.address", "DIALER_ESL_ADDRESS", "--esl-address", "127.0.0.1:8021", "FreeSWITCH event socket"},
+	{"esl.password", "DIALER_ESL_PASSWORD", "--esl-password", "ClueCon", "event socket password"},
+	{"esl.dial_timeout", "DIALER_ESL_DIAL_TIMEOUT", "", "5s", "connect and auth deadline"},
+	{"esl.command_timeout", "DIALER_ESL_COMMAND_TIMEOUT", "", "10s", "deadline of one ESL command"},
+	{"esl.heartbeat_timeout", "DIALER_ESL_HEARTBEAT_TIMEOUT", "", "45s", "silence that counts as a dead connection"},
+	{"log.level", "DIALER_LOG_LEVEL", "--log-level", "info", "debug, info, warn, error"},
+	{"log.format", "DIALER_LOG_FORMAT", "--log-format", "text", "text or json"},
+	{"http.listen", "DIALER_HTTP_LISTEN", "--http-listen", "127.0.0.1:8080", "API and metrics listener"},
+	{"http.token", "DIALER_HTTP_TOKEN", "", "", "bearer token for the API"},
+	{"limits.max_calls", "DIALER_LIMITS_MAX_CALLS", "", "200", "simultaneous calls, all campaigns"},
+	{"limits.max_cps", "DIALER_LIMITS_MAX_CPS", "", "20", "originates per second, all campaigns"},
+}

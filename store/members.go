@@ -1,0 +1,553 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/memberfile"
+	"github.com/jmoiron/sqlx"
+)
+
+// importChunk is how many members one multi-row INSERT carries: large
+// enough to amortise the cgo call, small enough for SQLite's limits.
+const importChunk = 256
+
+const (
+	memberCols = 10
+	commCols   = 6
+)
+
+// Import is an all-or-nothing member import into one campaign: one write
+// transaction from BeginImport to Commit. Nothing is visible to others
+// until Commit, and Rollback (or an error) leaves the store unchanged.
+type Import struct {
+	tx         *sqlx.Tx
+	campaignID int64
+	sort       dialer.SortSpec
+	firstID    int64
+	nextMember int64
+	nextComm   int64
+	keys       map[string]bool // external keys in the campaign, including this import's
+	now        int64
+	memberStmt map[int]*sql.Stmt
+	commStmt   map[int]*sql.Stmt
+	members    int
+	numbers    int
+}
+
+// BeginImport starts an import into a campaign.
+func (d *DB) BeginImport(ctx context.Context, campaignID int64) (*Import, error) {
+	tx, err := d.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin import: %w", err)
+	}
+	imp := &Import{tx: tx, campaignID: campaignID, keys: map[string]bool{}, now: toMS(d.now()),
+		memberStmt: map[int]*sql.Stmt{}, commStmt: map[int]*sql.Stmt{}}
+	fail := func(err error) (*Import, error) {
+		tx.Rollback()
+		return nil, fmt.Errorf("begin import: %w", err)
+	}
+	var sortVar, sortOrder string
+	row := tx.QueryRowxContext(ctx, `SELECT sort_variable, sort_order FROM campaigns WHERE id = ?`, campaignID)
+	if err := row.Scan(&sortVar, &sortOrder); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fail(fmt.Errorf("campaign %d: %w", campaignID, ErrNotFound))
+		}
+		return fail(err)
+	}
+	imp.sort = dialer.SortSpec{Variable: sortVar, Order: sortOrder}
+	if err := tx.GetContext(ctx, &imp.nextMember, `SELECT ifnull(max(id), 0) + 1 FROM members`); err != nil {
+		return fail(err)
+	}
+	if err := tx.GetContext(ctx, &imp.nextComm, `SELECT ifnull(max(id), 0) + 1 FROM communications`); err != nil {
+		return fail(err)
+	}
+	imp.firstID = imp.nextMember
+	rows, err := tx.QueryContext(ctx, `SELECT external_key FROM members WHERE campaign_id = ? AND external_key IS NOT NULL`, campaignID)
+	if err != nil {
+		return fail(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return fail(err)
+		}
+		imp.keys[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	return imp, nil
+}
+
+// Add inserts a batch of decoded members. Members whose external key is
+// already in the campaign (or earlier in this import) are not inserted and
+// come back as row errors; what to do with them is the caller's choice.
+func (imp *Import) Add(ctx context.Context, batch []memberfile.Member) ([]memberfile.RowError, error) {
+	var rejected []memberfile.RowError
+	good := batch[:0:0]
+	for _, m := range batch {
+		if m.ExternalKey != "" {
+			if imp.keys[m.ExternalKey] {
+				rejected = append(rejected, memberfile.RowError{Line: m.Line, Field: "external_key",
+					Reason: fmt.Sprintf("external key %q is already in the campaign", m.ExternalKey)})
+				continue
+			}
+			imp.keys[m.ExternalKey] = true
+		}
+		good = append(good, m)
+	}
+	for len(good) > 0 {
+		n := min(len(good), importChunk)
+		if err := imp.insert(ctx, good[:n]); err != nil {
+			return nil, err
+		}
+		good = good[n:]
+	}
+	return rejected, nil
+}
+
+func (imp *Import) stmt(ctx context.Context, cache map[int]*sql.Stmt, table string, cols []string, rows int) (*sql.Stmt, error) {
+	if s, ok := cache[rows]; ok {
+		return s, nil
+	}
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	q := "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " +
+		strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+	s, err := imp.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	cache[rows] = s
+	return s, nil
+}
+
+var (
+	memberColumns = []string{"id", "campaign_id", "priority", "name", "timezone", "expires_at",
+		"external_key", "variables", "created_at", "updated_at"}
+	commColumns = []string{"id", "member_id", "campaign_id", "number", "type", "position"}
+)
+
+func (imp *Import) insert(ctx context.Context, ms []memberfile.Member) error {
+	margs := make([]any, 0, len(ms)*memberCols)
+	var cargs []any
+	ncomm := 0
+	for _, m := range ms {
+		id := imp.nextMember
+		imp.nextMember++
+		vars := "{}"
+		if len(m.Variables) > 0 {
+			b, err := json.Marshal(m.Variables)
+			if err != nil {
+				return fmt.Errorf("line %d: variables: %w", m.Line, err)
+			}
+			vars = string(b)
+		}
+		var key any
+		if m.ExternalKey != "" {
+			key = m.ExternalKey
+		}
+		prio := m.Priority
+		if prio == 0 {
+			prio = 3
+		}
+		margs = append(margs, id, imp.campaignID, prio, m.Name, m.Timezone, nullMS(m.ExpiresAt),
+			key, vars, imp.now, imp.now)
+		for _, n := range m.Numbers {
+			cargs = append(cargs, imp.nextComm, id, imp.campaignID, n.Number, n.Type, n.Position)
+			imp.nextComm++
+			ncomm++
+		}
+	}
+	s, err := imp.stmt(ctx, imp.memberStmt, "members", memberColumns, len(ms))
+	if err != nil {
+		return fmt.Errorf("prepare member insert: %w", err)
+	}
+	if _, err := s.ExecContext(ctx, margs...); err != nil {
+		return fmt.Errorf("insert members (lines %d-%d): %w", ms[0].Line, ms[len(ms)-1].Line, err)
+	}
+	for off := 0; off < ncomm; {
+		n := min(ncomm-off, importChunk*2)
+		s, err := imp.stmt(ctx, imp.commStmt, "communications", commColumns, n)
+		if err != nil {
+			return fmt.Errorf("prepare number insert: %w", err)
+		}
+		if _, err := s.ExecContext(ctx, cargs[off*commCols:(off+n)*commCols]...); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("insert numbers (lines %d-%d): a number is already in the campaign: %w", ms[0].Line, ms[len(ms)-1].Line, err)
+			}
+			return fmt.Errorf("insert numbers (lines %d-%d): %w", ms[0].Line, ms[len(ms)-1].Line, err)
+		}
+		off += n
+	}
+	imp.members += len(ms)
+	imp.numbers += ncomm
+	return nil
+}
+
+// Commit makes the import visible and returns how many members and
+// numbers it added.
+func (imp *Import) Commit(ctx context.Context) (members, numbers int, err error) {
+	defer imp.closeStmts()
+	if imp.sort.Variable != "" && imp.members > 0 {
+		if err := resortMembers(ctx, imp.tx, imp.campaignID, imp.firstID, imp.sort); err != nil {
+			imp.tx.Rollback()
+			return 0, 0, err
+		}
+	}
+	if err := imp.tx.Commit(); err != nil {
+		return 0, 0, fmt.Errorf("commit import: %w", err)
+	}
+	return imp.members, imp.numbers, nil
+}
+
+// Rollback abandons the import; nothing it added remains.
+func (imp *Import) Rollback() error {
+	imp.closeStmts()
+	return imp.tx.Rollback()
+}
+
+func (imp *Import) closeStmts() {
+	for _, s := range imp.memberStmt {
+		s.Close()
+	}
+	for _, s := range imp.commStmt {
+		s.Close()
+	}
+	imp.memberStmt, imp.commStmt = map[int]*sql.Stmt{}, map[int]*sql.Stmt{}
+}
+
+// CampaignNumbers calls fn with every number already in a campaign.
+func (d *DB) CampaignNumbers(ctx context.Context, campaignID int64, fn func(number string)) error {
+	rows, err := d.db.QueryContext(ctx, `SELECT number FROM communications WHERE campaign_id = ?`, campaignID)
+	if err != nil {
+		return fmt.Errorf("read campaign numbers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return err
+		}
+		fn(n)
+	}
+	return rows.Err()
+}
+
+type memberRow struct {
+	ID          int64          `db:"id"`
+	CampaignID  int64          `db:"campaign_id"`
+	State       string         `db:"state"`
+	Priority    int            `db:"priority"`
+	DueAt       int64          `db:"due_at"`
+	Name        string         `db:"name"`
+	Timezone    string         `db:"timezone"`
+	ExpiresAt   sql.NullInt64  `db:"expires_at"`
+	ExternalKey sql.NullString `db:"external_key"`
+	Variables   string         `db:"variables"`
+	Attempts    int            `db:"attempts"`
+	Minus       int            `db:"minus"`
+	CauseCounts string         `db:"cause_counts"`
+	Day         string         `db:"day"`
+	DayAttempts int            `db:"day_attempts"`
+	AttemptDays int            `db:"attempt_days"`
+	NextCommID  sql.NullInt64  `db:"next_comm_id"`
+	LastCause   string         `db:"last_cause"`
+	EndCause    string         `db:"end_cause"`
+	CreatedAt   int64          `db:"created_at"`
+	UpdatedAt   int64          `db:"updated_at"`
+}
+
+const memberSelect = `SELECT id, campaign_id, state, priority, due_at, name, timezone, expires_at, external_key,
+	variables, attempts, minus, cause_counts, day, day_attempts, attempt_days, next_comm_id,
+	last_cause, end_cause, created_at, updated_at FROM members`
+
+func (r memberRow) member() (dialer.Member, error) {
+	m := dialer.Member{
+		ID: r.ID, CampaignID: r.CampaignID, State: dialer.MemberState(r.State), Priority: r.Priority,
+		DueAt: fromMS(r.DueAt), Name: r.Name, Timezone: r.Timezone, ExpiresAt: fromNullMS(r.ExpiresAt),
+		ExternalKey: r.ExternalKey.String, Attempts: r.Attempts, Minus: r.Minus, Day: r.Day,
+		DayAttempts: r.DayAttempts, AttemptDays: r.AttemptDays, NextCommID: r.NextCommID.Int64,
+		LastCause: r.LastCause, EndCause: r.EndCause, CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt),
+	}
+	if err := json.Unmarshal([]byte(r.Variables), &m.Variables); err != nil {
+		return m, fmt.Errorf("member %d: stored variables: %w", r.ID, err)
+	}
+	if err := json.Unmarshal([]byte(r.CauseCounts), &m.CauseCounts); err != nil {
+		return m, fmt.Errorf("member %d: stored cause counts: %w", r.ID, err)
+	}
+	return m, nil
+}
+
+// MemberFilter selects members for list, reset and delete.
+type MemberFilter struct {
+	CampaignID int64              // 0 = every campaign
+	State      dialer.MemberState // "" = every state
+	AfterID    int64              // for paging: members with a larger id
+	Limit      int                // 0 = no limit
+}
+
+func (f MemberFilter) where() (string, []any) {
+	var conds []string
+	var args []any
+	if f.CampaignID != 0 {
+		conds = append(conds, "campaign_id = ?")
+		args = append(args, f.CampaignID)
+	}
+	if f.State != "" {
+		conds = append(conds, "state = ?")
+		args = append(args, string(f.State))
+	}
+	if f.AfterID != 0 {
+		conds = append(conds, "id > ?")
+		args = append(args, f.AfterID)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Members lists members with their numbers, by id.
+func (d *DB) Members(ctx context.Context, f MemberFilter) ([]dialer.Member, error) {
+	where, args := f.where()
+	q := memberSelect + where + " ORDER BY id"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+	}
+	var rows []memberRow
+	if err := d.db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
+	}
+	out := make([]dialer.Member, 0, len(rows))
+	byID := map[int64]int{}
+	ids := make([]any, 0, len(rows))
+	for _, r := range rows {
+		m, err := r.member()
+		if err != nil {
+			return nil, err
+		}
+		byID[m.ID] = len(out)
+		ids = append(ids, m.ID)
+		out = append(out, m)
+	}
+	for start := 0; start < len(ids); start += 500 {
+		chunk := ids[start:min(start+500, len(ids))]
+		var comms []commRow
+		q := commSelect + ` WHERE member_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + `) ORDER BY member_id, position`
+		if err := d.db.SelectContext(ctx, &comms, q, chunk...); err != nil {
+			return nil, fmt.Errorf("list member numbers: %w", err)
+		}
+		for _, c := range comms {
+			i := byID[c.MemberID]
+			out[i].Communications = append(out[i].Communications, c.communication())
+		}
+	}
+	return out, nil
+}
+
+type commRow struct {
+	ID        int64  `db:"id"`
+	MemberID  int64  `db:"member_id"`
+	Number    string `db:"number"`
+	Type      string `db:"type"`
+	Position  int    `db:"position"`
+	State     string `db:"state"`
+	Attempts  int    `db:"attempts"`
+	LastCause string `db:"last_cause"`
+}
+
+const commSelect = `SELECT id, member_id, number, type, position, state, attempts, last_cause FROM communications`
+
+func (c commRow) communication() dialer.Communication {
+	return dialer.Communication{ID: c.ID, Number: c.Number, Type: c.Type, Position: c.Position,
+		State: c.State, Attempts: c.Attempts, LastCause: c.LastCause}
+}
+
+// Member returns one member with its numbers.
+func (d *DB) Member(ctx context.Context, id int64) (*dialer.Member, error) {
+	var row memberRow
+	if err := d.db.GetContext(ctx, &row, memberSelect+` WHERE id = ?`, id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("member %d: %w", id, ErrNotFound)
+		}
+		return nil, fmt.Errorf("load member %d: %w", id, err)
+	}
+	m, err := row.member()
+	if err != nil {
+		return nil, err
+	}
+	var comms []commRow
+	if err := d.db.SelectContext(ctx, &comms, commSelect+` WHERE member_id = ? ORDER BY position`, id); err != nil {
+		return nil, fmt.Errorf("load member %d numbers: %w", id, err)
+	}
+	for _, c := range comms {
+		m.Communications = append(m.Communications, c.communication())
+	}
+	return &m, nil
+}
+
+// MemberAttempts lists a member's attempts, oldest first.
+func (d *DB) MemberAttempts(ctx context.Context, memberID int64) ([]dialer.Attempt, error) {
+	var rows []struct {
+		ID         int64         `db:"id"`
+		CampaignID int64         `db:"campaign_id"`
+		MemberID   int64         `db:"member_id"`
+		CommID     sql.NullInt64 `db:"communication_id"`
+		Number     string        `db:"number"`
+		UUID       string        `db:"uuid"`
+		AgentID    sql.NullInt64 `db:"agent_id"`
+		Final      bool          `db:"final"`
+		CreatedAt  int64         `db:"created_at"`
+		AnsweredAt sql.NullInt64 `db:"answered_at"`
+		EndedAt    sql.NullInt64 `db:"ended_at"`
+		Cause      string        `db:"cause"`
+		Q850       sql.NullInt64 `db:"q850"`
+		BillsecMS  int64         `db:"billsec_ms"`
+		Class      string        `db:"class"`
+		Counted    bool          `db:"counted"`
+		Result     string        `db:"business_result"`
+	}
+	if err := d.db.SelectContext(ctx, &rows, `
+		SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, final, created_at,
+		       answered_at, ended_at, cause, q850, billsec_ms, class, counted, business_result
+		FROM attempts WHERE member_id = ? ORDER BY id`, memberID); err != nil {
+		return nil, fmt.Errorf("load attempts of member %d: %w", memberID, err)
+	}
+	out := make([]dialer.Attempt, len(rows))
+	for i, r := range rows {
+		out[i] = dialer.Attempt{ID: r.ID, CampaignID: r.CampaignID, MemberID: r.MemberID, CommunicationID: r.CommID.Int64,
+			Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, Final: r.Final, CreatedAt: fromMS(r.CreatedAt),
+			AnsweredAt: fromNullMS(r.AnsweredAt), EndedAt: fromNullMS(r.EndedAt), Cause: r.Cause, Q850: int(r.Q850.Int64),
+			Billsec: time.Duration(r.BillsecMS) * time.Millisecond, Class: r.Class, Counted: r.Counted, BusinessResult: r.Result}
+	}
+	return out, nil
+}
+
+// ErrCalling is returned when a change would touch a member that is in a call.
+var ErrCalling = errors.New("member is in a call")
+
+// ResetMembers makes the selected members due now with fresh counters and
+// active numbers. Members in a call are left alone and counted in skipped.
+func (d *DB) ResetMembers(ctx context.Context, f MemberFilter, ids []int64) (reset, skipped int, err error) {
+	err = d.tx(ctx, func(tx *sqlx.Tx) error {
+		where, args := selection(f, ids)
+		if err := tx.GetContext(ctx, &skipped, `SELECT count(*) FROM members`+where+` AND state = 'calling'`, args...); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `
+			UPDATE communications SET state = 'active', attempts = 0, last_cause = ''
+			WHERE member_id IN (SELECT id FROM members`+where+` AND state <> 'calling')`, args...)
+		if err != nil {
+			return err
+		}
+		res, err = tx.ExecContext(ctx, `
+			UPDATE members SET state = 'waiting', due_at = 0, attempts = 0, minus = 0, cause_counts = '{}',
+			       day = '', day_attempts = 0, attempt_days = 0, next_comm_id = NULL, end_cause = '', updated_at = ?`+
+			where+` AND state <> 'calling'`, append([]any{toMS(d.now())}, args...)...)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		reset = int(n)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("reset members: %w", err)
+	}
+	return reset, skipped, nil
+}
+
+// DeleteMembers deletes the selected members with their numbers and
+// attempts. Members in a call are left alone and counted in skipped.
+func (d *DB) DeleteMembers(ctx context.Context, f MemberFilter, ids []int64) (deleted, skipped int, err error) {
+	err = d.tx(ctx, func(tx *sqlx.Tx) error {
+		where, args := selection(f, ids)
+		if err := tx.GetContext(ctx, &skipped, `SELECT count(*) FROM members`+where+` AND state = 'calling'`, args...); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM members`+where+` AND state <> 'calling'`, args...)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		deleted = int(n)
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("delete members: %w", err)
+	}
+	return deleted, skipped, nil
+}
+
+// selection is a WHERE clause for a filter or an explicit id list; it
+// always ends in a condition so callers can append " AND ...".
+func selection(f MemberFilter, ids []int64) (string, []any) {
+	where, args := f.where()
+	if where == "" {
+		where = " WHERE 1 = 1"
+	}
+	if len(ids) > 0 {
+		where += " AND id IN (" + strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",") + ")"
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	return where, args
+}
+
+// DueMember is a member ready to be claimed, in claim order.
+type DueMember struct {
+	ID       int64 `db:"id"`
+	Priority int   `db:"priority"`
+	DueAt    int64 `db:"due_at"`
+}
+
+// dueQuery takes the first `limit` due members of each priority with one
+// index range scan each (members_due), then merges them in claim order:
+// priority, due time, the campaign's sort key, insertion order.
+const dueQuery = `
+	SELECT id, priority, due_at FROM (
+		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 1 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
+		UNION ALL
+		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 2 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
+		UNION ALL
+		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 3 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
+		UNION ALL
+		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 4 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
+		UNION ALL
+		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 5 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
+	)
+	ORDER BY priority, due_at, sort_key, id
+	LIMIT ?3`
+
+// DueMembers returns up to limit members of a campaign that are due at
+// now, in claim order. Calendar windows, filters and caps are the
+// engine's business; this is the indexed first cut.
+func (d *DB) DueMembers(ctx context.Context, campaignID int64, now time.Time, limit int) ([]DueMember, error) {
+	var out []DueMember
+	if err := d.db.SelectContext(ctx, &out, dueQuery, campaignID, toMS(now), limit); err != nil {
+		return nil, fmt.Errorf("due members of campaign %d: %w", campaignID, err)
+	}
+	return out, nil
+}
+
+// NextDue returns when the campaign's next waiting member falls due
+// (the zero time when none is waiting).
+func (d *DB) NextDue(ctx context.Context, campaignID int64) (time.Time, error) {
+	var ms sql.NullInt64
+	if err := d.db.GetContext(ctx, &ms, `SELECT min(due_at) FROM members WHERE campaign_id = ? AND state = 'waiting'`, campaignID); err != nil {
+		return time.Time{}, fmt.Errorf("next due member of campaign %d: %w", campaignID, err)
+	}
+	if !ms.Valid {
+		return time.Time{}, nil
+	}
+	return fromMS(ms.Int64), nil
+}
