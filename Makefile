@@ -1,0 +1,46 @@
+# The dialer's build. `make demo` and `make test` are the two commands the
+# README starts with.
+
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/dialer
+PKGS     := ./...
+DEMO_DIR := .demo
+BENCH_DIR := .bench
+
+.PHONY: all build test test-short lint bench bench-import demo clean
+
+all: build
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dialer
+
+# The full suite, with the race detector, on real SQLite files and real TCP.
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+
+test-short:
+	$(GO) test -count=1 -short $(PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+# Go benchmarks of every package, then the import benchmark against
+# sqlite3 .import (BENCHMARKS.md).
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	scripts/bench-import.sh
+
+bench-import: build
+	scripts/bench-import.sh
+
+# Loads the example campaign and members into a fresh database and shows
+# what was stored.
+demo: build
+	scripts/demo.sh
+
+clean:
+	rm -rf bin $(DEMO_DIR) $(BENCH_DIR)
