@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -422,3 +423,5 @@ func TestBlocklist_Scopes(t *testing.T) {
 		t.Fatal("still blocked after remove")
 	}
 }
+
+func readCampaignFrom(r io.Reader) (*dialer.Campaign, error) { return dialer.ReadCampaign(r, "campaign") }

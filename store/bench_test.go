@@ -1,0 +1,122 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer/memberfile"
+	"github.com/fsdialer/dialer/store"
+)
+
+// reportLatency runs query b.N times and reports p50 and p99 in µs.
+func reportLatency(b *testing.B, query func() error) {
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if err := query(); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkDueMembersFile measures the "next due members" query on a
+// database built by scripts/bench-import.sh (BENCH_DB=path).
+func BenchmarkDueMembersFile(b *testing.B) {
+	path := os.Getenv("BENCH_DB")
+	if path == "" {
+		b.Skip("BENCH_DB not set: run scripts/bench-import.sh")
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	c, err := db.Campaign(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	reportLatency(b, func() error {
+		due, err := db.DueMembers(ctx, c.ID, now, 50)
+		if err == nil && len(due) != 50 {
+			err = fmt.Errorf("got %d due members", len(due))
+		}
+		return err
+	})
+}
+
+// BenchmarkImport imports 100,000 decoded members (two numbers, three
+// variables) into a fresh campaign per iteration.
+func BenchmarkImport(b *testing.B) {
+	const n = 100000
+	batch := make([]memberfile.Member, n)
+	for i := range batch {
+		batch[i] = memberfile.Member{Line: i + 2, Priority: 3, Name: fmt.Sprintf("m%d", i), ExternalKey: fmt.Sprintf("k%d", i),
+			Variables: map[string]string{"a": "x", "b": "y", "c": fmt.Sprint(i)},
+			Numbers: []memberfile.Number{{Number: fmt.Sprintf("+1212%07d", 2000000+i), Type: "mobile", Position: 1},
+				{Number: fmt.Sprintf("+1646%07d", 2000000+i), Type: "home", Position: 2}}}
+	}
+	ctx := context.Background()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		db, _ := openBenchDB(b)
+		id := mustBenchID(b, db)
+		b.StartTimer()
+		imp, err := db.BeginImport(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for off := 0; off < n; off += 1000 {
+			if _, err := imp.Add(ctx, batch[off:off+1000]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, _, err := imp.Commit(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		db.Close()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+func openBenchDB(b *testing.B) (*store.DB, string) {
+	path := b.TempDir() + "/bench.db"
+	db, err := store.Open(context.Background(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return db, path
+}
+
+func mustBenchID(b *testing.B, db *store.DB) int64 {
+	ctx := context.Background()
+	f, err := os.Open("../testdata/campaigns/progressive.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	c, err := readCampaignFrom(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := db.ApplyCampaign(ctx, c); err != nil {
+		b.Fatal(err)
+	}
+	got, err := db.Campaign(ctx, c.Name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return got.ID
+}
