@@ -51,6 +51,7 @@ func Open(ctx context.Context, file string, opts ...Option) (*DB, error) {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
+	q.Set("_cache_size", "-65536")
 	dsn := "file:" + file + "?" + q.Encode()
 	db, err := sqlx.Open("sqlite3", dsn)
 	if err != nil {

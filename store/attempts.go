@@ -1,0 +1,372 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/jmoiron/sqlx"
+)
+
+// ErrNotWaiting is returned when a claim finds the member no longer waiting.
+var ErrNotWaiting = errors.New("member is not waiting")
+
+// NewAttempt is an attempt about to be originated.
+type NewAttempt struct {
+	CampaignID      int64
+	MemberID        int64
+	CommunicationID int64
+	Number          string
+	UUID            string
+	AgentID         int64
+	At              time.Time
+}
+
+// StartAttempts claims each member (waiting -> calling) and records its
+// attempt, all in one transaction, before any originate is sent. A member
+// that is no longer waiting is skipped: its slot in the result is 0.
+func (d *DB) StartAttempts(ctx context.Context, as []NewAttempt) ([]int64, error) {
+	ids := make([]int64, len(as))
+	err := d.tx(ctx, func(tx *sqlx.Tx) error {
+		for i, a := range as {
+			res, err := tx.ExecContext(ctx,
+				`UPDATE members SET state = 'calling', updated_at = ? WHERE id = ? AND state = 'waiting'`,
+				toMS(a.At), a.MemberID)
+			if err != nil {
+				return fmt.Errorf("claim member %d: %w", a.MemberID, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			var agent any
+			if a.AgentID != 0 {
+				agent = a.AgentID
+			}
+			if err := tx.GetContext(ctx, &ids[i], `
+				INSERT INTO attempts (campaign_id, member_id, communication_id, number, uuid, agent_id, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				a.CampaignID, a.MemberID, a.CommunicationID, a.Number, a.UUID, agent, toMS(a.At)); err != nil {
+				return fmt.Errorf("record attempt of member %d: %w", a.MemberID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// AttemptEnd is the final record of an attempt and the member's next state.
+type AttemptEnd struct {
+	AttemptID      int64
+	Cause          string
+	Q850           int
+	SIPStatus      string
+	RingingAt      time.Time
+	AnsweredAt     time.Time
+	EndedAt        time.Time
+	Billsec        time.Duration
+	BusinessResult string
+	Class          string
+	Counted        bool
+
+	MemberID    int64
+	MemberState dialer.MemberState
+	DueAt       time.Time
+	EndCause    string
+	Attempts    int
+	Minus       int
+	CauseCounts map[string]int
+	Day         string
+	DayAttempts int
+	AttemptDays int
+	NextCommID  int64
+}
+
+// FinishAttempts writes final attempt records and their members' next
+// states in one transaction. An attempt that is already final is left as
+// it is (events can be replayed after a reconnect).
+func (d *DB) FinishAttempts(ctx context.Context, ends []AttemptEnd) error {
+	if len(ends) == 0 {
+		return nil
+	}
+	return d.tx(ctx, func(tx *sqlx.Tx) error {
+		for _, e := range ends {
+			res, err := tx.ExecContext(ctx, `
+				UPDATE attempts SET final = 1, cause = ?, q850 = ?, sip_status = ?, ringing_at = ?, answered_at = ?,
+				       ended_at = ?, billsec_ms = ?, business_result = ?, class = ?, counted = ?
+				WHERE id = ? AND final = 0`,
+				e.Cause, e.Q850, e.SIPStatus, nullMS(e.RingingAt), nullMS(e.AnsweredAt), toMS(e.EndedAt),
+				e.Billsec.Milliseconds(), e.BusinessResult, e.Class, e.Counted, e.AttemptID)
+			if err != nil {
+				return fmt.Errorf("finish attempt %d: %w", e.AttemptID, err)
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			counts, err := json.Marshal(nonNilCounts(e.CauseCounts))
+			if err != nil {
+				return err
+			}
+			var next any
+			if e.NextCommID != 0 {
+				next = e.NextCommID
+			}
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE members SET state = ?, due_at = ?, end_cause = ?, last_cause = ?, attempts = ?, minus = ?,
+				       cause_counts = ?, day = ?, day_attempts = ?, attempt_days = ?, next_comm_id = ?, updated_at = ?
+				WHERE id = ?`,
+				string(e.MemberState), toMS(e.DueAt), e.EndCause, e.Cause, e.Attempts, e.Minus, string(counts),
+				e.Day, e.DayAttempts, e.AttemptDays, next, toMS(e.EndedAt), e.MemberID); err != nil {
+				return fmt.Errorf("update member %d after attempt %d: %w", e.MemberID, e.AttemptID, err)
+			}
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE communications SET attempts = attempts + 1, last_cause = ?
+				WHERE id = (SELECT communication_id FROM attempts WHERE id = ?)`, e.Cause, e.AttemptID); err != nil {
+				return fmt.Errorf("update number of attempt %d: %w", e.AttemptID, err)
+			}
+		}
+		return nil
+	})
+}
+
+func nonNilCounts(m map[string]int) map[string]int {
+	if m == nil {
+		return map[string]int{}
+	}
+	return m
+}
+
+// MarkAnswered records the answer time of a live attempt (for live views;
+// the final record carries it again).
+func (d *DB) MarkAnswered(ctx context.Context, attemptID int64, at time.Time) error {
+	_, err := d.db.ExecContext(ctx, `UPDATE attempts SET answered_at = ? WHERE id = ? AND final = 0 AND answered_at IS NULL`,
+		toMS(at), attemptID)
+	if err != nil {
+		return fmt.Errorf("mark attempt %d answered: %w", attemptID, err)
+	}
+	return nil
+}
+
+// OpenAttempts lists every attempt that is not final, oldest first.
+func (d *DB) OpenAttempts(ctx context.Context) ([]dialer.Attempt, error) {
+	var rows []struct {
+		ID         int64         `db:"id"`
+		CampaignID int64         `db:"campaign_id"`
+		MemberID   int64         `db:"member_id"`
+		CommID     sql.NullInt64 `db:"communication_id"`
+		Number     string        `db:"number"`
+		UUID       string        `db:"uuid"`
+		AgentID    sql.NullInt64 `db:"agent_id"`
+		CreatedAt  int64         `db:"created_at"`
+		AnsweredAt sql.NullInt64 `db:"answered_at"`
+	}
+	if err := d.db.SelectContext(ctx, &rows, `
+		SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, created_at, answered_at
+		FROM attempts WHERE final = 0 ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("open attempts: %w", err)
+	}
+	out := make([]dialer.Attempt, len(rows))
+	for i, r := range rows {
+		out[i] = dialer.Attempt{ID: r.ID, CampaignID: r.CampaignID, MemberID: r.MemberID, CommunicationID: r.CommID.Int64,
+			Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, CreatedAt: fromMS(r.CreatedAt),
+			AnsweredAt: fromNullMS(r.AnsweredAt)}
+	}
+	return out, nil
+}
+
+// MembersByID loads members with their numbers, in the order of ids.
+func (d *DB) MembersByID(ctx context.Context, ids []int64) ([]dialer.Member, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	var rows []memberRow
+	if err := d.db.SelectContext(ctx, &rows, memberSelect+` WHERE id IN (`+in+`)`, args...); err != nil {
+		return nil, fmt.Errorf("load members: %w", err)
+	}
+	var comms []commRow
+	if err := d.db.SelectContext(ctx, &comms, commSelect+` WHERE member_id IN (`+in+`) ORDER BY member_id, position`, args...); err != nil {
+		return nil, fmt.Errorf("load member numbers: %w", err)
+	}
+	byID := make(map[int64]*dialer.Member, len(rows))
+	for _, r := range rows {
+		m, err := r.member()
+		if err != nil {
+			return nil, err
+		}
+		byID[m.ID] = &m
+	}
+	for _, c := range comms {
+		if m := byID[c.MemberID]; m != nil {
+			m.Communications = append(m.Communications, c.communication())
+		}
+	}
+	out := make([]dialer.Member, 0, len(ids))
+	for _, id := range ids {
+		if m := byID[id]; m != nil {
+			out = append(out, *m)
+		}
+	}
+	return out, nil
+}
+
+// MemberChange is a change to a waiting member the dispatcher decided
+// without calling: defer it to a later time, or end it.
+type MemberChange struct {
+	MemberID int64
+	DueAt    time.Time // new due time when EndCause is empty
+	EndCause string    // MEMBER_EXPIRED, BLOCKED, ...: the member fails
+}
+
+// ChangeMembers applies deferrals and endings to members that are still
+// waiting, in one transaction.
+func (d *DB) ChangeMembers(ctx context.Context, changes []MemberChange) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	now := toMS(d.now())
+	return d.tx(ctx, func(tx *sqlx.Tx) error {
+		for _, c := range changes {
+			var err error
+			if c.EndCause != "" {
+				_, err = tx.ExecContext(ctx,
+					`UPDATE members SET state = 'failed', end_cause = ?, updated_at = ? WHERE id = ? AND state = 'waiting'`,
+					c.EndCause, now, c.MemberID)
+			} else {
+				_, err = tx.ExecContext(ctx,
+					`UPDATE members SET due_at = ?, updated_at = ? WHERE id = ? AND state = 'waiting'`,
+					toMS(c.DueAt), now, c.MemberID)
+			}
+			if err != nil {
+				return fmt.Errorf("change member %d: %w", c.MemberID, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ExpireMembers ends every waiting member of a campaign whose expiry has
+// passed, and returns how many.
+func (d *DB) ExpireMembers(ctx context.Context, campaignID int64, now time.Time) (int, error) {
+	res, err := d.db.ExecContext(ctx, `
+		UPDATE members SET state = 'failed', end_cause = 'MEMBER_EXPIRED', updated_at = ?1
+		WHERE campaign_id = ?2 AND state = 'waiting' AND expires_at IS NOT NULL AND expires_at <= ?1`,
+		toMS(now), campaignID)
+	if err != nil {
+		return 0, fmt.Errorf("expire members of campaign %d: %w", campaignID, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), nil
+}
+
+// CampaignProgress counts a campaign's waiting and calling members.
+func (d *DB) CampaignProgress(ctx context.Context, campaignID int64) (waiting, calling int, err error) {
+	row := d.db.QueryRowxContext(ctx, `
+		SELECT count(*) FILTER (WHERE state = 'waiting'), count(*) FILTER (WHERE state = 'calling')
+		FROM members WHERE campaign_id = ?`, campaignID)
+	if err := row.Scan(&waiting, &calling); err != nil {
+		return 0, 0, fmt.Errorf("progress of campaign %d: %w", campaignID, err)
+	}
+	return waiting, calling, nil
+}
+
+// CampaignRun is a campaign the engine works, with its calendar.
+type CampaignRun struct {
+	Campaign *dialer.Campaign
+	Calendar *CalendarInfo
+	// Changed is the campaign's last update or state change, so callers
+	// can tell when to reload.
+	Changed time.Time
+}
+
+// ActiveCampaigns returns the running and paused campaigns with their
+// calendars.
+func (d *DB) ActiveCampaigns(ctx context.Context) ([]CampaignRun, error) {
+	var names []string
+	if err := d.db.SelectContext(ctx, &names,
+		`SELECT name FROM campaigns WHERE state IN ('running', 'paused') ORDER BY priority, name`); err != nil {
+		return nil, fmt.Errorf("active campaigns: %w", err)
+	}
+	out := make([]CampaignRun, 0, len(names))
+	for _, n := range names {
+		c, err := loadCampaign(ctx, d.db, `c.name = ?`, n)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		cal, err := loadCalendarByID(ctx, d.db, c.calendarID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, CampaignRun{Campaign: c.Campaign, Calendar: cal})
+	}
+	return out, nil
+}
+
+// CampaignsVersion is a cheap fingerprint of every campaign, calendar and
+// state: it changes whenever any of them does, so the engine reloads only
+// then.
+func (d *DB) CampaignsVersion(ctx context.Context) (string, error) {
+	var v struct {
+		A sql.NullInt64 `db:"a"`
+		B sql.NullInt64 `db:"b"`
+		C sql.NullInt64 `db:"c"`
+		N int64         `db:"n"`
+	}
+	if err := d.db.GetContext(ctx, &v, `
+		SELECT (SELECT max(updated_at) FROM campaigns) AS a,
+		       (SELECT max(state_changed_at) FROM campaigns) AS b,
+		       (SELECT max(updated_at) FROM calendars) AS c,
+		       (SELECT count(*) || '' FROM campaigns) + 0 AS n`); err != nil {
+		return "", fmt.Errorf("campaigns version: %w", err)
+	}
+	return fmt.Sprintf("%d/%d/%d/%d", v.A.Int64, v.B.Int64, v.C.Int64, v.N), nil
+}
+
+// FinishCampaign marks a running campaign finished.
+func (d *DB) FinishCampaign(ctx context.Context, campaignID int64) error {
+	_, err := d.db.ExecContext(ctx,
+		`UPDATE campaigns SET state = 'finished', state_changed_at = ? WHERE id = ? AND state = 'running'`,
+		toMS(d.now()), campaignID)
+	if err != nil {
+		return fmt.Errorf("finish campaign %d: %w", campaignID, err)
+	}
+	return nil
+}
+
+// BlockedSet returns the blocked numbers among numbers for a campaign, in
+// one query.
+func (d *DB) BlockedSet(ctx context.Context, campaignID int64, numbers []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	args := []any{campaignID}
+	for _, n := range numbers {
+		args = append(args, n)
+	}
+	var hits []string
+	if err := d.db.SelectContext(ctx, &hits, `
+		SELECT DISTINCT number FROM blocklist
+		WHERE (campaign_id IS NULL OR campaign_id = ?) AND number IN (`+
+		strings.TrimSuffix(strings.Repeat("?,", len(numbers)), ",")+`)`, args...); err != nil {
+		return nil, fmt.Errorf("check blocklist: %w", err)
+	}
+	for _, h := range hits {
+		out[h] = true
+	}
+	return out, nil
+}
