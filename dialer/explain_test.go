@@ -69,7 +69,9 @@ func TestExplain(t *testing.T) {
 			member: mem(func(m *dialer.Member) { m.NextCommID = 2 }),
 			reason: "in America/Los_Angeles", next: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)},
 		{name: "number zone unknown fails closed", now: mon10, campaign: running(func(c *dialer.Campaign) { c.TimezonePolicy = dialer.TZNumber }),
-			member: mem(func(m *dialer.Member) { m.Communications = []dialer.Communication{{ID: 3, Number: "+80012345678", Position: 1, State: "active"}} }),
+			member: mem(func(m *dialer.Member) {
+				m.Communications = []dialer.Communication{{ID: 3, Number: "+80012345678", Position: 1, State: "active"}}
+			}),
 			reason: "no timezone is known for +80012345678"},
 		{name: "retry wait", now: mon10, campaign: running(nil), member: mem(func(m *dialer.Member) { m.DueAt = mon10.Add(30 * time.Minute) }),
 			reason: "waiting for retry until 2026-11-23T15:30:00Z", next: mon10.Add(30 * time.Minute)},

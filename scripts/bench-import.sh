@@ -87,4 +87,4 @@ awk -v r="$rows" -v d="$dialer_s" -v s="$sqlite_s" 'BEGIN {
   printf "dialer: %.0f rows/s   sqlite3 .import: %.0f rows/s   ratio: %.2f\n", r/d, r/s, (r/d)/(r/s) }'
 
 echo "== next due members query on the $N-member campaign"
-BENCH_DB="$db" go test ./store -run '^$' -bench 'BenchmarkDueMembersFile' -benchtime 2000x -count 1
+BENCH_DB="$PWD/$db" go test ./store -run '^$' -bench 'BenchmarkDueMembersFile' -benchtime 2000x -count 1

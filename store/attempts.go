@@ -290,9 +290,9 @@ type CampaignRun struct {
 	Changed time.Time
 }
 
-// ActiveCampaigns returns the running and paused campaigns with their
+// RunnableCampaigns returns the running and paused campaigns with their
 // calendars.
-func (d *DB) ActiveCampaigns(ctx context.Context) ([]CampaignRun, error) {
+func (d *DB) RunnableCampaigns(ctx context.Context) ([]CampaignRun, error) {
 	var names []string
 	if err := d.db.SelectContext(ctx, &names,
 		`SELECT name FROM campaigns WHERE state IN ('running', 'paused') ORDER BY priority, name`); err != nil {

@@ -27,6 +27,7 @@ const (
 // transaction from BeginImport to Commit. Nothing is visible to others
 // until Commit, and Rollback (or an error) leaves the store unchanged.
 type Import struct {
+	conn       *sqlx.Conn
 	tx         *sqlx.Tx
 	campaignID int64
 	sort       dialer.SortSpec
@@ -43,14 +44,25 @@ type Import struct {
 
 // BeginImport starts an import into a campaign.
 func (d *DB) BeginImport(ctx context.Context, campaignID int64) (*Import, error) {
-	tx, err := d.db.BeginTxx(ctx, nil)
+	conn, err := d.db.Connx(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
-	imp := &Import{tx: tx, campaignID: campaignID, keys: map[string]bool{}, now: toMS(d.now()),
+	// A large import inserts into indexes in random order: a big page cache
+	// for this connection alone keeps them in memory until the commit.
+	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -524288`); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin import: %w", err)
+	}
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin import: %w", err)
+	}
+	imp := &Import{conn: conn, tx: tx, campaignID: campaignID, keys: map[string]bool{}, now: toMS(d.now()),
 		memberStmt: map[int]*sql.Stmt{}, commStmt: map[int]*sql.Stmt{}}
 	fail := func(err error) (*Import, error) {
-		tx.Rollback()
+		imp.release()
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
 	var sortVar, sortOrder string
@@ -198,20 +210,35 @@ func (imp *Import) Commit(ctx context.Context) (members, numbers int, err error)
 	defer imp.closeStmts()
 	if imp.sort.Variable != "" && imp.members > 0 {
 		if err := resortMembers(ctx, imp.tx, imp.campaignID, imp.firstID, imp.sort); err != nil {
-			imp.tx.Rollback()
+			imp.release()
 			return 0, 0, err
 		}
 	}
 	if err := imp.tx.Commit(); err != nil {
+		imp.release()
 		return 0, 0, fmt.Errorf("commit import: %w", err)
 	}
+	imp.release()
 	return imp.members, imp.numbers, nil
+}
+
+// release ends the transaction if still open and gives the connection back
+// with its normal cache size.
+func (imp *Import) release() {
+	if imp.conn == nil {
+		return
+	}
+	imp.tx.Rollback()
+	imp.conn.ExecContext(context.Background(), `PRAGMA cache_size = -65536`)
+	imp.conn.Close()
+	imp.conn = nil
 }
 
 // Rollback abandons the import; nothing it added remains.
 func (imp *Import) Rollback() error {
 	imp.closeStmts()
-	return imp.tx.Rollback()
+	imp.release()
+	return nil
 }
 
 func (imp *Import) closeStmts() {

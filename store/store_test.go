@@ -424,4 +424,6 @@ func TestBlocklist_Scopes(t *testing.T) {
 	}
 }
 
-func readCampaignFrom(r io.Reader) (*dialer.Campaign, error) { return dialer.ReadCampaign(r, "campaign") }
+func readCampaignFrom(r io.Reader) (*dialer.Campaign, error) {
+	return dialer.ReadCampaign(r, "campaign")
+}
