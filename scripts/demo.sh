@@ -1,35 +1,46 @@
 #!/usr/bin/env bash
-# The README's first command: load the example calendar, IVR campaign and
-# members into a fresh SQLite file and show what the dialer stored and
-# would do next. Nothing is dialed.
+# The README's first command: a whole IVR campaign end to end, with no
+# FreeSWITCH. A fresh SQLite file gets the demo campaign and 200 members on
+# the test numbering plan; `dialer serve --sim` dials them through the
+# built-in FreeSWITCH simulator (50x faster than real time: retry intervals
+# and calendars follow the simulator's clock) until the campaign finishes;
+# then the report.
+#
+#   make demo                    # the IVR demo
+#   MODE=progressive make demo   # the progressive (agent) demo
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bin/dialer
 dir=.demo
+mode=${MODE:-ivr}
+speed=${SPEED:-50}
 rm -rf "$dir"
 mkdir -p "$dir"
 export DIALER_DATABASE="$dir/demo.db"
+campaign=demo-$mode
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "dialer calendar apply -f testdata/calendars/office-hours.yaml"
-$bin calendar apply -f testdata/calendars/office-hours.yaml
-step "dialer campaign apply -f testdata/campaigns/ivr.yaml   (twice: the second is a no-op)"
-$bin campaign apply -f testdata/campaigns/ivr.yaml
-$bin campaign apply -f testdata/campaigns/ivr.yaml
-step "dialer member import --campaign survey-ivr testdata/members/members.csv"
-$bin member import --campaign survey-ivr testdata/members/members.csv
-step "dialer campaign list"
-$bin campaign list
-step "dialer campaign show survey-ivr"
-$bin campaign show survey-ivr
-step "dialer calendar next office-hours -n 5 --from 2026-11-25T08:00:00-05:00"
-$bin calendar next office-hours -n 5 --from 2026-11-25T08:00:00-05:00
-step "dialer member list --campaign survey-ivr"
-$bin member list --campaign survey-ivr
-step "dialer member explain 1 --at 2026-11-26T15:00:00Z   (Thanksgiving: closed)"
-$bin member explain 1 --at 2026-11-26T15:00:00Z
-step "dialer campaign start survey-ivr && dialer member explain 1 --at 2026-11-24T15:00:00Z"
-$bin campaign start survey-ivr
-$bin member explain 1 --at 2026-11-24T15:00:00Z
-printf '\nThe demo database is %s; try: DIALER_DATABASE=%s %s cause list\n' "$DIALER_DATABASE" "$DIALER_DATABASE" "$bin"
+step "dialer campaign apply -f testdata/campaigns/$campaign.yaml"
+$bin campaign apply -f "testdata/campaigns/$campaign.yaml"
+if [ -f "testdata/agents/demo-agents.yaml" ] && [ "$mode" != ivr ]; then
+  step "dialer agent apply -f testdata/agents/demo-agents.yaml"
+  $bin agent apply -f testdata/agents/demo-agents.yaml
+fi
+step "dialer member import --campaign $campaign testdata/members/demo-200.csv"
+$bin member import --campaign "$campaign" testdata/members/demo-200.csv
+step "dialer campaign start $campaign"
+$bin campaign start "$campaign"
+step "dialer serve --sim --sim-speed $speed --until-done   (log in $dir/serve.log)"
+start=$(date +%s)
+$bin serve --sim --sim-speed "$speed" --until-done --log-format text >"$dir/serve.log" 2>&1 &
+pid=$!
+while kill -0 "$pid" 2>/dev/null; do
+  sleep 2
+  $bin status 2>/dev/null | head -4 | sed 's/^/   /' || true
+done
+wait "$pid"
+echo "   campaign finished in $(( $(date +%s) - start ))s of real time"
+step "dialer report $campaign"
+$bin report "$campaign"
+printf '\nTry: DIALER_DATABASE=%s %s member list --campaign %s --state failed\n' "$DIALER_DATABASE" "$bin" "$campaign"

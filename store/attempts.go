@@ -16,21 +16,10 @@ import (
 // ErrNotWaiting is returned when a claim finds the member no longer waiting.
 var ErrNotWaiting = errors.New("member is not waiting")
 
-// NewAttempt is an attempt about to be originated.
-type NewAttempt struct {
-	CampaignID      int64
-	MemberID        int64
-	CommunicationID int64
-	Number          string
-	UUID            string
-	AgentID         int64
-	At              time.Time
-}
-
 // StartAttempts claims each member (waiting -> calling) and records its
 // attempt, all in one transaction, before any originate is sent. A member
 // that is no longer waiting is skipped: its slot in the result is 0.
-func (d *DB) StartAttempts(ctx context.Context, as []NewAttempt) ([]int64, error) {
+func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64, error) {
 	ids := make([]int64, len(as))
 	err := d.tx(ctx, func(tx *sqlx.Tx) error {
 		for i, a := range as {
@@ -62,37 +51,10 @@ func (d *DB) StartAttempts(ctx context.Context, as []NewAttempt) ([]int64, error
 	return ids, nil
 }
 
-// AttemptEnd is the final record of an attempt and the member's next state.
-type AttemptEnd struct {
-	AttemptID      int64
-	Cause          string
-	Q850           int
-	SIPStatus      string
-	RingingAt      time.Time
-	AnsweredAt     time.Time
-	EndedAt        time.Time
-	Billsec        time.Duration
-	BusinessResult string
-	Class          string
-	Counted        bool
-
-	MemberID    int64
-	MemberState dialer.MemberState
-	DueAt       time.Time
-	EndCause    string
-	Attempts    int
-	Minus       int
-	CauseCounts map[string]int
-	Day         string
-	DayAttempts int
-	AttemptDays int
-	NextCommID  int64
-}
-
 // FinishAttempts writes final attempt records and their members' next
 // states in one transaction. An attempt that is already final is left as
 // it is (events can be replayed after a reconnect).
-func (d *DB) FinishAttempts(ctx context.Context, ends []AttemptEnd) error {
+func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error {
 	if len(ends) == 0 {
 		return nil
 	}
@@ -221,17 +183,9 @@ func (d *DB) MembersByID(ctx context.Context, ids []int64) ([]dialer.Member, err
 	return out, nil
 }
 
-// MemberChange is a change to a waiting member the dispatcher decided
-// without calling: defer it to a later time, or end it.
-type MemberChange struct {
-	MemberID int64
-	DueAt    time.Time // new due time when EndCause is empty
-	EndCause string    // MEMBER_EXPIRED, BLOCKED, ...: the member fails
-}
-
 // ChangeMembers applies deferrals and endings to members that are still
 // waiting, in one transaction.
-func (d *DB) ChangeMembers(ctx context.Context, changes []MemberChange) error {
+func (d *DB) ChangeMembers(ctx context.Context, changes []dialer.MemberChange) error {
 	if len(changes) == 0 {
 		return nil
 	}
@@ -281,24 +235,15 @@ func (d *DB) CampaignProgress(ctx context.Context, campaignID int64) (waiting, c
 	return waiting, calling, nil
 }
 
-// CampaignRun is a campaign the engine works, with its calendar.
-type CampaignRun struct {
-	Campaign *dialer.Campaign
-	Calendar *CalendarInfo
-	// Changed is the campaign's last update or state change, so callers
-	// can tell when to reload.
-	Changed time.Time
-}
-
 // RunnableCampaigns returns the running and paused campaigns with their
 // calendars.
-func (d *DB) RunnableCampaigns(ctx context.Context) ([]CampaignRun, error) {
+func (d *DB) RunnableCampaigns(ctx context.Context) ([]dialer.CampaignRun, error) {
 	var names []string
 	if err := d.db.SelectContext(ctx, &names,
 		`SELECT name FROM campaigns WHERE state IN ('running', 'paused') ORDER BY priority, name`); err != nil {
 		return nil, fmt.Errorf("active campaigns: %w", err)
 	}
-	out := make([]CampaignRun, 0, len(names))
+	out := make([]dialer.CampaignRun, 0, len(names))
 	for _, n := range names {
 		c, err := loadCampaign(ctx, d.db, `c.name = ?`, n)
 		if errors.Is(err, ErrNotFound) {
@@ -311,9 +256,35 @@ func (d *DB) RunnableCampaigns(ctx context.Context) ([]CampaignRun, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, CampaignRun{Campaign: c.Campaign, Calendar: cal})
+		out = append(out, dialer.CampaignRun{Campaign: c.Campaign, Calendar: cal.Calendar})
 	}
 	return out, nil
+}
+
+// CampaignRun returns one campaign with its calendar, whatever its state.
+func (d *DB) CampaignRun(ctx context.Context, campaignID int64) (dialer.CampaignRun, error) {
+	c, err := loadCampaign(ctx, d.db, `c.id = ?`, campaignID)
+	if err != nil {
+		return dialer.CampaignRun{}, err
+	}
+	cal, err := loadCalendarByID(ctx, d.db, c.calendarID)
+	if err != nil {
+		return dialer.CampaignRun{}, err
+	}
+	return dialer.CampaignRun{Campaign: c.Campaign, Calendar: cal.Calendar}, nil
+}
+
+// DueMemberIDs is DueMembers reduced to ids, in claim order.
+func (d *DB) DueMemberIDs(ctx context.Context, campaignID int64, now time.Time, limit int) ([]int64, error) {
+	due, err := d.DueMembers(ctx, campaignID, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]int64, len(due))
+	for i, m := range due {
+		ids[i] = m.ID
+	}
+	return ids, nil
 }
 
 // CampaignsVersion is a cheap fingerprint of every campaign, calendar and

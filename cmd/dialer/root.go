@@ -59,6 +59,11 @@ Load them with the commands below, then run the daemon beside FreeSWITCH.`,
 		newBlocklistCmd(a),
 		newCauseCmd(a),
 		newConfigCmd(a),
+		newServeCmd(a),
+		newFSSimCmd(a),
+		newStatusCmd(a),
+		newReportCmd(a),
+		newExportCmd(a),
 		newVersionCmd(),
 	)
 	return root

@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// statusFresh is how old the daemon's status row may be and still be read
+// statusFresh is the age at which the daemon's status row is no longer read
 // as live: the daemon rewrites it about once a second.
 const statusFresh = 5 * time.Second
 
@@ -52,7 +52,8 @@ func newStatusCmd(a *app) *cobra.Command {
 		Long: `Show whether the daemon is running (it writes its status to the database
 about once a second; a status older than 5s means it is not running), its
 event socket state, and each running or paused campaign with its lines in
-use, calls per second and attempts so far by class.`,
+use, calls per second and attempts so far (over the campaign's life) by
+class; IN PROGRESS counts attempts not final yet.`,
 		Example: "  dialer status\n  dialer status -o json",
 		Args:    cobra.NoArgs,
 	}
@@ -85,14 +86,14 @@ use, calls per second and attempts so far by class.`,
 }
 
 // buildStatus joins the daemon's status (nil when none is stored) with the
-// active campaigns; a status older than statusFresh at now is not live.
+// active campaigns; a status statusFresh old or older at now is not live.
 func buildStatus(now time.Time, ds *store.DaemonStatus, active []store.CampaignActivity) statusView {
 	v := statusView{At: now.UTC(), Daemon: daemonView{ESLState: "unknown"}, Campaigns: []campaignStatusView{}}
 	live := map[string]store.CampaignLive{}
 	if ds != nil {
 		seen := ds.UpdatedAt
 		v.Daemon.LastSeen = &seen
-		if now.Sub(ds.UpdatedAt) <= statusFresh {
+		if now.Sub(ds.UpdatedAt) < statusFresh {
 			started := ds.StartedAt
 			v.Daemon = daemonView{
 				Running: true, LastSeen: &seen, PID: ds.PID, Host: ds.Host, Version: ds.Version, StartedAt: &started,

@@ -55,8 +55,8 @@ func (c *cli) viewFails(want string, args ...string) {
 	}
 }
 
-// sql runs statements on c's database, for rows no command writes (attempts).
-func (c *cli) sql(stmts ...string) {
+// seedSQL runs statements on c's database, for rows no command writes (attempts).
+func (c *cli) seedSQL(stmts ...string) {
 	c.t.Helper()
 	db, err := sql.Open("sqlite3", c.db)
 	if err != nil {
@@ -70,8 +70,8 @@ func (c *cli) sql(stmts ...string) {
 	}
 }
 
-// line returns the output line starting with prefix, spaces collapsed.
-func line(t *testing.T, out, prefix string) string {
+// viewLine returns the output line starting with prefix, spaces collapsed.
+func viewLine(t *testing.T, out, prefix string) string {
 	t.Helper()
 	for _, l := range strings.Split(out, "\n") {
 		if strings.HasPrefix(l, prefix) {
@@ -91,7 +91,7 @@ func ivrWithResults(t *testing.T) *cli {
 	c.ok("member", "import", "--campaign", "survey-ivr", "../../testdata/members/members.csv")
 	c.ok("campaign", "start", "survey-ivr")
 	// 2026-11-23T15:01:00Z = 1795446060000 ms
-	c.sql(
+	c.seedSQL(
 		`INSERT INTO attempts (id, campaign_id, member_id, number, uuid, final, created_at, answered_at, ended_at,
 		                       cause, q850, billsec_ms, class, counted, business_result)
 		 VALUES (1, 1, 1, '+12125550142', 'uuid-1', 1, 1795446060000, 1795446062000, 1795446074345,
@@ -136,10 +136,10 @@ func TestStatus_FreshAndStaleDaemon(t *testing.T) {
 		{"fresh", func() { write(2 * time.Second) },
 			"daemon: running, pid 4242 on fs1, version v1.2.0, up 2h0m0s (status 2s old)",
 			"ESL: connected (1 reconnects)", "survey-ivr running 3/30 1.50 3 1 1 1 0 0", true, 3.0},
-		{"five seconds is still fresh", func() { write(5 * time.Second) },
+		{"just under five seconds", func() { write(5*time.Second - time.Millisecond) },
 			"daemon: running, pid 4242 on fs1", "ESL: connected", "survey-ivr running 3/30 1.50 3 1 1 1 0 0", true, 3.0},
-		{"stale", func() { write(6 * time.Second) },
-			"daemon: not running (last seen 2026-11-23T14:59:54Z)", "ESL: unknown",
+		{"five seconds is stale", func() { write(5 * time.Second) },
+			"daemon: not running (last seen 2026-11-23T14:59:55Z)", "ESL: unknown",
 			"survey-ivr running -/30 - 3 1 1 1 0 0", false, nil},
 		{"cleared on shutdown", func() {
 			if err := db.ClearDaemonStatus(ctx); err != nil {
@@ -151,13 +151,13 @@ func TestStatus_FreshAndStaleDaemon(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.prepare()
 			out := c.viewOK("status")
-			if got := line(t, out, "daemon:"); !strings.HasPrefix(got, tt.daemon) {
+			if got := viewLine(t, out, "daemon:"); !strings.HasPrefix(got, tt.daemon) {
 				t.Errorf("daemon line = %q, want %q", got, tt.daemon)
 			}
-			if got := line(t, out, "ESL:"); !strings.HasPrefix(got, tt.esl) {
+			if got := viewLine(t, out, "ESL:"); !strings.HasPrefix(got, tt.esl) {
 				t.Errorf("ESL line = %q, want %q", got, tt.esl)
 			}
-			if got := line(t, out, "survey-ivr"); got != tt.row {
+			if got := viewLine(t, out, "survey-ivr"); got != tt.row {
 				t.Errorf("campaign row = %q, want %q", got, tt.row)
 			}
 			var v struct {
@@ -199,7 +199,7 @@ func TestReport_Views(t *testing.T) {
 		"NORMAL_CLEARING":      "NORMAL_CLEARING ok 1",
 		"USER_BUSY":            "USER_BUSY retry 1",
 	} {
-		if got := line(t, out, prefix); got != want {
+		if got := viewLine(t, out, prefix); got != want {
 			t.Errorf("line %q, want %q", got, want)
 		}
 	}
@@ -221,7 +221,7 @@ func TestReport_Agents(t *testing.T) {
 	c := newCLI(t)
 	c.ok("campaign", "apply", "-f", "../../testdata/campaigns/progressive.yaml")
 	c.ok("member", "import", "--campaign", "renewals-progressive", "../../testdata/members/members.jsonl")
-	c.sql(
+	c.seedSQL(
 		`INSERT INTO agents (id, name, endpoint, call_timeout_ms, state_changed_at, updated_at)
 		 VALUES (7, 'alice', 'user/1001', 20000, 0, 0)`,
 		`INSERT INTO attempts (id, campaign_id, member_id, number, uuid, agent_id, final, created_at, answered_at,
@@ -231,10 +231,10 @@ func TestReport_Agents(t *testing.T) {
 		        (2, 1, 2, '+12125550133', 'u2', 7, 1, 0, 1000, 1500, NULL, NULL, NULL, 21500, 'NORMAL_CLEARING', 16, 20500, 'retry', 1)`,
 	)
 	out := c.viewOK("report", "renewals-progressive")
-	if got, want := line(t, out, "alice"), "alice 2 1 1 1m3.5s -"; got != want {
+	if got, want := viewLine(t, out, "alice"), "alice 2 1 1 1m3.5s -"; got != want {
 		t.Fatalf("agent row = %q, want %q\n%s", got, want, out)
 	}
-	if got, want := line(t, out, "AGENT"), "AGENT OFFERED ANSWERED NO ANSWER TALK TIME WRAP-UP"; got != want {
+	if got, want := viewLine(t, out, "AGENT"), "AGENT OFFERED ANSWERED NO ANSWER TALK TIME WRAP-UP"; got != want {
 		t.Fatalf("agent header = %q, want %q", got, want)
 	}
 }
@@ -343,7 +343,7 @@ func TestExport_FileAndErrors(t *testing.T) {
 	// A member whose stored variables are not JSON fails the export on
 	// row 2: the file already there is left as it was, and no temporary
 	// file remains.
-	c.sql(`UPDATE members SET variables = 'not json' WHERE id = 2`)
+	c.seedSQL(`UPDATE members SET variables = 'not json' WHERE id = 2`)
 	members := filepath.Join(dir, "members.json")
 	os.WriteFile(members, []byte("previous export\n"), 0o644)
 	c.viewFails("row 2", "export", "survey-ivr", "--members", "-o", "json", "--file", members)

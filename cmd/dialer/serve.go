@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/engine"
+	"github.com/fsdialer/dialer/esl"
+	"github.com/fsdialer/dialer/esl/fssim"
+	"github.com/fsdialer/dialer/store"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+)
+
+// serveOptions are the flags of `dialer serve`.
+type serveOptions struct {
+	sim        bool
+	simSpeed   float64
+	simSeed    int64
+	untilDone  bool
+	drain      time.Duration
+	statusTick time.Duration
+}
+
+func newServeCmd(a *app) *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the dialer daemon: work every running campaign through FreeSWITCH",
+		Long: `Run the daemon: connect to FreeSWITCH's event socket, work every running
+campaign from the store, and keep going until SIGINT or SIGTERM. On a
+signal no new call is started; calls in progress may finish for up to
+--drain, and whatever is still open is reconciled at the next start.
+
+Campaign changes made with the CLI (start, pause, stop, apply, member
+import) reach the running daemon within a second. Only one daemon may work
+a database at a time.
+
+With --sim the daemon starts a FreeSWITCH simulator in-process (the test
+numbering plan) and runs on the simulator's clock, --sim-speed times faster
+than real time: retry intervals and calendars follow that clock too.`,
+		Example: `  dialer serve
+  dialer serve --esl-address 10.0.0.5:8021 --esl-password secret --log-format json
+  dialer serve --sim --sim-speed 50 --until-done`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.serve(cmd, o) },
+	}
+	f := cmd.Flags()
+	f.String("esl-address", "", "FreeSWITCH event socket host:port (config esl.address)")
+	f.String("esl-password", "", "event socket password (config esl.password)")
+	f.BoolVar(&o.sim, "sim", false, "run against an in-process FreeSWITCH simulator")
+	f.Float64Var(&o.simSpeed, "sim-speed", 1, "with --sim: simulated time runs this many times faster")
+	f.Int64Var(&o.simSeed, "sim-seed", 1, "with --sim: seed of the simulator's random outcomes")
+	f.BoolVar(&o.untilDone, "until-done", false, "exit once no campaign is running and no call is in progress")
+	f.DurationVar(&o.drain, "drain", 10*time.Second, "on shutdown, how long calls in progress may finish")
+	f.DurationVar(&o.statusTick, "status-interval", time.Second, "how often the daemon writes its status for `dialer status`")
+	return cmd
+}
+
+func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
+	ctx := cmd.Context()
+	log := a.logger(cmd.ErrOrStderr())
+	now := a.now
+	cfg := a.cfg
+	infra, stopInfra := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopInfra()
+	var sim *fssim.Server
+	if o.sim {
+		if o.simSpeed <= 0 {
+			return fmt.Errorf("--sim-speed %v: must be positive", o.simSpeed)
+		}
+		sim = fssim.New(fssim.Options{Password: cfg.ESL.Password, Speed: o.simSpeed, Seed: o.simSeed,
+			Logger: log.With("component", "fssim")})
+		if err := sim.Start(infra, "127.0.0.1:0"); err != nil {
+			return fmt.Errorf("start simulator: %w", err)
+		}
+		defer sim.Close()
+		cfg.ESL.Address = sim.Addr()
+		now = sim.Now
+		log.Info("simulator started", "addr", sim.Addr(), "speed", o.simSpeed)
+	}
+	lock, err := lockDatabase(cfg.Database)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	db, err := store.Open(ctx, cfg.Database, store.WithClock(now))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	client, err := esl.New(esl.Config{Addr: cfg.ESL.Address, Password: cfg.ESL.Password, Logger: log,
+		DialTimeout: cfg.ESL.DialTimeout, AuthTimeout: cfg.ESL.DialTimeout, CommandTimeout: cfg.ESL.CommandTimeout,
+		HeartbeatTimeout: cfg.ESL.HeartbeatTimeout})
+	if err != nil {
+		return err
+	}
+	sw := newESLSwitch(client, log)
+	eng := engine.New(engine.Config{MaxCalls: cfg.Limits.MaxCalls, MaxCPS: cfg.Limits.MaxCPS, Now: now, Logger: log,
+		Drain: o.drain}, db, sw)
+	log.Info("dialer starting", "version", version, "database", cfg.Database, "esl", cfg.ESL.Address)
+
+	work, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	g, gctx := errgroup.WithContext(infra)
+	g.Go(func() error { return client.Run(gctx) })
+	g.Go(func() error { return sw.Run(gctx) })
+	g.Go(func() error {
+		<-gctx.Done()
+		stopWork()
+		return nil
+	})
+	started := time.Now()
+	g.Go(func() error {
+		err := eng.Run(work)
+		stopInfra()
+		return err
+	})
+	g.Go(func() error {
+		return a.reportStatus(gctx, work, db, eng, client, o, started, log)
+	})
+	err = g.Wait()
+	client.Close()
+	if cerr := db.ClearDaemonStatus(context.Background()); cerr != nil {
+		log.Warn("clear daemon status", "err", cerr)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, errDone) {
+		return err
+	}
+	log.Info("dialer stopped")
+	return nil
+}
+
+// reportStatus writes the daemon's status for `dialer status` and, with
+// --until-done, ends the run when nothing is left to do.
+func (a *app) reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, client *esl.Client,
+	o serveOptions, started time.Time, log *slog.Logger) error {
+	host, _ := os.Hostname()
+	ticker := time.NewTicker(o.statusTick)
+	defer ticker.Stop()
+	var lastOriginates uint64
+	lastAt := time.Now()
+	idleTicks := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+		snap := eng.Snapshot()
+		state, _ := client.State()
+		st := client.Stats()
+		elapsed := time.Since(lastAt).Seconds()
+		cps := float64(snap.Originates-lastOriginates) / max(elapsed, 1e-3)
+		lastOriginates, lastAt = snap.Originates, time.Now()
+		// Status times are wall-clock times (also under --sim) so that
+		// `dialer status` can tell a live daemon from a dead one.
+		ds := store.DaemonStatus{PID: os.Getpid(), Host: host, Version: version, StartedAt: started, UpdatedAt: time.Now(),
+			ESLState: state.String(), ESLReconnects: int(st.Reconnects), CallsInProgress: snap.InFlight, OriginatesPerSec: cps}
+		active := 0
+		for _, c := range snap.Campaigns {
+			if c.Active {
+				active++
+			}
+			ds.Campaigns = append(ds.Campaigns, store.CampaignLive{Name: c.Name, LinesInUse: c.InFlight, MaxLines: c.MaxLines})
+		}
+		if err := db.WriteDaemonStatus(ctx, ds); err != nil {
+			log.Warn("write daemon status", "err", err)
+		}
+		if o.untilDone && work.Err() == nil {
+			running, err := runningCampaigns(ctx, db)
+			if err != nil {
+				log.Warn("check campaigns", "err", err)
+				continue
+			}
+			if running == 0 && snap.InFlight == 0 && active == 0 {
+				idleTicks++
+			} else {
+				idleTicks = 0
+			}
+			if idleTicks >= 2 {
+				log.Info("no campaign running and no call in progress: exiting (--until-done)")
+				return errDone
+			}
+		}
+	}
+}
+
+// errDone ends the errgroup when --until-done sees nothing left to do.
+var errDone = errors.New("done")
+
+func runningCampaigns(ctx context.Context, db *store.DB) (int, error) {
+	list, err := db.Campaigns(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range list {
+		if c.State == string(dialer.StateRunning) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// lockDatabase takes an exclusive lock next to the database so that two
+// daemons never work the same campaigns (a member would be in two calls).
+func lockDatabase(path string) (*os.File, error) {
+	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("another dialer daemon is working %s (lock %s.lock held)", path, path)
+	}
+	return f, nil
+}

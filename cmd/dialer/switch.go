@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer/engine"
+	"github.com/fsdialer/dialer/esl"
+)
+
+// eslSwitch is the engine's Switch over the ESL client: it renders
+// originates through the safe builder, merges each followed call's events
+// (in any order) with esl.Call, and hands the engine one update when a
+// call is answered and one when it is over.
+type eslSwitch struct {
+	c       *esl.Client
+	log     *slog.Logger
+	updates chan engine.Update
+
+	mu    sync.Mutex
+	calls map[string]*watched
+	up    bool
+}
+
+type watched struct {
+	call     *esl.Call
+	answered bool
+	// jobCause is the cause of a failed originate job (no channel needed).
+	jobCause string
+}
+
+func newESLSwitch(c *esl.Client, log *slog.Logger) *eslSwitch {
+	return &eslSwitch{c: c, log: log.With("component", "switch"), updates: make(chan engine.Update, 65536),
+		calls: map[string]*watched{}}
+}
+
+// Run routes events to followed calls until ctx ends.
+func (s *eslSwitch) Run(ctx context.Context) error {
+	for {
+		ev, err := s.c.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		switch ev.Kind {
+		case esl.KindConnected:
+			s.setUp(true)
+			s.send(ctx, engine.Update{Kind: engine.Reconnected})
+		case esl.KindDisconnected:
+			s.setUp(false)
+			s.send(ctx, engine.Update{Kind: engine.Disconnected})
+		case esl.KindSwitch:
+			if u, ok := s.route(ev); ok {
+				s.send(ctx, u)
+			}
+		}
+	}
+}
+
+func (s *eslSwitch) send(ctx context.Context, u engine.Update) {
+	select {
+	case s.updates <- u:
+	case <-ctx.Done():
+	}
+}
+
+func (s *eslSwitch) setUp(up bool) {
+	s.mu.Lock()
+	s.up = up
+	s.mu.Unlock()
+}
+
+var originationUUIDRe = regexp.MustCompile(`origination_uuid=([A-Za-z0-9._-]+)`)
+
+// route applies an event to its call and returns an update when the call
+// was answered or ended.
+func (s *eslSwitch) route(ev esl.Event) (engine.Update, bool) {
+	uuid := ev.UniqueID
+	if ev.Name == "BACKGROUND_JOB" {
+		m := originationUUIDRe.FindStringSubmatch(ev.Header("Job-Command-Arg"))
+		if m == nil {
+			return engine.Update{}, false
+		}
+		uuid = m[1]
+	}
+	if uuid == "" {
+		return engine.Update{}, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.calls[uuid]
+	if w == nil {
+		return engine.Update{}, false
+	}
+	if ev.Name == "BACKGROUND_JOB" {
+		line, _, _ := strings.Cut(strings.TrimSpace(ev.Body), "\n")
+		if !strings.HasPrefix(line, "+OK") {
+			cause := strings.TrimSpace(strings.TrimPrefix(line, "-ERR"))
+			if !strings.HasPrefix(line, "-ERR") || cause == "" || strings.ContainsAny(cause, " \t") {
+				cause = "ORIGINATE_FAILED"
+			}
+			w.jobCause = cause
+		}
+	} else if !w.call.Apply(ev) {
+		return engine.Update{}, false
+	}
+	rec := w.call.Record()
+	if rec.Complete || w.jobCause != "" {
+		delete(s.calls, uuid)
+		u := engine.Update{Kind: engine.CallChanged, UUID: uuid, Final: true, Answered: rec.Answered, AnsweredAt: rec.AnsweredAt,
+			Cause: rec.Cause, Q850: rec.Q850, SIPStatus: rec.SIPTermStatus, Billsec: time.Duration(rec.Billsec) * time.Second,
+			HangupAt: rec.HangupAt, Vars: rec.Vars}
+		if !rec.Complete {
+			u.Cause, u.Answered, u.AnsweredAt, u.Billsec = w.jobCause, false, time.Time{}, 0
+		}
+		return u, true
+	}
+	if rec.Answered && !w.answered {
+		w.answered = true
+		return engine.Update{Kind: engine.CallChanged, UUID: uuid, Answered: true, AnsweredAt: rec.AnsweredAt}, true
+	}
+	return engine.Update{}, false
+}
+
+// Originate follows the call, then sends it. Member variables whose
+// values the builder cannot make safe are left off the call (and logged)
+// rather than failing it.
+func (s *eslSwitch) Originate(ctx context.Context, req engine.OriginateRequest) error {
+	o := esl.Originate{
+		DialTemplate: req.DialTemplate, TemplateVars: req.TemplateVars, Number: req.Number, UUID: req.UUID,
+		CallerIDNumber: req.CallerIDNumber, CallerIDName: req.CallerIDName, RingTimeout: req.RingTimeout,
+		IgnoreEarlyMedia: true, Vars: req.Vars,
+		Dest: esl.Destination{App: req.App, AppArgs: req.AppArgs, Extension: req.Extension, Dialplan: req.Dialplan, Context: req.Context},
+	}
+	if _, err := o.Command(); errors.Is(err, esl.ErrUnsafe) {
+		o.Vars = s.safeVars(o, req.UUID)
+		if _, err := o.Command(); err != nil {
+			return errors.Join(engine.ErrNotSent, err)
+		}
+	}
+	s.Watch(req.UUID, req.WatchVars...)
+	if _, err := s.c.Originate(ctx, o); err != nil {
+		if errors.Is(err, esl.ErrUnsafe) {
+			s.Forget(req.UUID)
+			return errors.Join(engine.ErrNotSent, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// safeVars drops the member variables the builder refuses.
+func (s *eslSwitch) safeVars(o esl.Originate, uuid string) map[string]string {
+	out := map[string]string{}
+	for k, v := range o.Vars {
+		probe := o
+		probe.Vars = map[string]string{k: v}
+		if _, err := probe.Command(); err != nil && strings.HasPrefix(k, engine.MemberVarPrefix) {
+			s.log.Warn("member variable left off the call: its value cannot be passed safely", "call_uuid", uuid, "variable", k)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// Watch follows a channel's events.
+func (s *eslSwitch) Watch(uuid string, vars ...string) {
+	prefixes := append([]string{"dialer_"}, vars...)
+	s.mu.Lock()
+	if s.calls[uuid] == nil {
+		s.calls[uuid] = &watched{call: esl.NewCall(uuid, "", prefixes...)}
+	}
+	s.mu.Unlock()
+}
+
+// Forget stops following a channel.
+func (s *eslSwitch) Forget(uuid string) {
+	s.mu.Lock()
+	delete(s.calls, uuid)
+	s.mu.Unlock()
+}
+
+// Exists asks FreeSWITCH whether a channel exists.
+func (s *eslSwitch) Exists(ctx context.Context, uuid string) (bool, error) { return s.c.Exists(ctx, uuid) }
+
+// Kill hangs up a channel.
+func (s *eslSwitch) Kill(ctx context.Context, uuid, cause string) error { return s.c.Kill(ctx, uuid, cause) }
+
+// Connected reports whether the client is connected and subscribed.
+func (s *eslSwitch) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.up
+}
+
+// Updates delivers call updates and connection markers.
+func (s *eslSwitch) Updates() <-chan engine.Update { return s.updates }
+

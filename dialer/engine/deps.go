@@ -1,0 +1,99 @@
+package engine
+
+import (
+	"context"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+)
+
+// Store is what the engine needs of the campaign store.
+type Store interface {
+	RunnableCampaigns(ctx context.Context) ([]dialer.CampaignRun, error)
+	CampaignRun(ctx context.Context, campaignID int64) (dialer.CampaignRun, error)
+	CampaignsVersion(ctx context.Context) (string, error)
+	DueMemberIDs(ctx context.Context, campaignID int64, now time.Time, limit int) ([]int64, error)
+	MembersByID(ctx context.Context, ids []int64) ([]dialer.Member, error)
+	BlockedSet(ctx context.Context, campaignID int64, numbers []string) (map[string]bool, error)
+	StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64, error)
+	FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error
+	ChangeMembers(ctx context.Context, changes []dialer.MemberChange) error
+	ExpireMembers(ctx context.Context, campaignID int64, now time.Time) (int, error)
+	CampaignProgress(ctx context.Context, campaignID int64) (waiting, calling int, err error)
+	FinishCampaign(ctx context.Context, campaignID int64) error
+	OpenAttempts(ctx context.Context) ([]dialer.Attempt, error)
+	MarkAnswered(ctx context.Context, attemptID int64, at time.Time) error
+}
+
+// Switch is what the engine needs of FreeSWITCH.
+type Switch interface {
+	// Originate sends the call; its outcome comes back as CallUpdates for
+	// req.UUID. An error means the call may or may not have been sent
+	// unless it wraps ErrNotSent.
+	Originate(ctx context.Context, req OriginateRequest) error
+	// Watch follows an existing channel (after a restart or reconnect):
+	// its updates come back like an originated call's.
+	Watch(uuid string, vars ...string)
+	// Forget stops following a channel.
+	Forget(uuid string)
+	// Exists reports whether a channel exists.
+	Exists(ctx context.Context, uuid string) (bool, error)
+	// Kill hangs up a channel with a cause.
+	Kill(ctx context.Context, uuid, cause string) error
+	// Connected reports whether the switch can take commands now.
+	Connected() bool
+	// Updates delivers call updates and connection markers.
+	Updates() <-chan Update
+}
+
+// OriginateRequest is one call to place. The Switch renders it through the
+// safe originate builder; values that cannot be made safe are refused.
+type OriginateRequest struct {
+	UUID           string
+	DialTemplate   string
+	TemplateVars   map[string]string
+	Number         string
+	CallerIDNumber string
+	CallerIDName   string
+	RingTimeout    time.Duration
+	Vars           map[string]string
+	// WatchVars are channel variables (besides dialer_*) whose final
+	// values the updates must carry, e.g. the IVR's result variable.
+	WatchVars []string
+	// Extension, Dialplan and Context send the answered call into the
+	// dialplan (IVR mode).
+	Extension, Dialplan, Context string
+	// App and AppArgs run one application instead, e.g. park.
+	App, AppArgs string
+}
+
+// UpdateKind says what an Update carries.
+type UpdateKind int
+
+// Update kinds.
+const (
+	// CallChanged: a followed call progressed (answered) or ended (Final).
+	CallChanged UpdateKind = iota
+	// Reconnected: the connection to FreeSWITCH was re-established; the
+	// engine reconciles every open attempt.
+	Reconnected
+	// Disconnected: the connection was lost; originates pause.
+	Disconnected
+)
+
+// Update is a call's merged state, or a connection marker.
+type Update struct {
+	Kind       UpdateKind
+	UUID       string
+	Answered   bool
+	AnsweredAt time.Time
+	Ringing    bool
+	// Final: the call is over and the fields below are its final record.
+	Final     bool
+	Cause     string
+	Q850      int
+	SIPStatus string
+	Billsec   time.Duration
+	HangupAt  time.Time
+	Vars      map[string]string
+}

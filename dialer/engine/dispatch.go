@@ -1,0 +1,172 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/cause"
+)
+
+// idleBackoff is how long a campaign with nothing due is left alone.
+const idleBackoff = 200 * time.Millisecond
+
+// unknownDefer is how long a member that cannot be called for a reason
+// with no known end (no timezone for its number, outside the filter) is
+// set aside before it is looked at again.
+const unknownDefer = time.Minute
+
+// MemberVarPrefix prefixes member variables on calls: a member file can
+// then never set a FreeSWITCH variable that changes how a call is made
+// (execute_on_answer, api_on_answer, origination_*...).
+const MemberVarPrefix = "dialer_var_"
+
+// dispatchCampaign starts up to n calls of one campaign and returns how
+// many it sent. Every candidate is checked against every rule at now,
+// immediately before its attempt is recorded and its originate sent.
+func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int, now time.Time) int {
+	c := cs.run.Campaign
+	ids, err := e.store.DueMemberIDs(ctx, c.ID, now, 2*n+4)
+	if err != nil {
+		e.log.Error("due members", "campaign", c.Name, "err", err)
+		return 0
+	}
+	if len(ids) == 0 {
+		cs.idleUntil = now.Add(idleBackoff)
+		return 0
+	}
+	members, err := e.store.MembersByID(ctx, ids)
+	if err != nil {
+		e.log.Error("load members", "campaign", c.Name, "err", err)
+		return 0
+	}
+	var numbers []string
+	for _, m := range members {
+		for _, cm := range m.Communications {
+			numbers = append(numbers, cm.Number)
+		}
+	}
+	blocked, err := e.store.BlockedSet(ctx, c.ID, numbers)
+	if err != nil {
+		e.log.Error("blocklist", "campaign", c.Name, "err", err)
+		return 0
+	}
+	var claims []dialer.NewAttempt
+	var changes []dialer.MemberChange
+	byID := make(map[int64]*dialer.Member, len(members))
+	for i := range members {
+		m := &members[i]
+		if len(claims) == n {
+			break
+		}
+		v := dialer.Explain(dialer.CallableInput{Now: now, Campaign: c, Calendar: cs.run.Calendar, Member: m,
+			Blocked: func(num string) bool { return blocked[num] }})
+		switch {
+		case v.Callable:
+			byID[m.ID] = m
+			claims = append(claims, dialer.NewAttempt{CampaignID: c.ID, MemberID: m.ID, CommunicationID: v.Number.ID,
+				Number: v.Number.Number, UUID: e.cfg.NewUUID(), At: now})
+		case v.End != "":
+			changes = append(changes, dialer.MemberChange{MemberID: m.ID, EndCause: v.End})
+			e.log.Info("member ended", "campaign", c.Name, "member_id", m.ID, "cause", v.End)
+		case !v.NextAt.IsZero() && v.NextAt.After(now):
+			changes = append(changes, dialer.MemberChange{MemberID: m.ID, DueAt: v.NextAt})
+		default:
+			changes = append(changes, dialer.MemberChange{MemberID: m.ID, DueAt: now.Add(unknownDefer)})
+			e.log.Debug("member set aside", "campaign", c.Name, "member_id", m.ID, "reasons", v.Reasons)
+		}
+	}
+	if err := e.store.ChangeMembers(ctx, changes); err != nil {
+		e.log.Error("defer members", "campaign", c.Name, "err", err)
+	}
+	if len(claims) == 0 {
+		if len(ids) < 2*n+4 {
+			cs.idleUntil = now.Add(idleBackoff)
+		}
+		return 0
+	}
+	attemptIDs, err := e.store.StartAttempts(ctx, claims)
+	if err != nil {
+		e.log.Error("record attempts", "campaign", c.Name, "err", err)
+		return 0
+	}
+	sent := 0
+	for i, a := range claims {
+		if attemptIDs[i] == 0 {
+			continue
+		}
+		cl := &call{attemptID: attemptIDs[i], uuid: a.UUID, campaignID: c.ID, memberID: a.MemberID,
+			commID: a.CommunicationID, number: a.Number, started: now}
+		e.track(cs, cl)
+		sent++
+		e.sent++
+		req := e.request(cs, byID[a.MemberID], cl)
+		if err := e.sw.Originate(ctx, req); err != nil {
+			e.originateFailed(cl, err, now)
+			continue
+		}
+		e.log.Debug("originate", "campaign", c.Name, "member_id", cl.memberID, "attempt_id", cl.attemptID,
+			"call_uuid", cl.uuid, "number", cl.number)
+	}
+	return sent
+}
+
+func (e *Engine) track(cs *campaignState, cl *call) {
+	e.calls[cl.uuid] = cl
+	e.inflight++
+	cs.inflight++
+}
+
+// originateFailed handles an originate that returned an error: one that
+// was certainly not sent ends now (minus: the member is not charged, and
+// the bound on minus outcomes stops a loop); otherwise reconcile decides
+// once the call could have ended on its own.
+func (e *Engine) originateFailed(cl *call, err error, now time.Time) {
+	if errors.Is(err, ErrNotSent) {
+		e.log.Error("originate refused", "attempt_id", cl.attemptID, "call_uuid", cl.uuid, "err", err)
+		e.finals = append(e.finals, Update{Kind: CallChanged, UUID: cl.uuid, Final: true,
+			Cause: cause.OriginateFailed, HangupAt: now})
+		return
+	}
+	e.log.Warn("originate outcome unknown: reconcile decides", "attempt_id", cl.attemptID, "call_uuid", cl.uuid, "err", err)
+	cl.uncertain = true
+	e.scheduleReconcile(now)
+}
+
+// request builds the originate for a call: the campaign's dial string and
+// caller ID, variables naming campaign, member and attempt, the campaign's
+// variables and the member's (prefixed), and the IVR destination.
+func (e *Engine) request(cs *campaignState, m *dialer.Member, cl *call) OriginateRequest {
+	c := cs.run.Campaign
+	vars := map[string]string{
+		"dialer_campaign_id": strconv.FormatInt(c.ID, 10),
+		"dialer_campaign":    c.Name,
+		"dialer_member_id":   strconv.FormatInt(cl.memberID, 10),
+		"dialer_attempt_id":  strconv.FormatInt(cl.attemptID, 10),
+	}
+	for k, v := range c.Variables {
+		vars[k] = v
+	}
+	if m != nil {
+		for k, v := range m.Variables {
+			vars[MemberVarPrefix+k] = v
+		}
+	}
+	req := OriginateRequest{
+		UUID: cl.uuid, DialTemplate: c.Dial.Template, TemplateVars: c.Dial.Vars, Number: cl.number,
+		CallerIDName: c.CallerID.Name, RingTimeout: c.Limits.RingTimeout.D(), Vars: vars,
+	}
+	if ids := c.CallerID.Numbers; len(ids) > 0 {
+		req.CallerIDNumber = ids[cs.cidNext%len(ids)]
+		cs.cidNext++
+	}
+	if c.Mode == dialer.ModeIVR {
+		req.Extension, req.Dialplan, req.Context = c.IVR.Extension, c.IVR.Dialplan, c.IVR.Context
+		req.WatchVars = []string{c.IVR.ResultVariable}
+	} else {
+		req.App, req.AppArgs = "park", ""
+	}
+	return req
+}

@@ -1,0 +1,421 @@
+// Package engine works running campaigns: it picks due members in
+// priority order, checks every safety rule immediately before each call,
+// paces originates per campaign and globally, follows each call to its
+// end, applies the retry decision, and reconciles open attempts with
+// FreeSWITCH after a start or a reconnect.
+//
+// One goroutine (Run) owns all of the engine's state; the store and the
+// switch are reached through the small interfaces in deps.go.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/retry"
+	"github.com/google/uuid"
+)
+
+// ErrNotSent marks an originate error after which the call was certainly
+// not sent (refused by the builder, or no connection before writing).
+var ErrNotSent = errors.New("originate not sent")
+
+// Config tunes the engine. Zero values take the defaults shown.
+type Config struct {
+	// MaxCalls is the most simultaneous calls over all campaigns (200).
+	MaxCalls int
+	// MaxCPS is the most originates per second over all campaigns (20).
+	MaxCPS float64
+	// Tick is how often the dispatcher runs (20 ms).
+	Tick time.Duration
+	// Reload is how often campaign changes are looked for (250 ms).
+	Reload time.Duration
+	// LostGrace is how long past its ring timeout an attempt whose channel
+	// cannot be found is still awaited before it is finalised as lost (10 s).
+	LostGrace time.Duration
+	// Drain bounds how long Run waits for calls in progress on shutdown (10 s).
+	Drain time.Duration
+	// Now is the clock (time.Now).
+	Now func() time.Time
+	// NewUUID makes origination UUIDs (uuid.NewString).
+	NewUUID func() string
+	// Logger (slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.MaxCalls <= 0 {
+		c.MaxCalls = 200
+	}
+	if c.MaxCPS <= 0 {
+		c.MaxCPS = 20
+	}
+	if c.Tick <= 0 {
+		c.Tick = 20 * time.Millisecond
+	}
+	if c.Reload <= 0 {
+		c.Reload = 250 * time.Millisecond
+	}
+	if c.LostGrace <= 0 {
+		c.LostGrace = 10 * time.Second
+	}
+	if c.Drain <= 0 {
+		c.Drain = 10 * time.Second
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.NewUUID == nil {
+		c.NewUUID = uuid.NewString
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// call is an attempt in progress.
+type call struct {
+	attemptID  int64
+	uuid       string
+	campaignID int64
+	memberID   int64
+	commID     int64
+	number     string
+	started    time.Time
+	answered   bool
+	answeredAt time.Time
+	// uncertain: the originate's fate is unknown (an error after it may
+	// have been written, or found open by reconcile); reconcile decides.
+	uncertain bool
+}
+
+// campaignState is a campaign the engine works, with its pacing state.
+type campaignState struct {
+	run       dialer.CampaignRun
+	policy    retry.Policy
+	active    bool // running now (not paused, stopped or gone)
+	inflight  int
+	rate      bucket
+	idleUntil time.Time
+	cidNext   int
+	checked   time.Time // last finish check
+	swept     time.Time // last expiry sweep
+}
+
+// Engine works the running campaigns. Create it with New and call Run.
+type Engine struct {
+	cfg   Config
+	store Store
+	sw    Switch
+	log   *slog.Logger
+
+	campaigns map[int64]*campaignState
+	order     []*campaignState
+	version   string
+	reloaded  time.Time
+	calls     map[string]*call
+	inflight  int
+	global    bucket
+	finals    []Update
+	answers   []*call
+	reconcile time.Time // when to reconcile next; zero = not scheduled
+	rotate    int
+	sent      uint64
+
+	mu   sync.Mutex
+	snap Snapshot
+}
+
+// New returns an engine; it starts nothing until Run.
+func New(cfg Config, store Store, sw Switch) *Engine {
+	cfg = cfg.withDefaults()
+	return &Engine{
+		cfg: cfg, store: store, sw: sw, log: cfg.Logger.With("component", "engine"),
+		campaigns: map[int64]*campaignState{}, calls: map[string]*call{},
+		global: newBucket(cfg.MaxCPS, 0),
+	}
+}
+
+// Run works campaigns until ctx ends, then stops originating, waits up to
+// Config.Drain for calls in progress to end, records what ended, and
+// returns. Attempts still open are reconciled at the next start.
+func (e *Engine) Run(ctx context.Context) error {
+	// Work with a context that outlives ctx so the drain can still write.
+	work, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	if err := e.reload(work, true); err != nil {
+		return fmt.Errorf("engine start: %w", err)
+	}
+	e.reconcile = e.cfg.Now()
+	ticker := time.NewTicker(e.cfg.Tick)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return e.drain(work)
+		case u := <-e.sw.Updates():
+			e.handle(u)
+			e.drainUpdates()
+			e.flush(work)
+		case <-ticker.C:
+			e.tick(work)
+		}
+	}
+}
+
+// drainUpdates takes every update already waiting, so that a burst of
+// hangups is written in one transaction.
+func (e *Engine) drainUpdates() {
+	for range 4096 {
+		select {
+		case u := <-e.sw.Updates():
+			e.handle(u)
+		default:
+			return
+		}
+	}
+}
+
+func (e *Engine) drain(ctx context.Context) error {
+	e.log.Info("stopping: no new calls", "in_progress", e.inflight)
+	deadline := time.NewTimer(e.cfg.Drain)
+	defer deadline.Stop()
+	for e.inflight > 0 {
+		select {
+		case u := <-e.sw.Updates():
+			e.handle(u)
+			e.drainUpdates()
+			e.flush(ctx)
+		case <-deadline.C:
+			e.log.Warn("stopped with calls in progress: they are reconciled at the next start", "in_progress", e.inflight)
+			e.publish()
+			return nil
+		}
+	}
+	e.publish()
+	return nil
+}
+
+// tick reloads campaigns when they changed, reconciles when due, and
+// dispatches new calls within every limit.
+func (e *Engine) tick(ctx context.Context) {
+	now := e.cfg.Now()
+	if now.Sub(e.reloaded) >= e.cfg.Reload {
+		if err := e.reload(ctx, false); err != nil {
+			e.log.Error("reload campaigns", "err", err)
+		}
+		e.housekeep(ctx, now)
+	}
+	if !e.reconcile.IsZero() && !now.Before(e.reconcile) && e.sw.Connected() {
+		e.reconcile = time.Time{}
+		if err := e.reconcileOpen(ctx, now); err != nil {
+			e.log.Error("reconcile", "err", err)
+			e.reconcile = now.Add(time.Second)
+		}
+	}
+	e.flush(ctx)
+	if e.sw.Connected() && e.reconcile.IsZero() {
+		e.dispatch(ctx, now)
+	}
+	e.publish()
+}
+
+// dispatch originates new calls: campaigns by priority (equal priorities
+// take turns), each within its lines and rate, all within the global
+// lines and originates per second.
+func (e *Engine) dispatch(ctx context.Context, now time.Time) {
+	e.global.fill(now)
+	order := e.dispatchOrder()
+	for _, cs := range order {
+		if !cs.active || now.Before(cs.idleUntil) {
+			continue
+		}
+		free := min(cs.run.Campaign.Limits.Lines-cs.inflight, e.cfg.MaxCalls-e.inflight)
+		if free <= 0 {
+			continue
+		}
+		cs.rate.fill(now)
+		n := min(free, e.global.available(), cs.rate.available())
+		if n <= 0 {
+			if e.global.available() <= 0 || e.cfg.MaxCalls-e.inflight <= 0 {
+				return
+			}
+			continue
+		}
+		sent := e.dispatchCampaign(ctx, cs, n, now)
+		cs.rate.take(sent)
+		e.global.take(sent)
+	}
+}
+
+// dispatchOrder is the campaigns by priority; among equal priorities the
+// first place rotates tick by tick so none starves the others.
+func (e *Engine) dispatchOrder() []*campaignState {
+	e.rotate++
+	out := make([]*campaignState, 0, len(e.order))
+	for i := 0; i < len(e.order); {
+		j := i
+		for j < len(e.order) && e.order[j].run.Campaign.Priority == e.order[i].run.Campaign.Priority {
+			j++
+		}
+		group := e.order[i:j]
+		k := e.rotate % len(group)
+		out = append(out, group[k:]...)
+		out = append(out, group[:k]...)
+		i = j
+	}
+	return out
+}
+
+// Snapshot is the engine's live figures, for status views and metrics.
+type Snapshot struct {
+	At       time.Time
+	InFlight int
+	// Originates counts the calls sent since the engine started.
+	Originates uint64
+	Campaigns []CampaignSnapshot
+}
+
+// CampaignSnapshot is one campaign's live figures.
+type CampaignSnapshot struct {
+	ID       int64
+	Name     string
+	Active   bool
+	InFlight int
+	MaxLines int
+}
+
+// Snapshot returns the figures of the last tick; safe from any goroutine.
+func (e *Engine) Snapshot() Snapshot {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.snap
+	s.Campaigns = append([]CampaignSnapshot(nil), e.snap.Campaigns...)
+	return s
+}
+
+func (e *Engine) publish() {
+	s := Snapshot{At: e.cfg.Now(), InFlight: e.inflight, Originates: e.sent}
+	for _, cs := range e.order {
+		s.Campaigns = append(s.Campaigns, CampaignSnapshot{ID: cs.run.Campaign.ID, Name: cs.run.Campaign.Name,
+			Active: cs.active, InFlight: cs.inflight, MaxLines: cs.run.Campaign.Limits.Lines})
+	}
+	e.mu.Lock()
+	e.snap = s
+	e.mu.Unlock()
+}
+
+// reload refreshes the campaigns when the store says they changed.
+// Campaigns that stopped keep their state while they have calls.
+func (e *Engine) reload(ctx context.Context, force bool) error {
+	e.reloaded = e.cfg.Now()
+	v, err := e.store.CampaignsVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if !force && v == e.version {
+		return nil
+	}
+	runs, err := e.store.RunnableCampaigns(ctx)
+	if err != nil {
+		return err
+	}
+	e.version = v
+	seen := map[int64]bool{}
+	for _, r := range runs {
+		seen[r.Campaign.ID] = true
+		cs := e.campaigns[r.Campaign.ID]
+		if cs == nil {
+			cs = &campaignState{}
+			e.campaigns[r.Campaign.ID] = cs
+			e.log.Info("campaign loaded", "campaign", r.Campaign.Name, "campaign_id", r.Campaign.ID, "state", r.Campaign.State)
+		} else if cs.run.Campaign.State != r.Campaign.State {
+			e.log.Info("campaign state", "campaign", r.Campaign.Name, "state", r.Campaign.State)
+		}
+		cs.run = r
+		cs.active = r.Campaign.State == dialer.StateRunning
+		cs.policy = r.Campaign.RetryPolicy(r.Calendar.Location)
+		cs.rate.configure(rateOf(r.Campaign.Limits), r.Campaign.Limits.Calls)
+		cs.idleUntil = time.Time{}
+	}
+	for id, cs := range e.campaigns {
+		if seen[id] {
+			continue
+		}
+		if cs.inflight > 0 {
+			cs.active = false
+			continue
+		}
+		delete(e.campaigns, id)
+		e.log.Info("campaign unloaded", "campaign", cs.run.Campaign.Name, "campaign_id", id)
+	}
+	e.order = e.order[:0]
+	for _, cs := range e.campaigns {
+		e.order = append(e.order, cs)
+	}
+	sort.Slice(e.order, func(i, j int) bool {
+		a, b := e.order[i].run.Campaign, e.order[j].run.Campaign
+		if a.Priority != b.Priority {
+			return a.Priority < b.Priority
+		}
+		return a.ID < b.ID
+	})
+	return nil
+}
+
+// rateOf is a campaign's calls per second; 0 means no campaign rate.
+func rateOf(l dialer.Limits) float64 {
+	if l.Calls <= 0 || l.Interval <= 0 {
+		return 0
+	}
+	return float64(l.Calls) / l.Interval.D().Seconds()
+}
+
+// housekeep finishes campaigns with nothing left to call and ends
+// expired members, at most once a second per campaign.
+func (e *Engine) housekeep(ctx context.Context, now time.Time) {
+	for _, cs := range e.order {
+		if !cs.active || now.Sub(cs.checked) < time.Second {
+			continue
+		}
+		cs.checked = now
+		c := cs.run.Campaign
+		if now.Sub(cs.swept) >= 30*time.Second {
+			cs.swept = now
+			if n, err := e.store.ExpireMembers(ctx, c.ID, now); err != nil {
+				e.log.Error("expire members", "campaign", c.Name, "err", err)
+			} else if n > 0 {
+				e.log.Info("members expired", "campaign", c.Name, "count", n)
+			}
+		}
+		if cs.inflight > 0 {
+			continue
+		}
+		validityOver := !cs.run.Calendar.ValidUntil.IsZero() && !now.Before(cs.run.Calendar.ValidUntil)
+		waiting, calling, err := e.store.CampaignProgress(ctx, c.ID)
+		if err != nil {
+			e.log.Error("campaign progress", "campaign", c.Name, "err", err)
+			continue
+		}
+		if calling == 0 && (waiting == 0 || validityOver) {
+			reason := "no member left to call"
+			if waiting > 0 {
+				reason = "calendar validity ended"
+			}
+			if err := e.store.FinishCampaign(ctx, c.ID); err != nil {
+				e.log.Error("finish campaign", "campaign", c.Name, "err", err)
+				continue
+			}
+			cs.active = false
+			e.log.Info("campaign finished", "campaign", c.Name, "reason", reason, "waiting", waiting)
+		}
+	}
+}
+

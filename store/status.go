@@ -1,0 +1,154 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DaemonStatus is what the running daemon reports about itself about once
+// a second, for `dialer status` to read from another process.
+type DaemonStatus struct {
+	PID              int            `json:"pid"`
+	Host             string         `json:"host"`
+	Version          string         `json:"version"`
+	StartedAt        time.Time      `json:"started_at"`
+	UpdatedAt        time.Time      `json:"updated_at"`
+	ESLState         string         `json:"esl_state"`
+	ESLReconnects    int            `json:"esl_reconnects"`
+	CallsInProgress  int            `json:"calls_in_progress"`
+	OriginatesPerSec float64        `json:"originates_per_sec"`
+	Campaigns        []CampaignLive `json:"campaigns"`
+}
+
+// CampaignLive is one running campaign's live figures as the daemon sees
+// them.
+type CampaignLive struct {
+	Name        string  `json:"name"`
+	LinesInUse  int     `json:"lines_in_use"`
+	MaxLines    int     `json:"max_lines"`
+	CallsPerSec float64 `json:"calls_per_sec"`
+}
+
+type daemonStatusRow struct {
+	PID              int     `db:"pid"`
+	Host             string  `db:"host"`
+	Version          string  `db:"version"`
+	StartedAt        int64   `db:"started_at"`
+	UpdatedAt        int64   `db:"updated_at"`
+	ESLState         string  `db:"esl_state"`
+	ESLReconnects    int     `db:"esl_reconnects"`
+	CallsInProgress  int     `db:"calls_in_progress"`
+	OriginatesPerSec float64 `db:"originates_per_sec"`
+	Campaigns        string  `db:"campaigns"`
+}
+
+// WriteDaemonStatus records the daemon's status, replacing the previous
+// one. A zero UpdatedAt is stamped with the store's clock.
+func (d *DB) WriteDaemonStatus(ctx context.Context, s DaemonStatus) error {
+	if s.UpdatedAt.IsZero() {
+		s.UpdatedAt = d.now()
+	}
+	live := s.Campaigns
+	if live == nil {
+		live = []CampaignLive{}
+	}
+	campaigns, err := json.Marshal(live)
+	if err != nil {
+		return fmt.Errorf("write daemon status: campaigns: %w", err)
+	}
+	_, err = d.db.ExecContext(ctx, `
+		INSERT INTO daemon_status (id, pid, host, version, started_at, updated_at, esl_state,
+		                           esl_reconnects, calls_in_progress, originates_per_sec, campaigns)
+		VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET
+			pid = excluded.pid, host = excluded.host, version = excluded.version,
+			started_at = excluded.started_at, updated_at = excluded.updated_at,
+			esl_state = excluded.esl_state, esl_reconnects = excluded.esl_reconnects,
+			calls_in_progress = excluded.calls_in_progress,
+			originates_per_sec = excluded.originates_per_sec, campaigns = excluded.campaigns`,
+		s.PID, s.Host, s.Version, toMS(s.StartedAt), toMS(s.UpdatedAt), s.ESLState,
+		s.ESLReconnects, s.CallsInProgress, s.OriginatesPerSec, string(campaigns))
+	if err != nil {
+		return fmt.Errorf("write daemon status: %w", err)
+	}
+	return nil
+}
+
+// DaemonStatus returns the last status the daemon wrote, or ErrNotFound
+// when none is stored (never started, or shut down cleanly). How fresh it
+// is, is the caller's judgement: compare UpdatedAt with the clock.
+func (d *DB) DaemonStatus(ctx context.Context) (*DaemonStatus, error) {
+	var r daemonStatusRow
+	err := d.db.GetContext(ctx, &r, `
+		SELECT pid, host, version, started_at, updated_at, esl_state, esl_reconnects,
+		       calls_in_progress, originates_per_sec, campaigns
+		FROM daemon_status WHERE id = 1`)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("daemon status: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read daemon status: %w", err)
+	}
+	s := &DaemonStatus{
+		PID: r.PID, Host: r.Host, Version: r.Version, StartedAt: fromMS(r.StartedAt), UpdatedAt: fromMS(r.UpdatedAt),
+		ESLState: r.ESLState, ESLReconnects: r.ESLReconnects, CallsInProgress: r.CallsInProgress,
+		OriginatesPerSec: r.OriginatesPerSec,
+	}
+	if err := json.Unmarshal([]byte(r.Campaigns), &s.Campaigns); err != nil {
+		return nil, fmt.Errorf("read daemon status: stored campaigns: %w", err)
+	}
+	return s, nil
+}
+
+// ClearDaemonStatus removes the daemon's status; the daemon calls it on a
+// clean shutdown so that nobody reads its last figures as live.
+func (d *DB) ClearDaemonStatus(ctx context.Context) error {
+	if _, err := d.db.ExecContext(ctx, `DELETE FROM daemon_status`); err != nil {
+		return fmt.Errorf("clear daemon status: %w", err)
+	}
+	return nil
+}
+
+// CampaignActivity is a running or paused campaign with its attempts so
+// far (over the campaign's whole life), counted by class.
+type CampaignActivity struct {
+	ID         int64  `db:"id" json:"id"`
+	Name       string `db:"name" json:"name"`
+	State      string `db:"state" json:"state"`
+	Priority   int    `db:"priority" json:"priority"`
+	MaxLines   int    `db:"max_lines" json:"max_lines"`
+	Attempts   int    `db:"attempts" json:"attempts"`
+	InProgress int    `db:"in_progress" json:"in_progress"`
+	OK         int    `db:"ok" json:"ok"`
+	Retry      int    `db:"retry" json:"retry"`
+	Error      int    `db:"error" json:"error"`
+	Minus      int    `db:"minus" json:"minus"`
+}
+
+// ActiveCampaigns lists the running and paused campaigns, by priority then
+// name, with their attempts counted by class; InProgress counts attempts
+// that are not final yet.
+func (d *DB) ActiveCampaigns(ctx context.Context) ([]CampaignActivity, error) {
+	out := []CampaignActivity{}
+	err := d.db.SelectContext(ctx, &out, `
+		SELECT c.id, c.name, c.state, c.priority, c.max_lines,
+		       count(a.id)                                         AS attempts,
+		       count(a.id) FILTER (WHERE a.final = 0)              AS in_progress,
+		       count(a.id) FILTER (WHERE a.final = 1 AND a.class = 'ok')    AS ok,
+		       count(a.id) FILTER (WHERE a.final = 1 AND a.class = 'retry') AS retry,
+		       count(a.id) FILTER (WHERE a.final = 1 AND a.class = 'error') AS error,
+		       count(a.id) FILTER (WHERE a.final = 1 AND a.class = 'minus') AS minus
+		FROM campaigns c
+		LEFT JOIN attempts a ON a.campaign_id = c.id
+		WHERE c.state IN ('running', 'paused')
+		GROUP BY c.id
+		ORDER BY c.priority, c.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list active campaigns: %w", err)
+	}
+	return out, nil
+}
