@@ -1,0 +1,5 @@
+//go:build race
+
+package fssim_test
+
+const raceEnabled = true

@@ -1,0 +1,298 @@
+package fssim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Outcome is what the far end does with one call.
+//
+// Ring is the time from the originate to the answer or the failure. With
+// Answer false and Cause empty the destination rings until the originate
+// times out (NO_ANSWER). With Answer false and a Cause the call fails with
+// that cause after Ring (a zero Ring fails at once, without ringing). With
+// Answer true the callee answers after Ring and hangs up Talk later with
+// Cause (NORMAL_CLEARING when empty), unless Stay is set. Digit is the DTMF
+// digit the callee presses DigitAfter (default 1 s) after the answer when
+// the call is in an IVR. EarlyMedia sends 183 (CHANNEL_PROGRESS_MEDIA)
+// instead of 180 (CHANNEL_PROGRESS) when ringing starts. SIPStatus
+// overrides variable_sip_term_status on sofia endpoints.
+type Outcome struct {
+	Ring       time.Duration `yaml:"ring"`
+	Answer     bool          `yaml:"answer"`
+	Cause      string        `yaml:"cause"`
+	Talk       time.Duration `yaml:"talk"`
+	Stay       bool          `yaml:"stay"`
+	Digit      string        `yaml:"digit"`
+	DigitAfter time.Duration `yaml:"digit_after"`
+	EarlyMedia bool          `yaml:"early_media"`
+	SIPStatus  int           `yaml:"sip_status"`
+}
+
+// Weighted is one branch of a random mix: it is chosen with probability
+// Weight divided by the sum of the mix's weights.
+type Weighted struct {
+	Weight  float64 `yaml:"weight"`
+	Outcome `yaml:",inline"`
+}
+
+// Rule gives the outcome for destinations matching Regexp (Go regexp
+// syntax, unanchored unless the pattern anchors itself) or Glob (path.Match
+// syntax over the whole destination). When Mix is set one of its branches
+// is drawn at random for each call and the rule's own Outcome is ignored.
+type Rule struct {
+	Name    string     `yaml:"name"`
+	Regexp  string     `yaml:"regexp"`
+	Glob    string     `yaml:"glob"`
+	Mix     []Weighted `yaml:"mix"`
+	Outcome `yaml:",inline"`
+
+	re *regexp.Regexp
+}
+
+// Scenario scripts the simulator. Agents and then Rules are tried in
+// order against the destination of each originate (the number part of the
+// endpoint); the first match decides. When nothing matches, Fallback
+// applies, and when Fallback is nil the DOMAIN.md test numbering plan
+// (agents included) applies. Seed seeds the random mixes when
+// Options.Seed is zero. Heartbeat is the HEARTBEAT interval in scenario
+// time when Options.HeartbeatInterval is zero. Gateways, when not empty,
+// lists the sofia gateways that exist; others fail with INVALID_GATEWAY.
+type Scenario struct {
+	Name      string        `yaml:"name"`
+	Seed      int64         `yaml:"seed"`
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	Gateways  []string      `yaml:"gateways"`
+	Agents    []Rule        `yaml:"agents"`
+	Rules     []Rule        `yaml:"rules"`
+	Fallback  *Outcome      `yaml:"fallback"`
+}
+
+// LoadScenario reads and validates a YAML scenario file.
+func LoadScenario(file string) (*Scenario, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("load scenario: %w", err)
+	}
+	sc, err := ParseScenario(data)
+	if err != nil {
+		return nil, fmt.Errorf("load scenario %s: %w", file, err)
+	}
+	return sc, nil
+}
+
+// ParseScenario decodes and validates a YAML scenario. Unknown keys are
+// errors; every error names the offending place.
+func ParseScenario(data []byte) (*Scenario, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var sc Scenario
+	if err := dec.Decode(&sc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("parse scenario: %w", err)
+	}
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	return &sc, nil
+}
+
+// Validate checks the scenario and compiles its patterns. It is called by
+// ParseScenario and by New for scenarios built in Go.
+func (sc *Scenario) Validate() error {
+	if sc.Heartbeat < 0 {
+		return fmt.Errorf("scenario: heartbeat: must not be negative")
+	}
+	for i := range sc.Agents {
+		if err := sc.Agents[i].compile(fmt.Sprintf("agents[%d]", i)); err != nil {
+			return err
+		}
+	}
+	for i := range sc.Rules {
+		if err := sc.Rules[i].compile(fmt.Sprintf("rules[%d]", i)); err != nil {
+			return err
+		}
+	}
+	if sc.Fallback != nil {
+		if err := sc.Fallback.validate("fallback"); err != nil {
+			return err
+		}
+	}
+	for i, g := range sc.Gateways {
+		if g == "" || strings.ContainsAny(g, "/ ") {
+			return fmt.Errorf("scenario: gateways[%d]: invalid gateway name %q", i, g)
+		}
+	}
+	return nil
+}
+
+func (r *Rule) compile(where string) error {
+	if r.Name != "" {
+		where = fmt.Sprintf("%s (%s)", where, r.Name)
+	}
+	switch {
+	case r.Regexp != "" && r.Glob != "":
+		return fmt.Errorf("scenario: %s: set regexp or glob, not both", where)
+	case r.Regexp != "":
+		re, err := regexp.Compile(r.Regexp)
+		if err != nil {
+			return fmt.Errorf("scenario: %s.regexp: %w", where, err)
+		}
+		r.re = re
+	case r.Glob != "":
+		if _, err := path.Match(r.Glob, ""); err != nil {
+			return fmt.Errorf("scenario: %s.glob: %w", where, err)
+		}
+	default:
+		return fmt.Errorf("scenario: %s: needs regexp or glob", where)
+	}
+	if len(r.Mix) == 0 {
+		return r.Outcome.validate(where)
+	}
+	if r.Outcome != (Outcome{}) {
+		return fmt.Errorf("scenario: %s: set either an outcome or a mix, not both", where)
+	}
+	for i := range r.Mix {
+		w := fmt.Sprintf("%s.mix[%d]", where, i)
+		if r.Mix[i].Weight <= 0 {
+			return fmt.Errorf("scenario: %s.weight: must be positive", w)
+		}
+		if err := r.Mix[i].Outcome.validate(w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Rule) matches(dest string) bool {
+	if r.re != nil {
+		return r.re.MatchString(dest)
+	}
+	ok, _ := path.Match(r.Glob, dest)
+	return ok
+}
+
+func (r *Rule) pick(rng *rand.Rand) Outcome {
+	if len(r.Mix) == 0 {
+		return r.Outcome
+	}
+	total := 0.0
+	for _, m := range r.Mix {
+		total += m.Weight
+	}
+	x := rng.Float64() * total
+	for _, m := range r.Mix {
+		if x < m.Weight {
+			return m.Outcome
+		}
+		x -= m.Weight
+	}
+	return r.Mix[len(r.Mix)-1].Outcome
+}
+
+func (o *Outcome) validate(where string) error {
+	switch {
+	case o.Ring < 0:
+		return fmt.Errorf("scenario: %s.ring: must not be negative", where)
+	case o.Talk < 0:
+		return fmt.Errorf("scenario: %s.talk: must not be negative", where)
+	case o.DigitAfter < 0:
+		return fmt.Errorf("scenario: %s.digit_after: must not be negative", where)
+	case o.Cause != "" && causeCode(o.Cause) < 0:
+		return fmt.Errorf("scenario: %s.cause: unknown hangup cause %q", where, o.Cause)
+	case len(o.Digit) > 1 || (o.Digit != "" && !strings.Contains("0123456789*#ABCD", o.Digit)):
+		return fmt.Errorf("scenario: %s.digit: %q is not one DTMF digit", where, o.Digit)
+	case !o.Answer && (o.Talk != 0 || o.Stay || o.Digit != ""):
+		return fmt.Errorf("scenario: %s: talk, stay and digit need answer: true", where)
+	case o.SIPStatus != 0 && (o.SIPStatus < 100 || o.SIPStatus > 699):
+		return fmt.Errorf("scenario: %s.sip_status: %d is not a SIP status", where, o.SIPStatus)
+	}
+	return nil
+}
+
+// outcomeFor decides what destination dest does, from the scenario or the
+// default numbering plan.
+func (sc *Scenario) outcomeFor(dest string, rng *rand.Rand) Outcome {
+	if sc != nil {
+		for i := range sc.Agents {
+			if sc.Agents[i].matches(dest) {
+				return sc.Agents[i].pick(rng)
+			}
+		}
+		for i := range sc.Rules {
+			if sc.Rules[i].matches(dest) {
+				return sc.Rules[i].pick(rng)
+			}
+		}
+		if sc.Fallback != nil {
+			return *sc.Fallback
+		}
+	}
+	return planOutcome(dest)
+}
+
+func (sc *Scenario) gatewayExists(gw string) bool {
+	if sc == nil || len(sc.Gateways) == 0 {
+		return true
+	}
+	for _, g := range sc.Gateways {
+		if g == gw {
+			return true
+		}
+	}
+	return false
+}
+
+// planOutcome is the DOMAIN.md test numbering plan: agents by prefix, other
+// destinations by their last two digits D (tens) and S (units). A
+// destination without trailing digits counts as D=0, S=0.
+func planOutcome(dest string) Outcome {
+	switch {
+	case strings.HasPrefix(dest, "agent-busy-"):
+		return Outcome{Ring: time.Second, Cause: "USER_BUSY"}
+	case strings.HasPrefix(dest, "agent-noanswer-"):
+		return Outcome{}
+	case strings.HasPrefix(dest, "agent-reject-"):
+		return Outcome{Ring: time.Second, Cause: "CALL_REJECTED"}
+	case strings.HasPrefix(dest, "agent-"):
+		return Outcome{Ring: time.Second, Answer: true, Stay: true}
+	}
+	d, s := 0, 0
+	n := len(dest)
+	if n >= 1 && isDigit(dest[n-1]) {
+		s = int(dest[n-1] - '0')
+		if n >= 2 && isDigit(dest[n-2]) {
+			d = int(dest[n-2] - '0')
+		}
+	}
+	switch d {
+	case 5:
+		return Outcome{Ring: time.Second, Cause: "USER_BUSY"}
+	case 6:
+		return Outcome{}
+	case 7:
+		return Outcome{Cause: "UNALLOCATED_NUMBER"}
+	case 8:
+		return Outcome{Ring: time.Second, Cause: "CALL_REJECTED"}
+	case 9:
+		return Outcome{Cause: "NORMAL_CIRCUIT_CONGESTION"}
+	default:
+		return Outcome{
+			Ring:   time.Second,
+			Answer: true,
+			Talk:   time.Duration(s+1) * time.Second,
+			Digit:  string(rune('0' + s)),
+		}
+	}
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
