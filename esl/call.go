@@ -157,7 +157,9 @@ type digitKey struct {
 
 // Apply merges an event and reports whether it concerned this call: a
 // channel event whose Unique-ID is the call's uuid, or the BACKGROUND_JOB
-// with the call's Job-UUID (or whose body is "+OK <uuid>").
+// with the call's Job-UUID. Without a Job-UUID, the job is recognised by its
+// "+OK <uuid>" body or by origination_uuid=<uuid> in its Job-Command-Arg,
+// so a failed originate is matched too.
 func (c *Call) Apply(e Event) bool {
 	if e.Kind != KindSwitch {
 		return false
@@ -251,7 +253,7 @@ func (c *Call) applyJob(e Event) bool {
 		if e.JobUUID != c.jobUUID {
 			return false
 		}
-	} else if ok, uuid, _ := parseJobBody(e.Body); !ok || uuid != c.uuid {
+	} else if ok, uuid, _ := parseJobBody(e.Body); !(ok && uuid == c.uuid) && !c.originatedBy(e) {
 		return false
 	}
 	c.job.offer(e.Body, rankJob, e.Seq)
@@ -259,6 +261,30 @@ func (c *Call) applyJob(e Event) bool {
 		c.cause.offer(cause, rankJob, e.Seq)
 	}
 	return true
+}
+
+// originatedBy reports whether a BACKGROUND_JOB is the originate that sets
+// origination_uuid to the call's uuid.
+func (c *Call) originatedBy(e Event) bool {
+	if e.Header("Job-Command") != "originate" {
+		return false
+	}
+	arg := e.Header("Job-Command-Arg")
+	key := "origination_uuid=" + c.uuid
+	for i := strings.Index(arg, key); i >= 0; {
+		end := i + len(key)
+		before := i == 0 || strings.IndexByte("{[<,:^ ", arg[i-1]) >= 0
+		after := end == len(arg) || strings.IndexByte("}]>,:\\ ", arg[end]) >= 0
+		if before && after {
+			return true
+		}
+		next := strings.Index(arg[end:], key)
+		if next < 0 {
+			break
+		}
+		i = end + next
+	}
+	return false
 }
 
 func (c *Call) otherLeg(e Event) string {

@@ -292,7 +292,11 @@ func TestCall_Apply(t *testing.T) {
 		{"other channel", esl.NewCall(peerUUID, ""), f.channel("CHANNEL_CREATE", nil), false},
 		{"own job by Job-UUID", esl.NewCall(callUUID, jobUUID), f.job("-ERR USER_BUSY\n"), true},
 		{"job by body when Job-UUID unknown", esl.NewCall(callUUID, ""), f.job("+OK " + callUUID + "\n"), true},
-		{"failed job without Job-UUID cannot be matched", esl.NewCall(callUUID, ""), f.job("-ERR USER_BUSY\n"), false},
+		{"failed job by origination_uuid when Job-UUID unknown", esl.NewCall(callUUID, ""), f.job("-ERR USER_BUSY\n"), true},
+		{"origination_uuid of another call", esl.NewCall(callUUID[:30], ""), f.job("-ERR USER_BUSY\n"), false},
+		{"failed job of another command", esl.NewCall(callUUID, ""), esl.NewEvent(map[string]string{
+			"Event-Name": "BACKGROUND_JOB", "Job-UUID": "j2", "Job-Command": "uuid_kill", "Job-Command-Arg": callUUID,
+		}, "-ERR No such channel!\n"), false},
 		{"connection marker", esl.NewCall(callUUID, jobUUID), esl.Event{Kind: esl.KindConnected}, false},
 	}
 	for _, tt := range tests {

@@ -20,6 +20,10 @@ import (
 
 // Errors of the client. Each is wrapped with what was being done.
 var (
+	// ErrNotSent is wrapped by every error that happened before the command
+	// was written (no connection, a refused value, the caller gave up while
+	// waiting its turn): nothing reached FreeSWITCH, so repeating is safe.
+	ErrNotSent = errors.New("esl: command not sent")
 	// ErrNotConnected: there is no connection; nothing was sent.
 	ErrNotConnected = errors.New("esl: not connected")
 	// ErrDisconnected: the connection was lost while the command was in
@@ -50,6 +54,17 @@ var (
 	errProtocol    = errors.New("esl: protocol error")
 	errLocalClosed = errors.New("esl: eslgo closed its socket")
 )
+
+// notSentError marks an error that happened before the command was written.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string   { return e.err.Error() }
+func (e *notSentError) Unwrap() []error { return []error{e.err, ErrNotSent} }
+
+func notSent(err error) error { return &notSentError{err: err} }
+
+// errRefused is a value that failed its whitelist: ErrUnsafe, not sent.
+var errRefused = notSent(ErrUnsafe)
 
 // ReplyError is a -ERR (or other non +OK) reply from FreeSWITCH.
 type ReplyError struct {
@@ -343,8 +358,9 @@ func (c *Client) Run(ctx context.Context) error {
 	return nil
 }
 
-// Close stops Run, fails what is pending with ErrClosed and waits until every
-// goroutine of the client has ended. It does not block on eslgo (defect 9).
+// Close stops Run, fails what is pending with ErrClosed and waits until Run
+// has returned and the connection is shut down. It never blocks on eslgo
+// (defect 9): the wait is bounded whatever eslgo or FreeSWITCH do.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	stop, done, running := c.stop, c.runDone, c.running
@@ -443,16 +459,19 @@ func (c *Client) listener(gen uint64, gate *eventGate) eslgo.EventListener {
 // subscription's reply and the KindConnected marker, until the marker is
 // queued, so that the consumer reconciles before it sees them.
 type eventGate struct {
+	opened atomic.Bool // set under mu, read without it on the hot path
 	mu     sync.Mutex
-	opened bool
 	held   []Event
 }
 
 // hold keeps e while the gate is shut and reports whether it did.
 func (g *eventGate) hold(e Event) bool {
+	if g.opened.Load() {
+		return false
+	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.opened {
+	if g.opened.Load() {
 		return false
 	}
 	g.held = append(g.held, e)
@@ -467,7 +486,8 @@ func (g *eventGate) open(q *eventQueue, marker Event) {
 	for _, e := range g.held {
 		q.push(e)
 	}
-	g.opened, g.held = true, nil
+	g.held = nil
+	g.opened.Store(true)
 }
 
 // supervise watches one connection until it dies and returns why: the
@@ -644,10 +664,10 @@ func (c *Client) current() (*conn, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.state == StateClosed {
-		return nil, ErrClosed
+		return nil, notSent(ErrClosed)
 	}
 	if c.cn == nil {
-		return nil, ErrNotConnected
+		return nil, notSent(ErrNotConnected)
 	}
 	return c.cn, nil
 }
@@ -727,12 +747,12 @@ func (c *Client) BackgroundAPI(ctx context.Context, cmd string) (*Job, error) {
 // Originate sends "bgapi originate ..." rendered by o (which validates and
 // escapes every value) and returns the job once FreeSWITCH accepted it. The
 // job's result is "+OK <uuid>" or "-ERR <CAUSE>". An error wrapping
-// ErrDisconnected means the originate may have been sent: check
-// uuid_exists on o.UUID before dialing again.
+// ErrNotSent means nothing was sent; after any other error the originate
+// may have been sent: check uuid_exists on o.UUID before dialing again.
 func (c *Client) Originate(ctx context.Context, o Originate) (*Job, error) {
 	cmd, err := o.Command()
 	if err != nil {
-		return nil, err
+		return nil, notSent(err)
 	}
 	job, err := c.BackgroundAPI(ctx, cmd)
 	if err != nil {
@@ -757,7 +777,7 @@ func (c *Client) Transfer(ctx context.Context, uuid, extension, dialplan, dpCont
 		return fmt.Errorf("uuid_transfer: %w", err)
 	}
 	if !extensionRe.MatchString(extension) {
-		return fmt.Errorf("uuid_transfer: extension %q: %w", extension, ErrUnsafe)
+		return fmt.Errorf("uuid_transfer: extension %q: %w", extension, errRefused)
 	}
 	cmd := "uuid_transfer " + uuid + " " + extension
 	if dpContext != "" && dialplan == "" {
@@ -765,13 +785,13 @@ func (c *Client) Transfer(ctx context.Context, uuid, extension, dialplan, dpCont
 	}
 	if dialplan != "" {
 		if !dialplanRe.MatchString(dialplan) {
-			return fmt.Errorf("uuid_transfer: dialplan %q: %w", dialplan, ErrUnsafe)
+			return fmt.Errorf("uuid_transfer: dialplan %q: %w", dialplan, errRefused)
 		}
 		cmd += " " + dialplan
 	}
 	if dpContext != "" {
 		if !contextRe.MatchString(dpContext) {
-			return fmt.Errorf("uuid_transfer: context %q: %w", dpContext, ErrUnsafe)
+			return fmt.Errorf("uuid_transfer: context %q: %w", dpContext, errRefused)
 		}
 		cmd += " " + dpContext
 	}
@@ -789,7 +809,7 @@ func (c *Client) Kill(ctx context.Context, uuid, cause string) error {
 	cmd := "uuid_kill " + uuid
 	if cause != "" {
 		if !causeRe.MatchString(cause) {
-			return fmt.Errorf("uuid_kill: cause %q: %w", cause, ErrUnsafe)
+			return fmt.Errorf("uuid_kill: cause %q: %w", cause, errRefused)
 		}
 		cmd += " " + cause
 	}
@@ -822,12 +842,12 @@ func (c *Client) SetVar(ctx context.Context, uuid, name, value string) error {
 		return fmt.Errorf("uuid_setvar: %w", err)
 	}
 	if !varNameRe.MatchString(name) {
-		return fmt.Errorf("uuid_setvar: variable name %q: %w", name, ErrUnsafe)
+		return fmt.Errorf("uuid_setvar: variable name %q: %w", name, errRefused)
 	}
 	cmd := "uuid_setvar " + uuid + " " + name
 	if value != "" {
 		if strings.TrimSpace(value) != value || strings.IndexFunc(value, isControl) >= 0 {
-			return fmt.Errorf("uuid_setvar: value of %s: %w", name, ErrUnsafe)
+			return fmt.Errorf("uuid_setvar: value of %s: %w", name, errRefused)
 		}
 		cmd += " " + value
 	}
@@ -841,7 +861,7 @@ func (c *Client) GetVar(ctx context.Context, uuid, name string) (string, error) 
 		return "", fmt.Errorf("uuid_getvar: %w", err)
 	}
 	if !varNameRe.MatchString(name) {
-		return "", fmt.Errorf("uuid_getvar: variable name %q: %w", name, ErrUnsafe)
+		return "", fmt.Errorf("uuid_getvar: variable name %q: %w", name, errRefused)
 	}
 	out, err := c.api(ctx, "uuid_getvar", "uuid_getvar "+uuid+" "+name)
 	if err != nil {
@@ -854,13 +874,13 @@ func (c *Client) GetVar(ctx context.Context, uuid, name string) (string, error) 
 // cause (hupall CAUSE name value); e.g. all calls of a campaign.
 func (c *Client) HangupAll(ctx context.Context, cause, name, value string) error {
 	if !causeRe.MatchString(cause) {
-		return fmt.Errorf("hupall: cause %q: %w", cause, ErrUnsafe)
+		return fmt.Errorf("hupall: cause %q: %w", cause, errRefused)
 	}
 	if !varNameRe.MatchString(name) {
-		return fmt.Errorf("hupall: variable name %q: %w", name, ErrUnsafe)
+		return fmt.Errorf("hupall: variable name %q: %w", name, errRefused)
 	}
 	if !hupallValueRe.MatchString(value) {
-		return fmt.Errorf("hupall: value %q: %w", value, ErrUnsafe)
+		return fmt.Errorf("hupall: value %q: %w", value, errRefused)
 	}
 	_, err := c.api(ctx, "hupall", "hupall "+cause+" "+name+" "+value)
 	return err
@@ -882,7 +902,7 @@ var (
 func checkIDs(field string, ids ...string) error {
 	for _, id := range ids {
 		if !idRe.MatchString(id) {
-			return fmt.Errorf("%s %q: %w", field, id, ErrUnsafe)
+			return fmt.Errorf("%s %q: %w", field, id, errRefused)
 		}
 	}
 	return nil
@@ -891,7 +911,7 @@ func checkIDs(field string, ids ...string) error {
 // checkLine refuses a command that would not stay one ESL command line.
 func checkLine(cmd string) error {
 	if cmd == "" || strings.IndexFunc(cmd, isControl) >= 0 {
-		return fmt.Errorf("command %q: %w", firstLine(cmd), ErrUnsafe)
+		return fmt.Errorf("command %q: %w", firstLine(cmd), errRefused)
 	}
 	return nil
 }

@@ -165,8 +165,8 @@ func TestClient_Commands(t *testing.T) {
 		_, err = cl.Originate(ctx, esl.Originate{DialTemplate: "loopback/{number}/dialer_lab", Number: "1555|sofia/gateway/evil/1900", Dest: esl.Destination{App: "park"}})
 		errs = append(errs, err)
 		for i, err := range errs {
-			if !errors.Is(err, esl.ErrUnsafe) {
-				t.Errorf("case %d: %v, want ErrUnsafe", i, err)
+			if !errors.Is(err, esl.ErrUnsafe) || !errors.Is(err, esl.ErrNotSent) {
+				t.Errorf("case %d: %v, want ErrUnsafe and ErrNotSent", i, err)
 			}
 		}
 		if n := len(srv.Originates()); n != before {
@@ -479,7 +479,7 @@ func TestClient_Lifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := cl.API(context.Background(), "status"); !errors.Is(err, esl.ErrNotConnected) {
+		if _, err := cl.API(context.Background(), "status"); !errors.Is(err, esl.ErrNotConnected) || !errors.Is(err, esl.ErrNotSent) {
 			t.Errorf("API before Run: %v", err)
 		}
 		if err := cl.Close(); err != nil {

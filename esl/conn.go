@@ -258,16 +258,16 @@ func (c *conn) exec(ctx context.Context, cmd command.Command, what, wantType str
 	select {
 	case c.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, fmt.Errorf("%s: %w", what, ctx.Err())
+		return nil, notSent(fmt.Errorf("%s: %w", what, ctx.Err()))
 	case <-c.ctx.Done():
-		return nil, fmt.Errorf("%s: %w (%w)", what, ErrNotConnected, context.Cause(c.ctx))
+		return nil, notSent(fmt.Errorf("%s: %w (%w)", what, ErrNotConnected, context.Cause(c.ctx)))
 	}
 	defer func() { <-c.sem }()
 	if err := c.ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w (%w)", what, ErrNotConnected, context.Cause(c.ctx))
+		return nil, notSent(fmt.Errorf("%s: %w (%w)", what, ErrNotConnected, context.Cause(c.ctx)))
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, notSent(fmt.Errorf("%s: %w", what, err))
 	}
 	cctx, cancel := context.WithTimeoutCause(ctx, replyTimeout, ErrCommandTimeout)
 	defer cancel()

@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fsdialer/dialer/config"
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/engine"
 	"github.com/fsdialer/dialer/esl"
@@ -66,18 +67,15 @@ than real time: retry intervals and calendars follow that clock too.`,
 func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 	ctx := cmd.Context()
 	log := a.logger(cmd.ErrOrStderr())
-	now := a.now
 	cfg := a.cfg
-	infra, stopInfra := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopInfra()
-	var sim *fssim.Server
+	now := a.now
 	if o.sim {
 		if o.simSpeed <= 0 {
 			return fmt.Errorf("--sim-speed %v: must be positive", o.simSpeed)
 		}
-		sim = fssim.New(fssim.Options{Password: cfg.ESL.Password, Speed: o.simSpeed, Seed: o.simSeed,
+		sim := fssim.New(fssim.Options{Password: cfg.ESL.Password, Speed: o.simSpeed, Seed: o.simSeed,
 			Logger: log.With("component", "fssim")})
-		if err := sim.Start(infra, "127.0.0.1:0"); err != nil {
+		if err := sim.Start(context.WithoutCancel(ctx), "127.0.0.1:0"); err != nil {
 			return fmt.Errorf("start simulator: %w", err)
 		}
 		defer sim.Close()
@@ -85,6 +83,14 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 		now = sim.Now
 		log.Info("simulator started", "addr", sim.Addr(), "speed", o.simSpeed)
 	}
+	return runDaemon(ctx, cfg, o, now, log)
+}
+
+// runDaemon runs the daemon until ctx ends (or, with --until-done, until
+// nothing is left to do): the ESL client, the switch adapter, the engine
+// and the status writer, as one errgroup. On shutdown the engine drains
+// first, while the connection still delivers hangups.
+func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func() time.Time, log *slog.Logger) error {
 	lock, err := lockDatabase(cfg.Database)
 	if err != nil {
 		return err
@@ -102,10 +108,16 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 		return err
 	}
 	sw := newESLSwitch(client, log)
+	drain := o.drain
+	if drain <= 0 {
+		drain = 10 * time.Second
+	}
 	eng := engine.New(engine.Config{MaxCalls: cfg.Limits.MaxCalls, MaxCPS: cfg.Limits.MaxCPS, Now: now, Logger: log,
-		Drain: o.drain}, db, sw)
+		Drain: drain}, db, sw)
 	log.Info("dialer starting", "version", version, "database", cfg.Database, "esl", cfg.ESL.Address)
 
+	infra, stopInfra := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopInfra()
 	work, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	g, gctx := errgroup.WithContext(infra)
@@ -122,9 +134,7 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 		stopInfra()
 		return err
 	})
-	g.Go(func() error {
-		return a.reportStatus(gctx, work, db, eng, client, o, started, log)
-	})
+	g.Go(func() error { return reportStatus(gctx, work, db, eng, client, o, started, log) })
 	err = g.Wait()
 	client.Close()
 	if cerr := db.ClearDaemonStatus(context.Background()); cerr != nil {
@@ -139,10 +149,14 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 
 // reportStatus writes the daemon's status for `dialer status` and, with
 // --until-done, ends the run when nothing is left to do.
-func (a *app) reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, client *esl.Client,
+func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, client *esl.Client,
 	o serveOptions, started time.Time, log *slog.Logger) error {
 	host, _ := os.Hostname()
-	ticker := time.NewTicker(o.statusTick)
+	tick := o.statusTick
+	if tick <= 0 {
+		tick = time.Second
+	}
+	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	var lastOriginates uint64
 	lastAt := time.Now()

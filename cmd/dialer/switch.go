@@ -189,10 +189,14 @@ func (s *eslSwitch) Forget(uuid string) {
 }
 
 // Exists asks FreeSWITCH whether a channel exists.
-func (s *eslSwitch) Exists(ctx context.Context, uuid string) (bool, error) { return s.c.Exists(ctx, uuid) }
+func (s *eslSwitch) Exists(ctx context.Context, uuid string) (bool, error) {
+	return s.c.Exists(ctx, uuid)
+}
 
 // Kill hangs up a channel.
-func (s *eslSwitch) Kill(ctx context.Context, uuid, cause string) error { return s.c.Kill(ctx, uuid, cause) }
+func (s *eslSwitch) Kill(ctx context.Context, uuid, cause string) error {
+	return s.c.Kill(ctx, uuid, cause)
+}
 
 // Connected reports whether the client is connected and subscribed.
 func (s *eslSwitch) Connected() bool {
@@ -203,4 +207,3 @@ func (s *eslSwitch) Connected() bool {
 
 // Updates delivers call updates and connection markers.
 func (s *eslSwitch) Updates() <-chan engine.Update { return s.updates }
-

@@ -280,7 +280,7 @@ type Snapshot struct {
 	InFlight int
 	// Originates counts the calls sent since the engine started.
 	Originates uint64
-	Campaigns []CampaignSnapshot
+	Campaigns  []CampaignSnapshot
 }
 
 // CampaignSnapshot is one campaign's live figures.
@@ -418,4 +418,3 @@ func (e *Engine) housekeep(ctx context.Context, now time.Time) {
 		}
 	}
 }
-

@@ -144,10 +144,9 @@ func decide(cs *campaignState, m *dialer.Member, cl *call, u Update, blocked map
 	if !u.Answered && !cl.answered {
 		answeredAt = time.Time{}
 	}
-	ended := u.HangupAt
-	if ended.IsZero() {
-		ended = now
-	}
+	// The attempt ends when the engine learns of it: the retry interval
+	// then counts on the engine's own clock, whatever FreeSWITCH's says.
+	ended := now
 	causeName := u.Cause
 	if causeName == "" {
 		causeName = cause.OriginateFailed

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fsdialer/dialer/config"
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/memberfile"
+	"github.com/fsdialer/dialer/esl/fssim"
+	"github.com/fsdialer/dialer/store"
+)
+
+// e2e is a database, a simulator on TCP and the daemon's configuration.
+type e2e struct {
+	t   *testing.T
+	ctx context.Context
+	db  *store.DB
+	cfg config.Config
+	sim *fssim.Server
+}
+
+func newE2E(t *testing.T, opts fssim.Options) *e2e {
+	t.Helper()
+	ctx := context.Background()
+	sim := fssim.New(opts)
+	if err := sim.Start(ctx, "127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	cfg := config.Default()
+	cfg.Database = filepath.Join(t.TempDir(), "e2e.db")
+	cfg.ESL.Address = sim.Addr()
+	cfg.ESL.HeartbeatTimeout = 5 * time.Second
+	cfg.Limits.MaxCalls = 500
+	cfg.Limits.MaxCPS = 500
+	db, err := store.Open(ctx, cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &e2e{t: t, ctx: ctx, db: db, cfg: cfg, sim: sim}
+}
+
+// load applies a campaign, imports members ("name:number") and starts it.
+func (e *e2e) load(doc string, members []string) *dialer.Campaign {
+	e.t.Helper()
+	c, err := dialer.ReadCampaign(strings.NewReader(doc), "e2e")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.db.ApplyCampaign(e.ctx, c); err != nil {
+		e.t.Fatal(err)
+	}
+	stored, _ := e.db.Campaign(e.ctx, c.Name)
+	imp, err := e.db.BeginImport(e.ctx, stored.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var batch []memberfile.Member
+	for i, spec := range members {
+		name, number, _ := strings.Cut(spec, ":")
+		batch = append(batch, memberfile.Member{Line: i + 2, Name: name, Priority: 3,
+			Numbers: []memberfile.Number{{Number: number, Type: "mobile", Position: 1}}})
+	}
+	if _, err := imp.Add(e.ctx, batch); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, _, err := imp.Commit(e.ctx); err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := e.db.SetCampaignState(e.ctx, c.Name, dialer.StateRunning); err != nil {
+		e.t.Fatal(err)
+	}
+	return stored
+}
+
+// serve runs the daemon in-process until ctx ends or it exits by itself.
+func (e *e2e) serve(ctx context.Context, o serveOptions, now func() time.Time) <-chan error {
+	done := make(chan error, 1)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	go func() { done <- runDaemon(ctx, e.cfg, o, now, log) }()
+	return done
+}
+
+func waitDaemon(t *testing.T, done <-chan error, limit time.Duration) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("daemon: %v", err)
+		}
+	case <-time.After(limit):
+		t.Fatalf("daemon still running after %s", limit)
+	}
+}
+
+// span is one customer call as the simulator saw it (scenario time).
+type span struct {
+	member     string
+	start, end time.Time
+	number     string
+}
+
+// spans pairs every originate with its a-leg's end.
+func spans(sim *fssim.Server) []span {
+	ends := map[string]time.Time{}
+	for _, c := range sim.Calls() {
+		if c.Leg == "B" {
+			continue
+		}
+		ends[c.UUID] = c.Hangup
+	}
+	var out []span
+	for _, o := range sim.Originates() {
+		end := o.Completed
+		if t, ok := ends[o.UUID]; ok && !t.IsZero() {
+			end = t
+		}
+		if end.IsZero() {
+			end = sim.Now()
+		}
+		out = append(out, span{member: o.Vars["dialer_member_id"], start: o.SimTime, end: end, number: o.Destination})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].start.Before(out[j].start) })
+	return out
+}
+
+// checkNoOverlap fails when a member was in two calls at once, or was
+// dialed again sooner than gap after its previous call ended.
+func checkNoOverlap(t *testing.T, ss []span, gap time.Duration) {
+	t.Helper()
+	last := map[string]span{}
+	for _, s := range ss {
+		if p, ok := last[s.member]; ok {
+			if s.start.Before(p.end) {
+				t.Fatalf("member %s in two calls at once: %s-%s and from %s", s.member, p.start, p.end, s.start)
+			}
+			if s.start.Sub(p.end) < gap {
+				t.Fatalf("member %s redialed %s after its previous call ended, retry interval %s", s.member, s.start.Sub(p.end), gap)
+			}
+		}
+		last[s.member] = s
+	}
+}
+
+func maxConcurrentSpans(ss []span) int {
+	type edge struct {
+		at time.Time
+		d  int
+	}
+	var es []edge
+	for _, s := range ss {
+		es = append(es, edge{s.start, 1}, edge{s.end, -1})
+	}
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].at.Equal(es[j].at) {
+			return es[i].d < es[j].d
+		}
+		return es[i].at.Before(es[j].at)
+	})
+	cur, best := 0, 0
+	for _, e := range es {
+		cur += e.d
+		best = max(best, cur)
+	}
+	return best
+}
+
+func maxStartsInWindow(ss []span, w time.Duration) int {
+	best, j := 0, 0
+	for i := range ss {
+		for ss[i].start.Sub(ss[j].start) >= w {
+			j++
+		}
+		best = max(best, i-j+1)
+	}
+	return best
+}
+
+const labCampaign = `
+name: lab
+mode: ivr
+dial: {template: "loopback/{number}/dialer_lab"}
+ivr: {extension: dialer_ivr_example, context: dialer_ivr}
+limits: {lines: 5, calls: 10, interval: 1s, ring_timeout: 10s}
+min_success: 1s
+retry: {max_attempts: 2, interval: 30s, max_minus: 1}
+`
+
+const alwaysOpen = `calendar: {timezone: UTC, weekly: {mon: ["00:00-24:00"], tue: ["00:00-24:00"], wed: ["00:00-24:00"], thu: ["00:00-24:00"], fri: ["00:00-24:00"], sat: ["00:00-24:00"], sun: ["00:00-24:00"]}}
+`
+
+// labMembers are members whose numbers end in every pair of digits from
+// first to last (the test numbering plan decides their outcome).
+func labMembers(prefix string, first, last int) []string {
+	var out []string
+	for i := first; i <= last; i++ {
+		out = append(out, fmt.Sprintf("%s%02d:+1212555%04d", prefix, i, 100+i))
+	}
+	return out
+}
+
+func TestServe_NumberingPlanEndToEnd(t *testing.T) {
+	e := newE2E(t, fssim.Options{Speed: 20, HeartbeatInterval: time.Second})
+	c := e.load(labCampaign+alwaysOpen, labMembers("m", 0, 99))
+	done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond}, e.sim.Now)
+	waitDaemon(t, done, 90*time.Second)
+
+	ms, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		d, s := m.Name[1], m.Name[2]
+		var wantState dialer.MemberState
+		var wantEnd string
+		switch {
+		case d <= '4' && s == '0':
+			// Stays S+1 = 1 s: billsec 1 meets min_success 1s.
+			wantState = dialer.MemberDone
+		case d <= '4':
+			wantState = dialer.MemberDone
+		case d == '5', d == '6', d == '9':
+			wantState, wantEnd = dialer.MemberFailed, "MAX_TRY_COUNT"
+		case d == '7':
+			wantState, wantEnd = dialer.MemberFailed, "UNALLOCATED_NUMBER"
+		case d == '8':
+			wantState, wantEnd = dialer.MemberFailed, "CALL_REJECTED"
+		}
+		if m.State != wantState || m.EndCause != wantEnd {
+			t.Errorf("member %s = %s %q, want %s %q", m.Name, m.State, m.EndCause, wantState, wantEnd)
+		}
+		as, _ := e.db.MemberAttempts(e.ctx, m.ID)
+		for _, a := range as {
+			if !a.Final {
+				t.Errorf("member %s attempt %d not final", m.Name, a.ID)
+			}
+		}
+		if d <= '4' && (len(as) != 1 || as[0].BusinessResult != string(s)) {
+			t.Errorf("member %s: IVR result %v, want digit %c", m.Name, as, s)
+		}
+		if d == '9' && (len(as) != 3 || m.Minus != 3) {
+			t.Errorf("congested member %s: %d attempts, minus %d; want 3 (1 minus, then 2 counted)", m.Name, len(as), m.Minus)
+		}
+	}
+	ss := spans(e.sim)
+	if got := maxConcurrentSpans(ss); got > 5 {
+		t.Errorf("%d calls up at once, campaign lines 5", got)
+	}
+	if got := maxStartsInWindow(ss, time.Second); got > 10 {
+		t.Errorf("%d originates in one second, limit 10", got)
+	}
+	checkNoOverlap(t, ss, 30*time.Second)
+	got, _ := e.db.Campaign(e.ctx, "lab")
+	if got.State != dialer.StateFinished {
+		t.Errorf("campaign %s, want finished", got.State)
+	}
+}
+
+func TestServe_NothingOutsideTheWindow(t *testing.T) {
+	start := time.Date(2026, 11, 23, 8, 59, 0, 0, time.UTC) // a Monday
+	e := newE2E(t, fssim.Options{Speed: 30, StartTime: start, HeartbeatInterval: time.Second})
+	e.load(strings.Replace(labCampaign, "interval: 30s", "interval: 20s", 1)+
+		"calendar: {timezone: UTC, weekly: {mon: [\"09:00-09:03\"]}}\n", labMembers("b", 50, 59))
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := e.serve(ctx, serveOptions{drain: 5 * time.Second, statusTick: 50 * time.Millisecond}, e.sim.Now)
+	for e.sim.Now().Before(start.Add(5 * time.Minute)) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	waitDaemon(t, done, 30*time.Second)
+	ss := spans(e.sim)
+	if len(ss) < 10 {
+		t.Fatalf("only %d calls in the window", len(ss))
+	}
+	for _, s := range ss {
+		if s.start.Before(start.Add(time.Minute)) || !s.start.Before(start.Add(4*time.Minute)) {
+			t.Fatalf("originate at %s, outside 09:00-09:03", s.start.Format("15:04:05.000"))
+		}
+	}
+	open, _ := e.db.OpenAttempts(e.ctx)
+	if len(open) != 0 {
+		t.Fatalf("%d attempts left open after a clean stop", len(open))
+	}
+}
