@@ -20,7 +20,10 @@
 //     behind.
 //   - Every way the socket ends, including an end of stream inside a frame,
 //     which eslgo ignores (defect 6), kills the connection at once. eslgo
-//     itself never sees an end of stream.
+//     itself never sees an end of stream. Ending a connection never relies
+//     on eslgo's Options.Context, whose cancellation neither closes the
+//     socket nor reports the loss (defect 10): the client closes its own
+//     socket.
 //   - log/data and any frame type eslgo does not know would stop its reader
 //     for good (defect 7); JSON and XML events are not decoded by eslgo
 //     (defect 12). The guard keeps them from eslgo and counts them. Only
@@ -36,8 +39,12 @@
 // the real socket, waits for the command in flight to end (every command
 // runs under a context the connection cancels), and writes to eslgo the
 // frames that make eslgo's auth loop close the connection itself, in an
-// order that orders every access to eslgo's maps before the close. Close
-// and reconnects are bounded in time whatever eslgo does.
+// order that puts every access to eslgo's maps before the close (a reply
+// eslgo still holds for a command that gave up is taken first, since eslgo
+// would otherwise wait 5 s for a taker). Close and reconnects are bounded in
+// time whatever eslgo does. This relies on eslgo v1.5.0's internals, which
+// go.mod pins; a new eslgo version needs the tests in this package re-run
+// with -race before it is accepted.
 //
 // # Commands
 //
@@ -48,7 +55,9 @@
 // would be returned to the next command (defect 4), so the connection is
 // closed and the client reconnects. Pending commands fail with
 // ErrDisconnected when the connection is lost; with no connection they fail
-// at once with ErrNotConnected, having sent nothing.
+// at once with ErrNotConnected. Every error that happened before the
+// command was written wraps ErrNotSent, so the caller knows when repeating
+// is safe.
 //
 // bgapi carries a Job-UUID the client generates and registers before
 // writing (defect 5: registering after the reply misses most results).
@@ -65,10 +74,11 @@
 // optional Prometheus gauge). On overflow the client drops the connection
 // and counts what it loses, and reconnects once the consumer has drained
 // half the queue (see Client for why that is safe). Connection markers
-// (KindConnected, KindDisconnected) travel in the same stream; every
-// KindConnected asks the consumer to reconcile its open attempts with show
-// channels as json and uuid_exists, since bgapi-originated calls survive a
-// lost socket.
+// (KindConnected, KindDisconnected) travel in the same stream; a
+// connection's events never come before its KindConnected, which is queued
+// once the subscription is in place. Every KindConnected asks the consumer
+// to reconcile its open attempts with show channels as json and
+// uuid_exists, since bgapi-originated calls survive a lost socket.
 //
 // Events still arrive out of FreeSWITCH's order. Call merges a channel's
 // events (and its BACKGROUND_JOB) so that the record is the same in any
