@@ -867,7 +867,10 @@ func (c *Client) GetVar(ctx context.Context, uuid, name string) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	return decodeValue(strings.TrimRight(out, "\n")), nil
+	if out = strings.TrimRight(out, "\n"); out == undefValue {
+		return "", nil
+	}
+	return out, nil
 }
 
 // HangupAll hangs up every channel whose variable name equals value, with

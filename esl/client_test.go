@@ -88,11 +88,11 @@ func TestClient_Commands(t *testing.T) {
 		}
 	})
 	t.Run("setvar and getvar", func(t *testing.T) {
-		if err := cl.SetVar(ctx, customer.UUID, "dialer_note", "two words"); err != nil {
+		if err := cl.SetVar(ctx, customer.UUID, "dialer_note", "two words, 100%41"); err != nil {
 			t.Fatal(err)
 		}
 		got, err := cl.GetVar(ctx, customer.UUID, "dialer_note")
-		if err != nil || got != "two words" {
+		if err != nil || got != "two words, 100%41" {
 			t.Errorf("GetVar = %q, %v", got, err)
 		}
 		if got, err := cl.GetVar(ctx, customer.UUID, "dialer_unset"); err != nil || got != "" {

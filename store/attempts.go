@@ -307,6 +307,15 @@ func (d *DB) CampaignsVersion(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%d/%d/%d/%d", v.A.Int64, v.B.Int64, v.C.Int64, v.N), nil
 }
 
+// CountCampaigns counts the campaigns in a run state.
+func (d *DB) CountCampaigns(ctx context.Context, state dialer.State) (int, error) {
+	var n int
+	if err := d.db.GetContext(ctx, &n, `SELECT count(*) FROM campaigns WHERE state = ?`, string(state)); err != nil {
+		return 0, fmt.Errorf("count %s campaigns: %w", state, err)
+	}
+	return n, nil
+}
+
 // FinishCampaign marks a running campaign finished.
 func (d *DB) FinishCampaign(ctx context.Context, campaignID int64) error {
 	_, err := d.db.ExecContext(ctx,

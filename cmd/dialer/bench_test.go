@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
@@ -11,8 +13,9 @@ import (
 	"github.com/fsdialer/dialer/esl/fssim"
 )
 
-// BenchmarkEngineThroughput runs a 20,000-member IVR campaign against the
-// simulator (1000x speed: calls last milliseconds) and reports attempts
+// BenchmarkEngineThroughput runs a 20,000-member IVR campaign whose calls
+// all answer against the simulator (1000x speed: calls last milliseconds,
+// the engine keeps real time) and reports attempts
 // finished per second, next to the simulator's raw bgapi originate rate
 // through the same ESL client measured in the same run.
 func BenchmarkEngineThroughput(b *testing.B) {
@@ -21,6 +24,10 @@ func BenchmarkEngineThroughput(b *testing.B) {
 		t := &testing.T{}
 		e := newE2E(t, fssim.Options{Speed: 1000, HeartbeatInterval: time.Second})
 		defer e.sim.Close()
+		if f, err := os.Create(filepath.Join(os.TempDir(), "bench-serve.log")); err == nil {
+			e.log = f
+			defer f.Close()
+		}
 		raw := rawOriginateRate(b, e.sim.Addr(), 5000)
 		e.cfg.Limits.MaxCalls = 4000
 		e.cfg.Limits.MaxCPS = 100000
@@ -34,7 +41,8 @@ retry: {max_attempts: 1}
 ` + alwaysOpen
 		var ms []string
 		for j := range members {
-			ms = append(ms, fmt.Sprintf("b%d:+1%03d%07d", j, 212+j%5*100, 2000000+j))
+			// Last two digits 00-49: every call answers (test numbering plan).
+			ms = append(ms, fmt.Sprintf("b%d:+1%03d%07d", j, 212+j%5*100, 2000000+(j/50)*100+j%50))
 		}
 		c := e.load(doc, ms)
 		start := time.Now()
@@ -71,6 +79,13 @@ func rawOriginateRate(b *testing.B, addr string, n int) float64 {
 	if err := c.WaitConnected(ctx); err != nil {
 		b.Fatal(err)
 	}
+	go func() {
+		for {
+			if _, err := c.Next(ctx); err != nil {
+				return
+			}
+		}
+	}()
 	jobs := make(chan int)
 	errs := make(chan error, 16)
 	start := time.Now()

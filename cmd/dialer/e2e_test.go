@@ -20,6 +20,7 @@ import (
 
 // e2e is a database, a simulator on TCP and the daemon's configuration.
 type e2e struct {
+	log io.Writer
 	t   *testing.T
 	ctx context.Context
 	db  *store.DB
@@ -46,7 +47,7 @@ func newE2E(t *testing.T, opts fssim.Options) *e2e {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &e2e{t: t, ctx: ctx, db: db, cfg: cfg, sim: sim}
+	return &e2e{log: io.Discard, t: t, ctx: ctx, db: db, cfg: cfg, sim: sim}
 }
 
 // load applies a campaign, imports members ("name:number") and starts it.
@@ -85,7 +86,7 @@ func (e *e2e) load(doc string, members []string) *dialer.Campaign {
 // serve runs the daemon in-process until ctx ends or it exits by itself.
 func (e *e2e) serve(ctx context.Context, o serveOptions, now func() time.Time) <-chan error {
 	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(e.log, nil))
 	go func() { done <- runDaemon(ctx, e.cfg, o, now, log) }()
 	return done
 }

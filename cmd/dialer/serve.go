@@ -210,17 +210,7 @@ func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, c
 var errDone = errors.New("done")
 
 func runningCampaigns(ctx context.Context, db *store.DB) (int, error) {
-	list, err := db.Campaigns(ctx)
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, c := range list {
-		if c.State == string(dialer.StateRunning) {
-			n++
-		}
-	}
-	return n, nil
+	return db.CountCampaigns(ctx, dialer.StateRunning)
 }
 
 // lockDatabase takes an exclusive lock next to the database so that two

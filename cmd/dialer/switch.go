@@ -139,15 +139,15 @@ func (s *eslSwitch) Originate(ctx context.Context, req engine.OriginateRequest) 
 		IgnoreEarlyMedia: true, Vars: req.Vars,
 		Dest: esl.Destination{App: req.App, AppArgs: req.AppArgs, Extension: req.Extension, Dialplan: req.Dialplan, Context: req.Context},
 	}
-	if _, err := o.Command(); errors.Is(err, esl.ErrUnsafe) {
-		o.Vars = s.safeVars(o, req.UUID)
-		if _, err := o.Command(); err != nil {
-			return errors.Join(engine.ErrNotSent, err)
-		}
-	}
 	s.Watch(req.UUID, req.WatchVars...)
-	if _, err := s.c.Originate(ctx, o); err != nil {
-		if errors.Is(err, esl.ErrUnsafe) {
+	_, err := s.c.Originate(ctx, o)
+	if errors.Is(err, esl.ErrUnsafe) {
+		// A member variable the builder cannot make safe: call without it.
+		o.Vars = s.safeVars(o, req.UUID)
+		_, err = s.c.Originate(ctx, o)
+	}
+	if err != nil {
+		if errors.Is(err, esl.ErrUnsafe) || errors.Is(err, esl.ErrNotSent) {
 			s.Forget(req.UUID)
 			return errors.Join(engine.ErrNotSent, err)
 		}

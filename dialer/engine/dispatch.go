@@ -101,16 +101,43 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 			commID: a.CommunicationID, number: a.Number, started: now}
 		e.track(cs, cl)
 		sent++
-		e.sent++
+		e.count++
 		req := e.request(cs, byID[a.MemberID], cl)
-		if err := e.sw.Originate(ctx, req); err != nil {
-			e.originateFailed(cl, err, now)
-			continue
-		}
 		e.log.Debug("originate", "campaign", c.Name, "member_id", cl.memberID, "attempt_id", cl.attemptID,
 			"call_uuid", cl.uuid, "number", cl.number)
+		if e.sendq == nil {
+			e.sent(sendResult{uuid: cl.uuid, err: e.sw.Originate(ctx, req)})
+			continue
+		}
+		e.enqueue(ctx, req)
 	}
 	return sent
+}
+
+// enqueue hands an originate to the senders, taking their results while it
+// waits so that neither side can block the other.
+func (e *Engine) enqueue(ctx context.Context, req OriginateRequest) {
+	for {
+		select {
+		case e.sendq <- req:
+			return
+		case r := <-e.results:
+			e.sent(r)
+		case <-ctx.Done():
+			e.sent(sendResult{uuid: req.UUID, err: errors.Join(ErrNotSent, ctx.Err())})
+			return
+		}
+	}
+}
+
+// sent takes the outcome of sending one originate.
+func (e *Engine) sent(r sendResult) {
+	if r.err == nil {
+		return
+	}
+	if cl := e.calls[r.uuid]; cl != nil {
+		e.originateFailed(cl, r.err, e.cfg.Now())
+	}
 }
 
 func (e *Engine) track(cs *campaignState, cl *call) {
@@ -132,7 +159,7 @@ func (e *Engine) originateFailed(cl *call, err error, now time.Time) {
 	}
 	e.log.Warn("originate outcome unknown: reconcile decides", "attempt_id", cl.attemptID, "call_uuid", cl.uuid, "err", err)
 	cl.uncertain = true
-	e.scheduleReconcile(now)
+	e.scheduleRecheck(now)
 }
 
 // request builds the originate for a call: the campaign's dial string and

@@ -41,6 +41,9 @@ type Config struct {
 	LostGrace time.Duration
 	// Drain bounds how long Run waits for calls in progress on shutdown (10 s).
 	Drain time.Duration
+	// Senders is how many goroutines send originates, so that the
+	// dispatcher never waits for FreeSWITCH's replies (4).
+	Senders int
 	// Now is the clock (time.Now).
 	Now func() time.Time
 	// NewUUID makes origination UUIDs (uuid.NewString).
@@ -67,6 +70,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Drain <= 0 {
 		c.Drain = 10 * time.Second
+	}
+	if c.Senders <= 0 {
+		c.Senders = 4
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -125,12 +131,28 @@ type Engine struct {
 	global    bucket
 	finals    []Update
 	answers   []*call
-	reconcile time.Time // when to reconcile next; zero = not scheduled
-	rotate    int
-	sent      uint64
+	// mustReconcile holds dispatching until open attempts were reconciled
+	// after a start or reconnect; recheck is when awaited attempts (whose
+	// channel may not exist yet) are looked at again.
+	mustReconcile bool
+	recheck       time.Time
+	rotate        int
+	count         uint64 // originates handed to the switch
+
+	// sendq feeds the sender goroutines; results brings back their
+	// errors. Both are nil when the engine is driven without Run (tests),
+	// and originates are then sent in line.
+	sendq   chan OriginateRequest
+	results chan sendResult
 
 	mu   sync.Mutex
 	snap Snapshot
+}
+
+// sendResult is the outcome of one originate sent by a sender goroutine.
+type sendResult struct {
+	uuid string
+	err  error
 }
 
 // New returns an engine; it starts nothing until Run.
@@ -153,13 +175,33 @@ func (e *Engine) Run(ctx context.Context) error {
 	if err := e.reload(work, true); err != nil {
 		return fmt.Errorf("engine start: %w", err)
 	}
-	e.reconcile = e.cfg.Now()
+	e.mustReconcile = true
+	e.sendq = make(chan OriginateRequest, 1024)
+	e.results = make(chan sendResult, 1024)
+	var senders sync.WaitGroup
+	for range e.cfg.Senders {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for req := range e.sendq {
+				if err := e.sw.Originate(work, req); err != nil {
+					e.results <- sendResult{uuid: req.UUID, err: err}
+				}
+			}
+		}()
+	}
+	defer func() {
+		close(e.sendq)
+		senders.Wait()
+	}()
 	ticker := time.NewTicker(e.cfg.Tick)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return e.drain(work)
+		case r := <-e.results:
+			e.sent(r)
 		case u := <-e.sw.Updates():
 			e.handle(u)
 			e.drainUpdates()
@@ -189,6 +231,8 @@ func (e *Engine) drain(ctx context.Context) error {
 	defer deadline.Stop()
 	for e.inflight > 0 {
 		select {
+		case r := <-e.results:
+			e.sent(r)
 		case u := <-e.sw.Updates():
 			e.handle(u)
 			e.drainUpdates()
@@ -213,15 +257,18 @@ func (e *Engine) tick(ctx context.Context) {
 		}
 		e.housekeep(ctx, now)
 	}
-	if !e.reconcile.IsZero() && !now.Before(e.reconcile) && e.sw.Connected() {
-		e.reconcile = time.Time{}
+	due := e.mustReconcile || (!e.recheck.IsZero() && !now.Before(e.recheck))
+	if due && e.sw.Connected() {
+		e.recheck = time.Time{}
 		if err := e.reconcileOpen(ctx, now); err != nil {
 			e.log.Error("reconcile", "err", err)
-			e.reconcile = now.Add(time.Second)
+			e.scheduleRecheck(now.Add(time.Second))
+		} else {
+			e.mustReconcile = false
 		}
 	}
 	e.flush(ctx)
-	if e.sw.Connected() && e.reconcile.IsZero() {
+	if e.sw.Connected() && !e.mustReconcile {
 		e.dispatch(ctx, now)
 	}
 	e.publish()
@@ -233,7 +280,12 @@ func (e *Engine) tick(ctx context.Context) {
 func (e *Engine) dispatch(ctx context.Context, now time.Time) {
 	e.global.fill(now)
 	order := e.dispatchOrder()
+	began := time.Now()
 	for _, cs := range order {
+		// Hangups wait while the dispatcher works: bound its share of a tick.
+		if time.Since(began) > dispatchBudget {
+			return
+		}
 		if !cs.active || now.Before(cs.idleUntil) {
 			continue
 		}
@@ -242,7 +294,7 @@ func (e *Engine) dispatch(ctx context.Context, now time.Time) {
 			continue
 		}
 		cs.rate.fill(now)
-		n := min(free, e.global.available(), cs.rate.available())
+		n := min(free, e.global.available(), cs.rate.available(), maxPerDispatch)
 		if n <= 0 {
 			if e.global.available() <= 0 || e.cfg.MaxCalls-e.inflight <= 0 {
 				return
@@ -274,6 +326,14 @@ func (e *Engine) dispatchOrder() []*campaignState {
 	return out
 }
 
+// dispatchBudget bounds the wall time one tick spends originating, and
+// maxPerDispatch the calls one campaign starts in one go, so that hangups
+// are recorded promptly even at full speed.
+const (
+	dispatchBudget = 10 * time.Millisecond
+	maxPerDispatch = 200
+)
+
 // Snapshot is the engine's live figures, for status views and metrics.
 type Snapshot struct {
 	At       time.Time
@@ -302,7 +362,7 @@ func (e *Engine) Snapshot() Snapshot {
 }
 
 func (e *Engine) publish() {
-	s := Snapshot{At: e.cfg.Now(), InFlight: e.inflight, Originates: e.sent}
+	s := Snapshot{At: e.cfg.Now(), InFlight: e.inflight, Originates: e.count}
 	for _, cs := range e.order {
 		s.Campaigns = append(s.Campaigns, CampaignSnapshot{ID: cs.run.Campaign.ID, Name: cs.run.Campaign.Name,
 			Active: cs.active, InFlight: cs.inflight, MaxLines: cs.run.Campaign.Limits.Lines})

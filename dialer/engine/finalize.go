@@ -16,7 +16,7 @@ func (e *Engine) handle(u Update) {
 		e.log.Warn("switch disconnected: originates paused", "in_progress", e.inflight)
 	case Reconnected:
 		e.log.Info("switch connected: reconciling open attempts")
-		e.scheduleReconcile(e.cfg.Now())
+		e.mustReconcile = true
 	case CallChanged:
 		cl := e.calls[u.UUID]
 		if cl == nil {
@@ -35,9 +35,10 @@ func (e *Engine) handle(u Update) {
 	}
 }
 
-func (e *Engine) scheduleReconcile(at time.Time) {
-	if e.reconcile.IsZero() || at.Before(e.reconcile) {
-		e.reconcile = at
+// scheduleRecheck asks for a reconcile pass at the given time.
+func (e *Engine) scheduleRecheck(at time.Time) {
+	if e.recheck.IsZero() || at.Before(e.recheck) {
+		e.recheck = at
 	}
 }
 

@@ -219,7 +219,7 @@ func (h *harness) run(d, step time.Duration) {
 		if err := h.e.reload(h.ctx, true); err != nil {
 			h.t.Fatal(err)
 		}
-		h.e.reconcile = h.clk.Now()
+		h.e.mustReconcile = true
 	}
 	for h.clk.Now().Before(end) {
 		h.clk.advance(step)

@@ -60,7 +60,7 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 		deadline := a.CreatedAt.Add(ring + e.cfg.LostGrace)
 		if now.Before(deadline) && !cl.answered {
 			cl.uncertain = true
-			e.scheduleReconcile(deadline)
+			e.scheduleRecheck(deadline)
 			waiting++
 			continue
 		}
