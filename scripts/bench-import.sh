@@ -86,5 +86,17 @@ sqlite_s=$(cut -d' ' -f1 "$dir/time-sqlite.txt")
 awk -v r="$rows" -v d="$dialer_s" -v s="$sqlite_s" 'BEGIN {
   printf "dialer: %.0f rows/s   sqlite3 .import: %.0f rows/s   ratio: %.2f\n", r/d, r/s, (r/d)/(r/s) }'
 
-echo "== next due members query on the $N-member campaign"
-BENCH_DB="$PWD/$db" go test ./store -run '^$' -bench 'BenchmarkDueMembersFile' -benchtime 2000x -count 1
+echo "== 19 more running campaigns of 1,000 members"
+small="$dir/small.csv"
+for k in $(seq 1 19); do
+  awk -v k="$k" 'BEGIN { print "crm_id,name,mobile,home,segment,score,city"
+    for (i = 0; i < 1000; i++) printf "s%d-%d,Small %d,+1%03d%07d,,retail,1,x\n", k, i, i, 300 + k, 2000000 + i }' > "$small"
+  sed "s/^name: bench/name: bench-$k/" "$dir/bench-campaign.yaml" > "$dir/bench-campaign-$k.yaml"
+  $bin campaign apply -f "$dir/bench-campaign-$k.yaml" >/dev/null
+  $bin member import --campaign "bench-$k" --no-progress "$small" >/dev/null
+  $bin campaign start "bench-$k" >/dev/null
+done
+$bin campaign start bench >/dev/null
+
+echo "== next due members query and claim on the $N-member campaign, 20 campaigns running"
+BENCH_DB="$PWD/$db" go test ./store -run '^$' -bench 'BenchmarkDueMembersFile|BenchmarkClaimFile' -benchtime 2000x -count 1

@@ -2,12 +2,14 @@ package store_test
 
 import (
 	"context"
+
 	"fmt"
 	"os"
 	"sort"
 	"testing"
 	"time"
 
+	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/store"
 )
@@ -119,4 +121,55 @@ func mustBenchID(b *testing.B, db *store.DB) int64 {
 		b.Fatal(err)
 	}
 	return got.ID
+}
+
+// BenchmarkClaimFile measures one claim on the 1M-member campaign of a
+// database built by scripts/bench-import.sh (BENCH_DB=path), which also
+// loads 19 more running campaigns: the due query, loading the member with
+// its numbers and the blocklist check, and the transaction that claims it
+// and records its attempt.
+func BenchmarkClaimFile(b *testing.B) {
+	path := os.Getenv("BENCH_DB")
+	if path == "" {
+		b.Skip("BENCH_DB not set: run scripts/bench-import.sh")
+	}
+	ctx := context.Background()
+	db, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	c, err := db.Campaign(ctx, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	running, err := db.CountCampaigns(ctx, dialer.StateRunning)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(running), "running-campaigns")
+	now := time.Now()
+	n := 0
+	reportLatency(b, func() error {
+		ids, err := db.DueMemberIDs(ctx, c.ID, now, 1)
+		if err != nil || len(ids) != 1 {
+			return fmt.Errorf("due: %v %v", ids, err)
+		}
+		ms, err := db.MembersByID(ctx, ids)
+		if err != nil {
+			return err
+		}
+		m := ms[0]
+		if _, err := db.BlockedSet(ctx, c.ID, []string{m.Communications[0].Number}); err != nil {
+			return err
+		}
+		n++
+		got, err := db.StartAttempts(ctx, []dialer.NewAttempt{{CampaignID: c.ID, MemberID: m.ID,
+			CommunicationID: m.Communications[0].ID, Number: m.Communications[0].Number,
+			UUID: fmt.Sprintf("claim-%d-%d", now.UnixNano(), n), At: now}})
+		if err == nil && got[0] == 0 {
+			err = fmt.Errorf("member %d not claimed", m.ID)
+		}
+		return err
+	})
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -115,4 +118,80 @@ func rawOriginateRate(b *testing.B, addr string, n int) float64 {
 	rate := float64(n) / time.Since(start).Seconds()
 	runtime.GC()
 	return rate
+}
+
+// BenchmarkDaemonMemoryPerCall runs the daemon binary against a simulator
+// whose calls answer and stay up, with 10,000 calls in progress, and
+// reports the daemon's resident memory per call in progress: its RSS at
+// 10,000 calls minus its RSS with the campaign loaded and no call.
+func BenchmarkDaemonMemoryPerCall(b *testing.B) {
+	const calls = 10000
+	bin := buildDialer(b)
+	for i := 0; i < b.N; i++ {
+		sc, err := fssim.ParseScenario([]byte("rules:\n  - {name: stay, glob: \"*\", ring: 1s, answer: true, stay: true}\n"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		e := newE2E(&testing.T{}, fssim.Options{Scenario: sc, HeartbeatInterval: 5 * time.Second})
+		doc := `
+name: mem
+mode: ivr
+dial: {template: "sofia/gateway/{gw}/{number}", vars: {gw: gw1}}
+ivr: {extension: dialer_ivr_example, context: dialer_ivr}
+limits: {lines: 10000, ring_timeout: 20s}
+retry: {max_attempts: 1}
+` + alwaysOpen
+		var ms []string
+		for j := range calls {
+			ms = append(ms, fmt.Sprintf("m%d:+1%03d%07d", j, 212+j%5*100, 2000000+j))
+		}
+		e.load(doc, ms)
+		if _, err := e.db.SetCampaignState(context.Background(), "mem", "paused"); err != nil {
+			b.Fatal(err)
+		}
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address,
+			"DIALER_LIMITS_MAX_CALLS=20000", "DIALER_LIMITS_MAX_CPS=5000", "DIALER_LOG_LEVEL=warn")
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(2 * time.Second)
+		base := rssKiB(b, cmd.Process.Pid)
+		if _, err := e.db.SetCampaignState(context.Background(), "mem", "running"); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(2 * time.Minute)
+		for e.sim.ActiveCalls() < calls && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+		}
+		time.Sleep(2 * time.Second)
+		up := e.sim.ActiveCalls()
+		full := rssKiB(b, cmd.Process.Pid)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		e.sim.Close()
+		if up < calls {
+			b.Fatalf("only %d calls up", up)
+		}
+		b.ReportMetric(float64(full-base)*1024/float64(up), "B/call")
+		b.ReportMetric(float64(base), "base-KiB")
+		b.ReportMetric(float64(full), "full-KiB")
+	}
+}
+
+// rssKiB reads a process's resident set size.
+func rssKiB(b *testing.B, pid int) int {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kib int
+			fmt.Sscanf(strings.TrimSpace(rest), "%d", &kib)
+			return kib
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
 }

@@ -55,7 +55,7 @@ func checkSettled(t *testing.T, db *store.DB, campaignID int64) {
 	}
 }
 
-func buildDialer(t *testing.T) string {
+func buildDialer(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "dialer")
 	cmd := exec.Command("go", "build", "-o", bin, ".")

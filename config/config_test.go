@@ -1,0 +1,107 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fsdialer/dialer/config"
+	"github.com/spf13/pflag"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "dialer.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func flags(args ...string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.String("db", "", "")
+	fs.String("log-level", "", "")
+	fs.String("esl-address", "", "")
+	fs.Parse(args)
+	return fs
+}
+
+func TestLoad_Precedence(t *testing.T) {
+	file := write(t, "database: file.db\nlog: {level: warn, format: json}\nesl: {address: 10.0.0.1:8021, command_timeout: 3s}\n")
+	cases := []struct {
+		name    string
+		env     []string
+		args    []string
+		db      string
+		level   string
+		address string
+	}{
+		{"file", nil, nil, "file.db", "warn", "10.0.0.1:8021"},
+		{"env over file", []string{"DIALER_DATABASE=env.db", "DIALER_LOG_LEVEL=error", "HOME=/x"}, nil, "env.db", "error", "10.0.0.1:8021"},
+		{"flag over env", []string{"DIALER_DATABASE=env.db"}, []string{"--db", "flag.db", "--esl-address", "127.0.0.1:9"}, "flag.db", "warn", "127.0.0.1:9"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, used, err := config.Load(file, flags(tc.args...), tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if used != file || c.Database != tc.db || c.Log.Level != tc.level || c.ESL.Address != tc.address {
+				t.Fatalf("got used=%s db=%s level=%s addr=%s", used, c.Database, c.Log.Level, c.ESL.Address)
+			}
+			if c.ESL.CommandTimeout != 3*time.Second || c.Log.Format != "json" {
+				t.Fatalf("file values lost: %+v", c)
+			}
+		})
+	}
+}
+
+func TestLoad_DefaultsWithoutFile(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	os.Chdir(dir)
+	c, used, err := config.Load("", nil, []string{"DIALER_ESL_HEARTBEAT_TIMEOUT=90s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Default()
+	want.ESL.HeartbeatTimeout = 90 * time.Second
+	if used != "" || c != want {
+		t.Fatalf("got %+v from %q, want defaults", c, used)
+	}
+}
+
+func TestLoad_BadInput(t *testing.T) {
+	cases := []struct{ name, file, want string }{
+		{"unknown key", "log: {levle: debug}\n", "levle"},
+		{"bad yaml", "log: [\n", "config file"},
+		{"bad level", "log: {level: loud}\n", "log.level"},
+		{"bad duration", "esl: {dial_timeout: soon}\n", "dial_timeout"},
+		{"bad address", "esl: {address: nowhere}\n", "esl.address"},
+		{"bad limits", "limits: {max_calls: 0}\n", "limits.max_calls"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := config.Load(write(t, tc.file), nil, nil)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+	if _, _, err := config.Load(filepath.Join(t.TempDir(), "missing.yaml"), nil, nil); err == nil {
+		t.Fatal("a named config file that is missing must be an error")
+	}
+}
+
+func TestMasked(t *testing.T) {
+	c := config.Default()
+	c.HTTP.Token = "t0k"
+	m := c.Masked()
+	if m.ESL.Password == c.ESL.Password || m.HTTP.Token == "t0k" || c.HTTP.Token != "t0k" {
+		t.Fatalf("masking: %+v (original %+v)", m, c)
+	}
+}
