@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/store"
 )
 
 // cli runs dialer commands against one temporary database.
@@ -211,4 +215,27 @@ func TestConfigShow_MasksSecrets(t *testing.T) {
 	os.WriteFile(bad, []byte("log:\n  levle: debug\n"), 0o644)
 	c.fails("levle", "--config", bad, "config", "show")
 	c.fails("no such file", "--config", filepath.Join(t.TempDir(), "missing.yaml"), "config", "show")
+}
+
+func TestMemberExplain_LiveCall(t *testing.T) {
+	c := setup(t)
+	c.ok("campaign", "apply", "-f", "../../testdata/campaigns/ivr.yaml")
+	c.ok("member", "import", "--campaign", "survey-ivr", "../../testdata/members/members.csv")
+	c.ok("campaign", "start", "survey-ivr")
+	db, err := store.Open(context.Background(), c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := db.Member(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
+	if _, err := db.StartAttempts(context.Background(), []dialer.NewAttempt{{CampaignID: m.CampaignID, MemberID: 1,
+		CommunicationID: m.Communications[0].ID, Number: m.Communications[0].Number, UUID: "live-uuid", At: at}}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	contains(t, c.ok("member", "explain", "1", "--at", "2026-11-24T15:00:05Z"),
+		"state calling", "in a call now", "live call: attempt 1 to +12125550142 since 2026-11-24T15:00:00Z, ringing (call uuid live-uuid)")
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -120,6 +121,9 @@ row is written with its reason to the --rejects file.`,
 				}
 				defer rej.abort()
 			}
+			// A large import allocates at a high rate while keeping a big
+			// live set (the numbers seen): collect garbage less often.
+			defer debug.SetGCPercent(debug.SetGCPercent(400))
 			progress := newProgress(cmd.ErrOrStderr(), size, !noProgress)
 			started := time.Now()
 			imp, err := db.BeginImport(ctx, c.ID)
@@ -537,10 +541,33 @@ expiry, blocklist, attribute filter, and when it could next be called.`,
 			if err != nil {
 				return err
 			}
+			attempts, err := db.MemberAttempts(ctx, m.ID)
+			if err != nil {
+				return err
+			}
+			var live *dialer.Attempt
+			for i := range attempts {
+				if !attempts[i].Final {
+					live = &attempts[i]
+				}
+			}
 			v := dialer.Explain(dialer.CallableInput{Now: now, Campaign: c, Calendar: cal.Calendar, Member: m,
-				Blocked: func(n string) bool { return blocked[n] }})
+				Blocked: func(n string) bool { return blocked[n] }, InCall: live != nil})
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "member %d (%s) of campaign %s at %s\n", m.ID, m.Name, c.Name, now.UTC().Format(time.RFC3339))
+			fmt.Fprintf(w, "state %s, %d attempt(s) counted, %d minus", m.State, m.Attempts, m.Minus)
+			if m.LastCause != "" {
+				fmt.Fprintf(w, ", last cause %s", m.LastCause)
+			}
+			fmt.Fprintln(w)
+			if live != nil {
+				answered := "ringing"
+				if !live.AnsweredAt.IsZero() {
+					answered = "answered at " + live.AnsweredAt.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(w, "live call: attempt %d to %s since %s, %s (call uuid %s)\n", live.ID, live.Number,
+					live.CreatedAt.UTC().Format(time.RFC3339), answered, live.UUID)
+			}
 			if v.Callable {
 				fmt.Fprintf(w, "callable now on %s (zones: %s)\n", v.Number.Number, strings.Join(v.Zones, ", "))
 				return nil
