@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 )
 
@@ -20,41 +22,19 @@ func newCalendarCmd(a *app) *cobra.Command {
 }
 
 func newCalendarApplyCmd(a *app) *cobra.Command {
-	var file string
-	cmd := &cobra.Command{
-		Use:   "apply -f FILE",
-		Short: "Create or update a shared calendar from a YAML or JSON file",
-		Long: `Create or update a calendar by name. Weekly periods are HH:MM-HH:MM in the
+	return newApplyCmd(a, applySpec[*dialer.CalendarSpec]{
+		kind:  "calendar",
+		short: "Create or update a shared calendar from a YAML or JSON file",
+		long: `Create or update a calendar by name. Weekly periods are HH:MM-HH:MM in the
 calendar's timezone; special dates replace the weekly periods of their days
 (no periods = closed all day). Applying the same file twice changes nothing.`,
-		Example: "  dialer calendar apply -f testdata/calendars/office-hours.yaml",
-		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			in, source, err := openInput(cmd, file)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
-			spec, err := dialer.ReadCalendar(in, source)
-			if err != nil {
-				return err
-			}
-			db, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			change, err := db.ApplyCalendar(cmd.Context(), spec)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "calendar %s %s\n", spec.Name, change)
-			return nil
+		example: "  dialer calendar apply -f testdata/calendars/office-hours.yaml",
+		read:    dialer.ReadCalendar,
+		apply: func(ctx context.Context, db *store.DB, spec *dialer.CalendarSpec) (string, store.Change, error) {
+			change, err := db.ApplyCalendar(ctx, spec)
+			return spec.Name, change, err
 		},
-	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "calendar file (YAML or JSON; - for stdin)")
-	cmd.MarkFlagRequired("file")
-	return cmd
+	})
 }
 
 func newCalendarListCmd(a *app) *cobra.Command {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -35,43 +36,21 @@ func newCampaignCmd(a *app) *cobra.Command {
 }
 
 func newCampaignApplyCmd(a *app) *cobra.Command {
-	var file string
-	cmd := &cobra.Command{
-		Use:   "apply -f FILE",
-		Short: "Create or update a campaign from a YAML or JSON file",
-		Long: `Create or update a campaign by name from a YAML or JSON file ("-" reads
+	return newApplyCmd(a, applySpec[*dialer.Campaign]{
+		kind:  "campaign",
+		short: "Create or update a campaign from a YAML or JSON file",
+		long: `Create or update a campaign by name from a YAML or JSON file ("-" reads
 standard input). Applying the same file twice changes nothing and says so.
 A file with errors is rejected as a whole, naming each bad field, and
 nothing is written.`,
-		Example: `  dialer campaign apply -f testdata/campaigns/ivr.yaml
+		example: `  dialer campaign apply -f testdata/campaigns/ivr.yaml
   cat campaign.json | dialer campaign apply -f -`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			in, source, err := openInput(cmd, file)
-			if err != nil {
-				return err
-			}
-			defer in.Close()
-			c, err := dialer.ReadCampaign(in, source)
-			if err != nil {
-				return err
-			}
-			db, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			change, err := db.ApplyCampaign(cmd.Context(), c)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "campaign %s %s\n", c.Name, change)
-			return nil
+		read: dialer.ReadCampaign,
+		apply: func(ctx context.Context, db *store.DB, c *dialer.Campaign) (string, store.Change, error) {
+			change, err := db.ApplyCampaign(ctx, c)
+			return c.Name, change, err
 		},
-	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "campaign file (YAML or JSON; - for stdin)")
-	cmd.MarkFlagRequired("file")
-	return cmd
+	})
 }
 
 func newCampaignListCmd(a *app) *cobra.Command {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -341,63 +342,45 @@ func parseIDs(args []string) ([]int64, error) {
 	return ids, nil
 }
 
-func newMemberResetCmd(a *app) *cobra.Command {
+// newMemberBulkCmd builds reset and delete: they select members by ids or
+// filters, act on those not in a call, and say how many.
+func newMemberBulkCmd(a *app, use, short, long, example, done string,
+	act func(db *store.DB, ctx context.Context, f store.MemberFilter, ids []int64) (int, int, error)) *cobra.Command {
 	var sel memberSelection
 	cmd := &cobra.Command{
-		Use:   "reset [ID...]",
-		Short: "Make members due now with fresh attempt counters",
-		Long: `Reset members: state waiting, due now, attempt counters cleared, every
-number active again. Members in a call are left alone.`,
-		Example: "  dialer member reset 42 43\n  dialer member reset --all --campaign survey-ivr --state failed",
+		Use: use, Short: short, Long: long, Example: example,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			f, ids, err := sel.resolve(cmd, db, args)
-			if err != nil {
-				return err
-			}
-			n, skipped, err := db.ResetMembers(cmd.Context(), f, ids)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "reset %d member(s); %d in a call left alone\n", n, skipped)
-			return nil
+			return a.withStore(cmd.Context(), func(db *store.DB) error {
+				f, ids, err := sel.resolve(cmd, db, args)
+				if err != nil {
+					return err
+				}
+				n, skipped, err := act(db, cmd.Context(), f, ids)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%s %d member(s); %d in a call left alone\n", done, n, skipped)
+				return nil
+			})
 		},
 	}
 	sel.flags(cmd)
 	return cmd
 }
 
+func newMemberResetCmd(a *app) *cobra.Command {
+	return newMemberBulkCmd(a, "reset [ID...]", "Make members due now with fresh attempt counters",
+		`Reset members: state waiting, due now, attempt counters cleared, every
+number active again. Members in a call are left alone.`,
+		"  dialer member reset 42 43\n  dialer member reset --all --campaign survey-ivr --state failed",
+		"reset", (*store.DB).ResetMembers)
+}
+
 func newMemberDeleteCmd(a *app) *cobra.Command {
-	var sel memberSelection
-	cmd := &cobra.Command{
-		Use:     "delete [ID...]",
-		Short:   "Delete members with their numbers and attempts",
-		Long:    "Delete members with their numbers and attempts. Members in a call are left alone.",
-		Example: "  dialer member delete 42\n  dialer member delete --all --campaign survey-ivr --state done",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			f, ids, err := sel.resolve(cmd, db, args)
-			if err != nil {
-				return err
-			}
-			n, skipped, err := db.DeleteMembers(cmd.Context(), f, ids)
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted %d member(s); %d in a call left alone\n", n, skipped)
-			return nil
-		},
-	}
-	sel.flags(cmd)
-	return cmd
+	return newMemberBulkCmd(a, "delete [ID...]", "Delete members with their numbers and attempts",
+		"Delete members with their numbers and attempts. Members in a call are left alone.",
+		"  dialer member delete 42\n  dialer member delete --all --campaign survey-ivr --state done",
+		"deleted", (*store.DB).DeleteMembers)
 }
 
 func newMemberListCmd(a *app) *cobra.Command {
