@@ -1,0 +1,375 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/store"
+	"github.com/spf13/cobra"
+)
+
+func newAgentCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Define agents and put them available, on break or logged out",
+		Long: `Agents take the calls of progressive and preemptive campaigns. Their
+settings and campaigns (tiers) come from an agents file; their live state
+(logged_out, available, reserved, ringing, talking, wrap_up, break) is kept
+by the running daemon.
+
+login, ready, break and logout ask for a state. An agent who is not in a
+call changes at once; one in a call (reserved, ringing, talking, wrap_up)
+changes when the call and its wrap-up end.`,
+		Example: `  dialer agent apply -f testdata/agents/agents.yaml
+  dialer agent list
+  dialer agent login alice
+  dialer agent break alice
+  dialer agent logout alice`,
+	}
+	cmd.AddCommand(newAgentApplyCmd(a), newAgentListCmd(a), newAgentShowCmd(a), newAgentDeleteCmd(a))
+	for _, s := range []struct {
+		verb  string
+		state dialer.AgentState
+		short string
+		long  string
+	}{
+		{"login", dialer.AgentAvailable, "Log agents in: make them available for calls",
+			"Log agents in: they become available and are offered calls of their campaigns."},
+		{"ready", dialer.AgentAvailable, "Make agents available again, e.g. after a break",
+			"Make agents available again, after a break or a forced break for unanswered offers.\nThe count of unanswered offers starts again from zero."},
+		{"break", dialer.AgentBreak, "Put agents on break: logged in but offered no calls",
+			"Put agents on break: they stay logged in but are offered no calls until ready."},
+		{"logout", dialer.AgentLoggedOut, "Log agents out",
+			"Log agents out: they are offered no calls until they log in again."},
+	} {
+		cmd.AddCommand(newAgentStateCmd(a, s.verb, s.state, s.short, s.long))
+	}
+	return cmd
+}
+
+func newAgentApplyCmd(a *app) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "apply -f FILE",
+		Short: "Create or update agents from a YAML or JSON file",
+		Long: `Create or update agents by name from an agents file (YAML or JSON; "-"
+reads standard input) and report, for each, created, updated or unchanged.
+
+An agent's campaigns are replaced by those in the file, and every campaign
+named must exist. A file with errors is rejected as a whole, naming each
+bad field (agents[2].endpoint, agents[0].campaigns[1].campaign), and
+nothing is written. Agents missing from the file are kept; live states are
+never changed by an apply, and new agents start logged out.`,
+		Example: `  dialer agent apply -f testdata/agents/agents.yaml
+  cat agents.json | dialer agent apply -f -`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in, source, err := openInput(cmd, file)
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			agents, err := dialer.ReadAgents(in, source)
+			if err != nil {
+				return err
+			}
+			db, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			changes, err := db.ApplyAgents(cmd.Context(), agents)
+			// Unknown campaigns read like the file's other field errors.
+			var ve *dialer.ValidationError
+			if errors.As(err, &ve) {
+				ve.Source = source
+				return ve
+			}
+			if err != nil {
+				return err
+			}
+			for _, ag := range agents {
+				fmt.Fprintf(cmd.OutOrStdout(), "agent %s %s\n", ag.Name, changes[ag.Name])
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "agents file (YAML or JSON; - for stdin)")
+	cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+// agentView is an agent as list and show print it: settings, live state
+// and a request still waiting for the daemon.
+type agentView struct {
+	Name          string            `json:"name" yaml:"name"`
+	State         dialer.AgentState `json:"state" yaml:"state"`
+	Since         time.Time         `json:"since,omitzero" yaml:"since,omitempty"`
+	Requested     dialer.AgentState `json:"requested,omitempty" yaml:"requested,omitempty"`
+	Endpoint      string            `json:"endpoint" yaml:"endpoint"`
+	Campaigns     []dialer.Tier     `json:"campaigns" yaml:"campaigns"`
+	NoAnswerCount int               `json:"no_answer_count" yaml:"no_answer_count"`
+	ReadyAt       time.Time         `json:"ready_at,omitzero" yaml:"ready_at,omitempty"`
+	CallTimeout   dialer.Duration   `json:"call_timeout" yaml:"call_timeout"`
+	WrapUp        dialer.Duration   `json:"wrap_up" yaml:"wrap_up"`
+	MaxNoAnswer   int               `json:"max_no_answer" yaml:"max_no_answer"`
+	BusyDelay     dialer.Duration   `json:"busy_delay" yaml:"busy_delay"`
+	RejectDelay   dialer.Duration   `json:"reject_delay" yaml:"reject_delay"`
+	NoAnswerDelay dialer.Duration   `json:"no_answer_delay" yaml:"no_answer_delay"`
+}
+
+// agentViews pairs agents with their pending requests; a request already
+// in effect is not shown.
+func agentViews(agents []dialer.Agent, pending []store.AgentRequest) []agentView {
+	req := map[int64]dialer.AgentState{}
+	for _, r := range pending {
+		req[r.AgentID] = r.State
+	}
+	out := make([]agentView, len(agents))
+	for i, ag := range agents {
+		v := agentView{
+			Name: ag.Name, State: ag.State, Since: ag.StateChangedAt, Endpoint: ag.Endpoint,
+			Campaigns: ag.Tiers, NoAnswerCount: ag.NoAnswerCount, ReadyAt: ag.ReadyAt,
+			CallTimeout: ag.CallTimeout, WrapUp: ag.WrapUp, MaxNoAnswer: ag.MaxNoAnswer,
+			BusyDelay: ag.BusyDelay, RejectDelay: ag.RejectDelay, NoAnswerDelay: ag.NoAnswerDelay,
+		}
+		if v.Campaigns == nil {
+			v.Campaigns = []dialer.Tier{}
+		}
+		if r, ok := req[ag.ID]; ok && r != ag.State {
+			v.Requested = r
+		}
+		out[i] = v
+	}
+	return out
+}
+
+func tierList(tiers []dialer.Tier) string {
+	if len(tiers) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(tiers))
+	for i, t := range tiers {
+		parts[i] = fmt.Sprintf("%s:%d", t.Campaign, t.Level)
+	}
+	return strings.Join(parts, ",")
+}
+
+func sinceText(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05")
+}
+
+func newAgentListCmd(a *app) *cobra.Command {
+	var campaign string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List agents with their state and campaigns",
+		Long: `List agents by name: state and since when (UTC), endpoint, campaigns with
+their levels (campaign:level; level 1 is offered first), and unanswered
+offers in a row. REQUEST shows a state asked for that waits for the
+agent's call to end.`,
+		Example: `  dialer agent list
+  dialer agent list --campaign renewals-progressive
+  dialer agent list -o json`,
+		Args: cobra.NoArgs,
+	}
+	out := addOutputFlag(cmd, "table", "json", "yaml")
+	cmd.Flags().StringVar(&campaign, "campaign", "", "only agents working this campaign")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
+			return err
+		}
+		db, err := a.openStore(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if campaign != "" {
+			if _, err := db.Campaign(cmd.Context(), campaign); errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("--campaign: no campaign named %q", campaign)
+			} else if err != nil {
+				return err
+			}
+		}
+		agents, err := db.Agents(cmd.Context())
+		if err != nil {
+			return err
+		}
+		if campaign != "" {
+			kept := agents[:0]
+			for _, ag := range agents {
+				for _, t := range ag.Tiers {
+					if t.Campaign == campaign {
+						kept = append(kept, ag)
+						break
+					}
+				}
+			}
+			agents = kept
+		}
+		pending, err := db.PendingAgentRequests(cmd.Context())
+		if err != nil {
+			return err
+		}
+		views := agentViews(agents, pending)
+		if ok, err := writeStructured(cmd.OutOrStdout(), *out, views); ok {
+			return err
+		}
+		w := table(cmd.OutOrStdout())
+		fmt.Fprintln(w, "NAME\tSTATE\tSINCE\tREQUEST\tENDPOINT\tCAMPAIGNS\tNO-ANSWER")
+		for _, v := range views {
+			req := string(v.Requested)
+			if req == "" {
+				req = "-"
+			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", v.Name, v.State, sinceText(v.Since), req,
+				v.Endpoint, tierList(v.Campaigns), v.NoAnswerCount, v.MaxNoAnswer)
+		}
+		return w.Flush()
+	}
+	return cmd
+}
+
+func newAgentShowCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "show NAME",
+		Short: "Show an agent's settings, campaigns and live state",
+		Example: `  dialer agent show alice
+  dialer agent show alice -o yaml`,
+		Args: cobra.ExactArgs(1),
+	}
+	out := addOutputFlag(cmd, "table", "json", "yaml")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
+			return err
+		}
+		db, err := a.openStore(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		ag, err := db.Agent(cmd.Context(), args[0])
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no agent named %q", args[0])
+		}
+		if err != nil {
+			return err
+		}
+		pending, err := db.PendingAgentRequests(cmd.Context())
+		if err != nil {
+			return err
+		}
+		v := agentViews([]dialer.Agent{*ag}, pending)[0]
+		if ok, err := writeStructured(cmd.OutOrStdout(), *out, v); ok {
+			return err
+		}
+		maxNA := "never on break"
+		if v.MaxNoAnswer > 0 {
+			maxNA = fmt.Sprintf("%d in a row, then break", v.MaxNoAnswer)
+		}
+		ready := "at once"
+		if !v.ReadyAt.IsZero() {
+			ready = sinceText(v.ReadyAt)
+		}
+		req := string(v.Requested)
+		if req == "" {
+			req = "-"
+		}
+		w := table(cmd.OutOrStdout())
+		for _, row := range [][2]string{
+			{"name", v.Name}, {"state", fmt.Sprintf("%s since %s", v.State, sinceText(v.Since))},
+			{"requested", req}, {"endpoint", v.Endpoint}, {"campaigns", tierList(v.Campaigns)},
+			{"call timeout", v.CallTimeout.String()}, {"wrap-up", v.WrapUp.String()},
+			{"max no-answer", maxNA}, {"no-answer count", fmt.Sprint(v.NoAnswerCount)},
+			{"delays", fmt.Sprintf("busy %s, reject %s, no-answer %s", v.BusyDelay, v.RejectDelay, v.NoAnswerDelay)},
+			{"next offer", ready},
+		} {
+			fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
+		}
+		return w.Flush()
+	}
+	return cmd
+}
+
+func newAgentDeleteCmd(a *app) *cobra.Command {
+	var force bool
+	cmd := &cobra.Command{
+		Use:   "delete NAME",
+		Short: "Delete an agent and its campaign tiers",
+		Long: `Delete an agent and its campaign tiers; past attempts keep their figures
+without the agent. An agent in a call (reserved, ringing, talking,
+wrap_up) is refused unless --force is given.`,
+		Example: "  dialer agent delete alice\n  dialer agent delete alice --force",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			err = db.DeleteAgent(cmd.Context(), args[0], force)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("no agent named %q", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "agent %s deleted\n", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&force, "force", false, "delete even while the agent is in a call")
+	return cmd
+}
+
+func newAgentStateCmd(a *app, verb string, state dialer.AgentState, short, long string) *cobra.Command {
+	return &cobra.Command{
+		Use:   verb + " NAME...",
+		Short: short,
+		Long: long + `
+
+An agent who is not in a call changes at once. One who is reserved,
+ringing, talking or in wrap-up keeps the state until the call and its
+wrap-up end; the running daemon then applies the request.`,
+		Example: fmt.Sprintf("  dialer agent %s alice\n  dialer agent %s alice bob", verb, verb),
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := a.openStore(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			for _, name := range args {
+				ch, err := db.RequestAgentState(cmd.Context(), name, state)
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("no agent named %q", name)
+				}
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), describeStateChange(ch))
+			}
+			return nil
+		},
+	}
+}
+
+// describeStateChange says in one line what a state request did.
+func describeStateChange(ch store.AgentStateChange) string {
+	switch {
+	case ch.Applied && ch.From == ch.To:
+		return fmt.Sprintf("agent %s already %s", ch.Agent, ch.To)
+	case ch.Applied:
+		return fmt.Sprintf("agent %s %s (was %s)", ch.Agent, ch.To, ch.From)
+	case ch.From == dialer.AgentWrapUp:
+		return fmt.Sprintf("agent %s: %s requested, applies when wrap-up ends (%s)", ch.Agent, ch.To, ch.From)
+	default:
+		return fmt.Sprintf("agent %s: %s requested, applies when the current call ends (%s)", ch.Agent, ch.To, ch.From)
+	}
+}
