@@ -324,6 +324,10 @@ func (c *Campaign) Validate() error {
 		if f.v == "" {
 			continue
 		}
+		if first := strings.Fields(f.v); len(first) > 0 && (strings.HasPrefix(first[0], "TZ=") || strings.HasPrefix(first[0], "CRON_TZ=")) {
+			p.add(f.path, "%q: no zone prefix: schedules are read in the calendar's timezone", f.v)
+			continue
+		}
 		if _, err := cron.ParseStandard(f.v); err != nil {
 			p.add(f.path, "%q: %v", f.v, err)
 		}

@@ -68,6 +68,8 @@ func TestReadCampaign_FieldErrors(t *testing.T) {
 		{"per cause", base + "retry: {per_cause: {NO_SUCH: {retries: 1}}}", "retry.per_cause.NO_SUCH"},
 		{"non retry", base + "retry: {non_retry: [NOPE]}", "retry.non_retry[0]"},
 		{"cron", base + "schedule: {start: \"61 * * * *\"}", "schedule.start"},
+		{"cron zone", base + "schedule: {stop: \"TZ=UTC\"}", "schedule.stop: \"TZ=UTC\": no zone prefix"},
+		{"cron tz", base + "schedule: {start: \"CRON_TZ=Asia/Tokyo 0 9 * * *\"}", "no zone prefix"},
 		{"tz policy", base + "timezone_policy: moon", "timezone_policy"},
 		{"variable name", base + "variables: {Bad-Name: x}", "variables.Bad-Name"},
 		{"callback", base + "callback_url: ftp://x", "callback_url"},

@@ -19,7 +19,8 @@ func newCampaignCmd(a *app) *cobra.Command {
   dialer campaign show survey-ivr -o yaml
   dialer campaign start survey-ivr`,
 	}
-	cmd.AddCommand(newCampaignApplyCmd(a), newCampaignListCmd(a), newCampaignShowCmd(a), newCampaignDeleteCmd(a))
+	cmd.AddCommand(newCampaignApplyCmd(a), newCampaignListCmd(a), newCampaignShowCmd(a), newCampaignDeleteCmd(a),
+		newCampaignScheduleCmd(a))
 	for _, s := range []struct {
 		verb  string
 		state dialer.State

@@ -12,6 +12,7 @@ import (
 	"github.com/fsdialer/dialer/config"
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/engine"
+	"github.com/fsdialer/dialer/dialer/schedule"
 	"github.com/fsdialer/dialer/esl"
 	"github.com/fsdialer/dialer/esl/fssim"
 	"github.com/fsdialer/dialer/store"
@@ -114,6 +115,7 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	}
 	eng := engine.New(engine.Config{MaxCalls: cfg.Limits.MaxCalls, MaxCPS: cfg.Limits.MaxCPS, Now: now, Logger: log,
 		Drain: drain}, db, sw)
+	sched := schedule.New(db, schedule.Options{Now: now, Logger: log})
 	log.Info("dialer starting", "version", version, "database", cfg.Database, "esl", cfg.ESL.Address)
 
 	infra, stopInfra := context.WithCancel(context.WithoutCancel(ctx))
@@ -134,6 +136,9 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 		stopInfra()
 		return err
 	})
+	// The scheduler works on the engine's context: no campaign is started
+	// while the engine drains.
+	g.Go(func() error { return sched.Run(work) })
 	g.Go(func() error { return reportStatus(gctx, work, db, eng, client, o, started, log) })
 	err = g.Wait()
 	client.Close()
