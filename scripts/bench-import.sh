@@ -89,8 +89,9 @@ awk -v r="$rows" -v d="$dialer_s" -v s="$sqlite_s" 'BEGIN {
 echo "== 19 more running campaigns of 1,000 members"
 small="$dir/small.csv"
 for k in $(seq 1 19); do
-  awk -v k="$k" 'BEGIN { print "crm_id,name,mobile,home,segment,score,city"
-    for (i = 0; i < 1000; i++) printf "s%d-%d,Small %d,+1%03d%07d,,retail,1,x\n", k, i, i, 300 + k, 2000000 + i }' > "$small"
+  awk -v k="$k" 'BEGIN { split("201 202 203 205 206 207 208 209 210 213 214 215 216 217 218 219 224 225 228", area, " ")
+    print "crm_id,name,mobile,home,segment,score,city"
+    for (i = 0; i < 1000; i++) printf "s%d-%d,Small %d,+1%s%07d,,retail,1,x\n", k, i, i, area[k], 2000000 + i }' > "$small"
   sed "s/^name: bench/name: bench-$k/" "$dir/bench-campaign.yaml" > "$dir/bench-campaign-$k.yaml"
   $bin campaign apply -f "$dir/bench-campaign-$k.yaml" >/dev/null
   $bin member import --campaign "bench-$k" --no-progress "$small" >/dev/null

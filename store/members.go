@@ -560,7 +560,7 @@ const dueQuery = `
 // engine's business; this is the indexed first cut.
 func (d *DB) DueMembers(ctx context.Context, campaignID int64, now time.Time, limit int) ([]DueMember, error) {
 	var out []DueMember
-	if err := d.db.SelectContext(ctx, &out, dueQuery, campaignID, toMS(now), limit); err != nil {
+	if err := d.due.SelectContext(ctx, &out, campaignID, toMS(now), limit); err != nil {
 		return nil, fmt.Errorf("due members of campaign %d: %w", campaignID, err)
 	}
 	return out, nil

@@ -24,6 +24,20 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// driverName is go-sqlite3 with a connect hook that turns off automatic
+// WAL checkpoints: SQLite would otherwise run one inside whichever commit
+// crosses the threshold, and that commit (a claim, say) would pay for
+// copying the log back. Checkpoint does it instead, off the hot path, and
+// Close runs a last one.
+const driverName = "sqlite3_dialer"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		_, err := c.Exec("PRAGMA wal_autocheckpoint = 0", nil)
+		return err
+	}})
+}
+
 // ErrNotFound is returned when a named or numbered row does not exist.
 var ErrNotFound = errors.New("not found")
 
@@ -31,6 +45,8 @@ var ErrNotFound = errors.New("not found")
 type DB struct {
 	db  *sqlx.DB
 	now func() time.Time
+	// due is the hot "next due members" query, prepared once.
+	due *sqlx.Stmt
 }
 
 // Option changes how Open builds a DB.
@@ -53,7 +69,7 @@ func Open(ctx context.Context, file string, opts ...Option) (*DB, error) {
 	q.Set("_txlock", "immediate")
 	q.Set("_cache_size", "-65536")
 	dsn := "file:" + file + "?" + q.Encode()
-	db, err := sqlx.Open("sqlite3", dsn)
+	db, err := sqlx.Open(driverName, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", file, err)
 	}
@@ -68,11 +84,51 @@ func Open(ctx context.Context, file string, opts ...Option) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", file, err)
 	}
+	if d.due, err = db.PreparexContext(ctx, dueQuery); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store %s: prepare: %w", file, err)
+	}
 	return d, nil
 }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+// Close checkpoints the write-ahead log into the database and closes it.
+func (d *DB) Close() error {
+	d.due.Close()
+	_, cerr := d.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
+	if err := d.db.Close(); err != nil {
+		return err
+	}
+	if cerr != nil && !isBusy(cerr) {
+		return fmt.Errorf("checkpoint on close: %w", cerr)
+	}
+	return nil
+}
+
+// Checkpoint copies the write-ahead log back into the database without
+// waiting for readers or writers (a passive checkpoint); the daemon calls
+// it periodically.
+func (d *DB) Checkpoint(ctx context.Context) error {
+	if _, err := d.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	return nil
+}
+
+// RunCheckpoints checkpoints every interval until ctx ends.
+func (d *DB) RunCheckpoints(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := d.Checkpoint(ctx); err != nil && ctx.Err() == nil && !isBusy(err) {
+				return err
+			}
+		}
+	}
+}
 
 // migrate applies every embedded migration not yet recorded, each in its
 // own transaction together with its record.
@@ -173,6 +229,11 @@ func fromNullMS(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return fromMS(n.Int64)
+}
+
+func isBusy(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
 }
 
 func isUnique(err error) bool {

@@ -139,6 +139,7 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	// The scheduler works on the engine's context: no campaign is started
 	// while the engine drains.
 	g.Go(func() error { return sched.Run(work) })
+	g.Go(func() error { return db.RunCheckpoints(gctx, time.Second) })
 	g.Go(func() error { return reportStatus(gctx, work, db, eng, client, o, started, log) })
 	err = g.Wait()
 	client.Close()
