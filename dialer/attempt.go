@@ -31,6 +31,19 @@ type AttemptEnd struct {
 	BusinessResult string
 	Class          string
 	Counted        bool
+	// KeepCounters leaves the member's and the number's counters as they
+	// are: the attempt never reached the member (preemptive mode, the
+	// agent did not take the call). The member state and due time still
+	// apply.
+	KeepCounters bool
+
+	// AgentID is the agent who served (or was last offered) the call, 0
+	// for none; the times below trace its leg (agent modes).
+	AgentID         int64
+	AgentRingingAt  time.Time
+	AgentAnsweredAt time.Time
+	BridgedAt       time.Time
+	BridgeEndedAt   time.Time
 
 	MemberID    int64
 	MemberState MemberState
@@ -43,6 +56,24 @@ type AttemptEnd struct {
 	DayAttempts int
 	AttemptDays int
 	NextCommID  int64
+}
+
+// AgentLeg is an open attempt's agent leg as the store recorded it, for
+// reconcile after a restart.
+type AgentLeg struct {
+	AttemptID       int64
+	AgentID         int64
+	UUID            string
+	AgentAnsweredAt time.Time
+	BridgedAt       time.Time
+}
+
+// AgentRequest is a state asked for an agent from outside the daemon (CLI,
+// API) that the daemon has not yet applied.
+type AgentRequest struct {
+	AgentID     int64
+	State       AgentState
+	RequestedAt time.Time
 }
 
 // MemberChange is a change to a waiting member decided without calling:

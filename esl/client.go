@@ -403,7 +403,8 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	gen := c.gen
 	c.mu.Unlock()
 	gate := &eventGate{}
-	cn.esl.RegisterEventListener(eslgo.EventListenAll, c.listener(gen, gate))
+	sink := c.listener(gen, gate)
+	cn.sink.Store(&sink)
 	resp, err := cn.exec(ctx, rawCommand(c.cfg.subscription()), "subscribe", ctReply, c.cfg.CommandTimeout)
 	if err == nil && !resp.IsOk() {
 		err = &ReplyError{Command: "event", Reply: resp.GetReply()}
@@ -437,9 +438,10 @@ func (c *Client) drop(cn *conn, cause error) {
 	c.q.pushMarker(Event{Kind: KindDisconnected, Conn: gen, Err: cause})
 }
 
-// listener is eslgo's event callback. eslgo runs it on a goroutine of its own
-// per event, so it must never block: it queues the event and returns.
-func (c *Client) listener(gen uint64, gate *eventGate) eslgo.EventListener {
+// listener takes every event of one connection from the guard, in wire
+// order. It must never block (the guard would stop reading FreeSWITCH): it
+// queues the event and returns.
+func (c *Client) listener(gen uint64, gate *eventGate) func(*eslgo.Event) {
 	return func(ev *eslgo.Event) {
 		e := eventFromESL(gen, ev)
 		if e.Name == "" {

@@ -43,7 +43,7 @@ func endlessBurstServer(tb testing.TB, b *burst) *fakeFS {
 }
 
 // BenchmarkClient_Events measures events decoded end to end: TCP, the
-// guard, eslgo's parser and listener goroutines, the queue and Next.
+// guard's frame reader and event decoder, the queue and Next.
 func BenchmarkClient_Events(b *testing.B) {
 	f := endlessBurstServer(b, newBurst(10_000))
 	cfg := testConfig(f.addr())

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/textproto"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -91,6 +92,10 @@ type conn struct {
 	upDone   chan struct{}
 	downDone chan struct{}
 	lastRx   atomic.Int64 // UnixNano of the last frame from FreeSWITCH
+	// sink, once set, receives every plain event straight from the guard,
+	// in wire order, and eslgo never sees events: no goroutine per event
+	// (defects 1 and 2) and one parse instead of two.
+	sink atomic.Pointer[func(*eslgo.Event)]
 
 	// Replies passed to eslgo and replies a caller took from it. A reply
 	// whose command gave up at the moment it arrived stays in eslgo's
@@ -315,11 +320,11 @@ func (c *conn) up() {
 			c.die(err)
 			return
 		}
-		if !pass {
-			continue
-		}
 		if c.ctx.Err() != nil {
 			return
+		}
+		if !pass {
+			continue
 		}
 		if err := f.writeTo(w, rewritten); err != nil {
 			c.localBroken = true
@@ -329,12 +334,13 @@ func (c *conn) up() {
 		if ct := string(f.ctype); ct == ctReply || ct == ctAPIResponse {
 			c.repliesIn.Add(1)
 		}
-		if r.Buffered() == 0 {
-			if err := w.Flush(); err != nil {
-				c.localBroken = true
-				c.die(fmt.Errorf("relay to eslgo: %w", err))
-				return
-			}
+		// Once events go to the sink, eslgo only gets replies (and events
+		// before the subscription): hand each over at once, or a reply
+		// could wait behind a burst of events.
+		if err := w.Flush(); err != nil {
+			c.localBroken = true
+			c.die(fmt.Errorf("relay to eslgo: %w", err))
+			return
 		}
 	}
 }
@@ -368,6 +374,15 @@ func (c *conn) route(f *guardFrame) (pass bool, rewritten []byte, err error) {
 		}
 	case ctAPIResponse:
 	case ctEventPlain:
+		if sink := c.sink.Load(); sink != nil {
+			ev, err := f.plainEvent()
+			if err != nil {
+				c.discard(f, "undecodable event: "+err.Error())
+				return false, nil, nil
+			}
+			(*sink)(ev)
+			return false, nil, nil
+		}
 		return true, f.sanitizedEvent(), nil
 	case ctDisconnect:
 		return false, nil, fmt.Errorf("%w: %s", ErrRemoteClosed, strings.TrimSpace(string(f.body)))
@@ -610,6 +625,38 @@ func (f *guardFrame) writeTo(w *bufio.Writer, rewritten []byte) error {
 	_ = w.WriteByte('\n')
 	_, err := w.Write(f.body)
 	return err
+}
+
+// plainEvent decodes a plain event frame the way eslgo does (textproto
+// headers, then an inner body by Content-Length), after the same
+// sanitising, into values that do not share the frame's buffers.
+func (f *guardFrame) plainEvent() (*eslgo.Event, error) {
+	inner := f.body
+	if !eventHeadersClean(inner) {
+		fr := f.sanitizedEvent()
+		i := bytes.Index(fr, []byte("\n\n"))
+		if i < 0 {
+			return nil, errors.New("no header end")
+		}
+		inner = fr[i+2:]
+	}
+	r := bufio.NewReader(bytes.NewReader(inner))
+	h, err := textproto.NewReader(r).ReadMIMEHeader()
+	if err != nil && !(errors.Is(err, io.EOF) && len(h) > 0) {
+		return nil, err
+	}
+	ev := &eslgo.Event{Headers: h}
+	if cl := h.Get("Content-Length"); cl != "" {
+		n, err := strconv.Atoi(cl)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("inner Content-Length %q", cl)
+		}
+		ev.Body = make([]byte, n)
+		if _, err := io.ReadFull(r, ev.Body); err != nil {
+			return nil, fmt.Errorf("inner body: %w", err)
+		}
+	}
+	return ev, nil
 }
 
 // sanitizedEvent returns nil when Go's textproto accepts every inner header

@@ -69,7 +69,11 @@
 // # Events
 //
 // eslgo runs each event's listener on a goroutine of its own (defects 1
-// and 2). The client's listener never blocks: it appends to one bounded
+// and 2). So once a connection is subscribed, events never reach eslgo:
+// the guard decodes each plain event itself (with textproto, as eslgo
+// does, after the same sanitising) and hands it to the client's listener
+// on its own goroutine, in wire order; eslgo only carries commands and
+// their replies. The listener never blocks: it appends to one bounded
 // queue, read with Next, whose backlog is exposed (Backlog, Stats, an
 // optional Prometheus gauge). On overflow the client drops the connection
 // and counts what it loses, and reconnects once the consumer has drained
@@ -80,9 +84,10 @@
 // to reconcile its open attempts with show channels as json and
 // uuid_exists, since bgapi-originated calls survive a lost socket.
 //
-// Events still arrive out of FreeSWITCH's order. Call merges a channel's
-// events (and its BACKGROUND_JOB) so that the record is the same in any
-// order; Event.Seq carries Event-Sequence.
+// FreeSWITCH itself may send events slightly out of Event-Sequence order
+// (it dispatches from several threads). Call merges a channel's events (and
+// its BACKGROUND_JOB) so that the record is the same in any order;
+// Event.Seq carries Event-Sequence.
 //
 // # Liveness
 //

@@ -26,6 +26,10 @@ $bin campaign apply -f "testdata/campaigns/$campaign.yaml"
 if [ -f "testdata/agents/demo-agents.yaml" ] && [ "$mode" != ivr ]; then
   step "dialer agent apply -f testdata/agents/demo-agents.yaml"
   $bin agent apply -f testdata/agents/demo-agents.yaml
+  agents=$(sed -n 's/^  - name: *//p' testdata/agents/demo-agents.yaml)
+  step "dialer agent login" $agents
+  # shellcheck disable=SC2086 # one argument per agent name
+  $bin agent login $agents
 fi
 step "dialer member import --campaign $campaign testdata/members/demo-200.csv"
 $bin member import --campaign "$campaign" testdata/members/demo-200.csv

@@ -60,16 +60,35 @@ func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error
 	}
 	return d.tx(ctx, func(tx *sqlx.Tx) error {
 		for _, e := range ends {
+			var agent any
+			if e.AgentID != 0 {
+				agent = e.AgentID
+			}
 			res, err := tx.ExecContext(ctx, `
 				UPDATE attempts SET final = 1, cause = ?, q850 = ?, sip_status = ?, ringing_at = ?, answered_at = ?,
-				       ended_at = ?, billsec_ms = ?, business_result = ?, class = ?, counted = ?
+				       ended_at = ?, billsec_ms = ?, business_result = ?, class = ?, counted = ?,
+				       agent_id = coalesce(?, agent_id),
+				       agent_ringing_at = coalesce(?, agent_ringing_at),
+				       agent_answered_at = coalesce(?, agent_answered_at),
+				       bridged_at = coalesce(?, bridged_at),
+				       bridge_ended_at = coalesce(?, bridge_ended_at)
 				WHERE id = ? AND final = 0`,
 				e.Cause, e.Q850, e.SIPStatus, nullMS(e.RingingAt), nullMS(e.AnsweredAt), toMS(e.EndedAt),
-				e.Billsec.Milliseconds(), e.BusinessResult, e.Class, e.Counted, e.AttemptID)
+				e.Billsec.Milliseconds(), e.BusinessResult, e.Class, e.Counted,
+				agent, nullMS(e.AgentRingingAt), nullMS(e.AgentAnsweredAt), nullMS(e.BridgedAt), nullMS(e.BridgeEndedAt),
+				e.AttemptID)
 			if err != nil {
 				return fmt.Errorf("finish attempt %d: %w", e.AttemptID, err)
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
+				continue
+			}
+			if e.KeepCounters {
+				if _, err := tx.ExecContext(ctx, `
+					UPDATE members SET state = ?, due_at = ?, last_cause = ?, updated_at = ? WHERE id = ?`,
+					string(e.MemberState), toMS(e.DueAt), e.Cause, toMS(e.EndedAt), e.MemberID); err != nil {
+					return fmt.Errorf("update member %d after attempt %d: %w", e.MemberID, e.AttemptID, err)
+				}
 				continue
 			}
 			counts, err := json.Marshal(nonNilCounts(e.CauseCounts))
@@ -114,6 +133,72 @@ func (d *DB) MarkAnswered(ctx context.Context, attemptID int64, at time.Time) er
 		return fmt.Errorf("mark attempt %d answered: %w", attemptID, err)
 	}
 	return nil
+}
+
+// MarkAgentLeg records the agent offered a live attempt and its leg: the
+// agent, the leg's uuid (for reconcile) and when it started ringing.
+func (d *DB) MarkAgentLeg(ctx context.Context, attemptID, agentID int64, legUUID string, at time.Time) error {
+	_, err := d.db.ExecContext(ctx, `
+		UPDATE attempts SET agent_id = ?, agent_uuid = ?, agent_ringing_at = ?,
+		       agent_answered_at = NULL, bridged_at = NULL
+		WHERE id = ? AND final = 0`, agentID, legUUID, toMS(at), attemptID)
+	if err != nil {
+		return fmt.Errorf("mark agent leg of attempt %d: %w", attemptID, err)
+	}
+	return nil
+}
+
+// MarkAgentAnswered records when a live attempt's agent answered.
+func (d *DB) MarkAgentAnswered(ctx context.Context, attemptID int64, at time.Time) error {
+	if _, err := d.db.ExecContext(ctx, `UPDATE attempts SET agent_answered_at = ? WHERE id = ? AND final = 0`,
+		toMS(at), attemptID); err != nil {
+		return fmt.Errorf("mark agent of attempt %d answered: %w", attemptID, err)
+	}
+	return nil
+}
+
+// MarkBridged records when a live attempt's customer and agent were bridged.
+func (d *DB) MarkBridged(ctx context.Context, attemptID int64, at time.Time) error {
+	if _, err := d.db.ExecContext(ctx, `UPDATE attempts SET bridged_at = ? WHERE id = ? AND final = 0`,
+		toMS(at), attemptID); err != nil {
+		return fmt.Errorf("mark attempt %d bridged: %w", attemptID, err)
+	}
+	return nil
+}
+
+// OpenAgentLegs lists the agent legs of attempts that are not final.
+func (d *DB) OpenAgentLegs(ctx context.Context) ([]dialer.AgentLeg, error) {
+	var rows []struct {
+		ID         int64         `db:"id"`
+		AgentID    sql.NullInt64 `db:"agent_id"`
+		UUID       string        `db:"agent_uuid"`
+		AnsweredAt sql.NullInt64 `db:"agent_answered_at"`
+		BridgedAt  sql.NullInt64 `db:"bridged_at"`
+	}
+	if err := d.db.SelectContext(ctx, &rows, `
+		SELECT id, agent_id, agent_uuid, agent_answered_at, bridged_at
+		FROM attempts WHERE final = 0 AND agent_uuid != '' ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("open agent legs: %w", err)
+	}
+	out := make([]dialer.AgentLeg, len(rows))
+	for i, r := range rows {
+		out[i] = dialer.AgentLeg{AttemptID: r.ID, AgentID: r.AgentID.Int64, UUID: r.UUID,
+			AgentAnsweredAt: fromNullMS(r.AnsweredAt), BridgedAt: fromNullMS(r.BridgedAt)}
+	}
+	return out, nil
+}
+
+// AgentStateRequests is PendingAgentRequests in the engine's terms.
+func (d *DB) AgentStateRequests(ctx context.Context) ([]dialer.AgentRequest, error) {
+	reqs, err := d.PendingAgentRequests(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dialer.AgentRequest, len(reqs))
+	for i, r := range reqs {
+		out[i] = dialer.AgentRequest{AgentID: r.AgentID, State: r.State, RequestedAt: r.RequestedAt}
+	}
+	return out, nil
 }
 
 // OpenAttempts lists every attempt that is not final, oldest first.

@@ -139,6 +139,11 @@ func (s *eslSwitch) Originate(ctx context.Context, req engine.OriginateRequest) 
 		IgnoreEarlyMedia: true, Vars: req.Vars,
 		Dest: esl.Destination{App: req.App, AppArgs: req.AppArgs, Extension: req.Extension, Dialplan: req.Dialplan, Context: req.Context},
 	}
+	if req.Endpoint != "" {
+		// An agent's phone: the endpoint has no placeholder, so the number
+		// the builder insists on is never dialed.
+		o.DialTemplate, o.TemplateVars, o.Number = req.Endpoint, nil, endpointNumber
+	}
 	s.Watch(req.UUID, req.WatchVars...)
 	_, err := s.c.Originate(ctx, o)
 	if errors.Is(err, esl.ErrUnsafe) {
@@ -155,6 +160,10 @@ func (s *eslSwitch) Originate(ctx context.Context, req engine.OriginateRequest) 
 	}
 	return nil
 }
+
+// endpointNumber satisfies the builder's number check for originates to a
+// fixed endpoint (an agent's phone), whose dial string has no {number}.
+const endpointNumber = "0"
 
 // safeVars drops the member variables the builder refuses.
 func (s *eslSwitch) safeVars(o esl.Originate, uuid string) map[string]string {
@@ -196,6 +205,11 @@ func (s *eslSwitch) Exists(ctx context.Context, uuid string) (bool, error) {
 // Kill hangs up a channel.
 func (s *eslSwitch) Kill(ctx context.Context, uuid, cause string) error {
 	return s.c.Kill(ctx, uuid, cause)
+}
+
+// Bridge connects two answered channels.
+func (s *eslSwitch) Bridge(ctx context.Context, a, b string) error {
+	return s.c.Bridge(ctx, a, b)
 }
 
 // Connected reports whether the client is connected and subscribed.

@@ -23,6 +23,16 @@ type Store interface {
 	FinishCampaign(ctx context.Context, campaignID int64) error
 	OpenAttempts(ctx context.Context) ([]dialer.Attempt, error)
 	MarkAnswered(ctx context.Context, attemptID int64, at time.Time) error
+
+	// Agents (progressive and preemptive modes).
+	Agents(ctx context.Context) ([]dialer.Agent, error)
+	SetAgentLive(ctx context.Context, agentID int64, state dialer.AgentState, changedAt time.Time, noAnswerCount int, readyAt time.Time) error
+	AgentStateRequests(ctx context.Context) ([]dialer.AgentRequest, error)
+	ClearAgentRequest(ctx context.Context, agentID int64, requestedAt time.Time) error
+	MarkAgentLeg(ctx context.Context, attemptID, agentID int64, legUUID string, at time.Time) error
+	MarkAgentAnswered(ctx context.Context, attemptID int64, at time.Time) error
+	MarkBridged(ctx context.Context, attemptID int64, at time.Time) error
+	OpenAgentLegs(ctx context.Context) ([]dialer.AgentLeg, error)
 }
 
 // Switch is what the engine needs of FreeSWITCH.
@@ -40,6 +50,8 @@ type Switch interface {
 	Exists(ctx context.Context, uuid string) (bool, error)
 	// Kill hangs up a channel with a cause.
 	Kill(ctx context.Context, uuid, cause string) error
+	// Bridge connects two answered channels (uuid_bridge a b).
+	Bridge(ctx context.Context, a, b string) error
 	// Connected reports whether the switch can take commands now.
 	Connected() bool
 	// Updates delivers call updates and connection markers.
@@ -49,7 +61,11 @@ type Switch interface {
 // OriginateRequest is one call to place. The Switch renders it through the
 // safe originate builder; values that cannot be made safe are refused.
 type OriginateRequest struct {
-	UUID           string
+	UUID string
+	// Endpoint, when set, is a fixed dial string (an agent's phone,
+	// checked when the agent was applied) dialed as it is: DialTemplate,
+	// TemplateVars and Number are then unused.
+	Endpoint       string
 	DialTemplate   string
 	TemplateVars   map[string]string
 	Number         string

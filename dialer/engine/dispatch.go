@@ -26,7 +26,10 @@ const MemberVarPrefix = "dialer_var_"
 // dispatchCampaign starts up to n calls of one campaign and returns how
 // many it sent. Every candidate is checked against every rule at now,
 // immediately before its attempt is recorded and its originate sent.
-func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int, now time.Time) int {
+//
+// In the agent modes picks are the agents to offer the calls to, in
+// order (len(picks) >= n): each claim records its agent.
+func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int, now time.Time, picks []*agent) int {
 	c := cs.run.Campaign
 	ids, err := e.store.DueMemberIDs(ctx, c.ID, now, 2*n+4)
 	if err != nil {
@@ -66,8 +69,12 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 		switch {
 		case v.Callable:
 			byID[m.ID] = m
-			claims = append(claims, dialer.NewAttempt{CampaignID: c.ID, MemberID: m.ID, CommunicationID: v.Number.ID,
-				Number: v.Number.Number, UUID: e.cfg.NewUUID(), At: now})
+			a := dialer.NewAttempt{CampaignID: c.ID, MemberID: m.ID, CommunicationID: v.Number.ID,
+				Number: v.Number.Number, UUID: e.cfg.NewUUID(), At: now}
+			if len(picks) > 0 {
+				a.AgentID = picks[len(claims)].ID
+			}
+			claims = append(claims, a)
 		case v.End != "":
 			changes = append(changes, dialer.MemberChange{MemberID: m.ID, EndCause: v.End})
 			e.log.Info("member ended", "campaign", c.Name, "member_id", m.ID, "cause", v.End)
@@ -101,15 +108,14 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 			commID: a.CommunicationID, number: a.Number, started: now}
 		e.track(cs, cl)
 		sent++
-		e.count++
 		req := e.request(cs, byID[a.MemberID], cl)
 		e.log.Debug("originate", "campaign", c.Name, "member_id", cl.memberID, "attempt_id", cl.attemptID,
-			"call_uuid", cl.uuid, "number", cl.number)
-		if e.sendq == nil {
-			e.sent(sendResult{uuid: cl.uuid, err: e.sw.Originate(ctx, req)})
+			"call_uuid", cl.uuid, "number", cl.number, "agent_id", a.AgentID)
+		if len(picks) > 0 {
+			e.startAgentCall(ctx, cs, cl, picks[i], req, now)
 			continue
 		}
-		e.enqueue(ctx, req)
+		e.send(ctx, req)
 	}
 	return sent
 }
@@ -135,6 +141,10 @@ func (e *Engine) sent(r sendResult) {
 	if r.err == nil {
 		return
 	}
+	if ag := e.legs[r.uuid]; ag != nil {
+		e.legSendFailed(ag, r.uuid, r.err)
+		return
+	}
 	if cl := e.calls[r.uuid]; cl != nil {
 		e.originateFailed(cl, r.err, e.cfg.Now())
 	}
@@ -153,8 +163,7 @@ func (e *Engine) track(cs *campaignState, cl *call) {
 func (e *Engine) originateFailed(cl *call, err error, now time.Time) {
 	if errors.Is(err, ErrNotSent) {
 		e.log.Error("originate refused", "attempt_id", cl.attemptID, "call_uuid", cl.uuid, "err", err)
-		e.finals = append(e.finals, Update{Kind: CallChanged, UUID: cl.uuid, Final: true,
-			Cause: cause.OriginateFailed, HangupAt: now})
+		e.finish(Update{Kind: CallChanged, UUID: cl.uuid, Final: true, Cause: cause.OriginateFailed, HangupAt: now})
 		return
 	}
 	e.log.Warn("originate outcome unknown: reconcile decides", "attempt_id", cl.attemptID, "call_uuid", cl.uuid, "err", err)

@@ -100,6 +100,28 @@ type call struct {
 	// uncertain: the originate's fate is unknown (an error after it may
 	// have been written, or found open by reconcile); reconcile decides.
 	uncertain bool
+
+	// Agent modes (mode is empty for IVR calls).
+	mode  dialer.Mode
+	agent *agent // the agent reserved for or serving the call
+	// req is a preemptive customer's originate, sent once its agent answers.
+	req *OriginateRequest
+	// dialed: the customer was originated (preemptive: after the agent answered).
+	dialed     bool
+	answerSeen bool
+	// ended: the customer's end was seen; its record is being written.
+	ended bool
+	// holdUntil is how long an answered progressive customer may wait for
+	// another agent.
+	holdUntil time.Time
+	bridged   bool
+	agentID   int64
+	// Times of the agent leg, for the attempt's record.
+	agentRingingAt, agentAnsweredAt, bridgedAt, bridgeEndedAt time.Time
+	// endCause replaces the switch's cause (ABANDONED); uncharged ends the
+	// attempt as AGENT_UNAVAILABLE without charging the member.
+	endCause  string
+	uncharged bool
 }
 
 // campaignState is a campaign the engine works, with its pacing state.
@@ -139,6 +161,21 @@ type Engine struct {
 	rotate        int
 	count         uint64 // originates handed to the switch
 
+	// Agents: by id and in id order; legs maps agent leg uuids to their
+	// agent; agentq holds updates whose agent work waits for the flush;
+	// waiters are answered progressive customers waiting for an agent;
+	// onLine are preemptive agents kept on the line for the next member;
+	// kick asks for a dispatch as soon as an agent became available.
+	agents    map[int64]*agent
+	agentList []*agent
+	legs      map[string]*agent
+	agentq    []Update
+	killq     []string
+	waiters   map[string]*call
+	onLine    []*agent
+	kick      bool
+	stopping  bool
+
 	// sendq feeds the sender goroutines; results brings back their
 	// errors. Both are nil when the engine is driven without Run (tests),
 	// and originates are then sent in line.
@@ -162,6 +199,7 @@ func New(cfg Config, store Store, sw Switch) *Engine {
 		cfg: cfg, store: store, sw: sw, log: cfg.Logger.With("component", "engine"),
 		campaigns: map[int64]*campaignState{}, calls: map[string]*call{},
 		global: newBucket(cfg.MaxCPS, 0),
+		agents: map[int64]*agent{}, legs: map[string]*agent{}, waiters: map[string]*call{},
 	}
 }
 
@@ -205,7 +243,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		case u := <-e.sw.Updates():
 			e.handle(u)
 			e.drainUpdates()
-			e.flush(work)
+			e.afterUpdates(work)
 		case <-ticker.C:
 			e.tick(work)
 		}
@@ -227,9 +265,10 @@ func (e *Engine) drainUpdates() {
 
 func (e *Engine) drain(ctx context.Context) error {
 	e.log.Info("stopping: no new calls", "in_progress", e.inflight)
+	e.stopping = true
 	deadline := time.NewTimer(e.cfg.Drain)
 	defer deadline.Stop()
-	for e.inflight > 0 {
+	for e.inflight > 0 || len(e.legs) > 0 {
 		select {
 		case r := <-e.results:
 			e.sent(r)
@@ -255,6 +294,10 @@ func (e *Engine) tick(ctx context.Context) {
 		if err := e.reload(ctx, false); err != nil {
 			e.log.Error("reload campaigns", "err", err)
 		}
+		if !e.mustReconcile {
+			e.applyRequests(ctx, now)
+			e.settleAgents(ctx, now)
+		}
 		e.housekeep(ctx, now)
 	}
 	due := e.mustReconcile || (!e.recheck.IsZero() && !now.Before(e.recheck))
@@ -268,7 +311,10 @@ func (e *Engine) tick(ctx context.Context) {
 		}
 	}
 	e.flush(ctx)
+	e.agentTimers(ctx, now)
 	if e.sw.Connected() && !e.mustReconcile {
+		e.kick = false
+		e.offerWaiters(ctx, now)
 		e.dispatch(ctx, now)
 	}
 	e.publish()
@@ -295,13 +341,22 @@ func (e *Engine) dispatch(ctx context.Context, now time.Time) {
 		}
 		cs.rate.fill(now)
 		n := min(free, e.global.available(), cs.rate.available(), maxPerDispatch)
+		var picks []*agent
+		if agentMode(cs.run.Campaign.Mode) && n > 0 {
+			// Agent modes: one call per agent free now.
+			picks = e.freeAgents(cs, now)
+			if len(picks) == 0 {
+				continue
+			}
+			n = min(n, len(picks))
+		}
 		if n <= 0 {
 			if e.global.available() <= 0 || e.cfg.MaxCalls-e.inflight <= 0 {
 				return
 			}
 			continue
 		}
-		sent := e.dispatchCampaign(ctx, cs, n, now)
+		sent := e.dispatchCampaign(ctx, cs, n, now, picks)
 		cs.rate.take(sent)
 		e.global.take(sent)
 	}
@@ -381,6 +436,9 @@ func (e *Engine) reload(ctx context.Context, force bool) error {
 		return err
 	}
 	if !force && v == e.version {
+		if e.agentCampaigns() {
+			return e.loadAgents(ctx)
+		}
 		return nil
 	}
 	runs, err := e.store.RunnableCampaigns(ctx)
@@ -427,7 +485,17 @@ func (e *Engine) reload(ctx context.Context, force bool) error {
 		}
 		return a.ID < b.ID
 	})
-	return nil
+	return e.loadAgents(ctx)
+}
+
+// agentCampaigns reports whether a loaded campaign works with agents.
+func (e *Engine) agentCampaigns() bool {
+	for _, cs := range e.order {
+		if agentMode(cs.run.Campaign.Mode) {
+			return true
+		}
+	}
+	return false
 }
 
 // rateOf is a campaign's calls per second; 0 means no campaign rate.

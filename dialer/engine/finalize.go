@@ -18,9 +18,16 @@ func (e *Engine) handle(u Update) {
 		e.log.Info("switch connected: reconciling open attempts")
 		e.mustReconcile = true
 	case CallChanged:
+		if e.legs[u.UUID] != nil {
+			e.agentq = append(e.agentq, u)
+			return
+		}
 		cl := e.calls[u.UUID]
 		if cl == nil {
 			return
+		}
+		if cl.mode != "" {
+			e.agentq = append(e.agentq, u)
 		}
 		if u.Answered && !cl.answered {
 			cl.answered, cl.answeredAt = true, u.AnsweredAt
@@ -46,6 +53,8 @@ func (e *Engine) scheduleRecheck(at time.Time) {
 // flush, each kind in one transaction. Finals that fail to write stay
 // queued and are written at the next flush.
 func (e *Engine) flush(ctx context.Context) {
+	e.agentSteps(ctx)
+	defer e.keepOnLine(ctx, e.cfg.Now())
 	for _, cl := range e.answers {
 		if err := e.store.MarkAnswered(ctx, cl.attemptID, cl.answeredAt); err != nil {
 			e.log.Error("mark answered", "attempt_id", cl.attemptID, "err", err)
@@ -145,12 +154,18 @@ func decide(cs *campaignState, m *dialer.Member, cl *call, u Update, blocked map
 	if !u.Answered && !cl.answered {
 		answeredAt = time.Time{}
 	}
+	if cl.uncharged {
+		return uncharged(cs, m, cl, answeredAt, now)
+	}
 	// The attempt ends when the engine learns of it: the retry interval
 	// then counts on the engine's own clock, whatever FreeSWITCH's says.
 	ended := now
 	causeName := u.Cause
 	if causeName == "" {
 		causeName = cause.OriginateFailed
+	}
+	if cl.endCause != "" {
+		causeName = cl.endCause
 	}
 	result := ""
 	if c.IVR.ResultVariable != "" {
@@ -168,6 +183,7 @@ func decide(cs *campaignState, m *dialer.Member, cl *call, u Update, blocked map
 		MemberID: m.ID, Attempts: d.Member.Attempts, Minus: d.Member.Minus, CauseCounts: d.Member.CauseCounts,
 		Day: d.Member.Day, DayAttempts: d.Member.DayAttempts, AttemptDays: d.Member.AttemptDays,
 	}
+	withAgent(&end, cl)
 	switch d.Kind {
 	case retry.Done:
 		end.MemberState = dialer.MemberDone
@@ -179,5 +195,29 @@ func decide(cs *campaignState, m *dialer.Member, cl *call, u Update, blocked map
 		end.MemberState = dialer.MemberFailed
 		end.EndCause = d.EndCause
 	}
+	return end
+}
+
+// withAgent copies an agent-mode call's agent and leg times to its record.
+func withAgent(end *dialer.AttemptEnd, cl *call) {
+	end.AgentID = cl.agentID
+	end.AgentRingingAt, end.AgentAnsweredAt = cl.agentRingingAt, cl.agentAnsweredAt
+	end.BridgedAt, end.BridgeEndedAt = cl.bridgedAt, cl.bridgeEndedAt
+}
+
+// uncharged ends an attempt that never reached the member through no fault
+// of theirs (preemptive: the agent did not take the call): AGENT_UNAVAILABLE,
+// not counted, the member due again now with its counters as they were. It
+// bypasses the retry decision, whose bound on minus outcomes would
+// eventually charge the member.
+func uncharged(cs *campaignState, m *dialer.Member, cl *call, answeredAt, now time.Time) dialer.AttemptEnd {
+	end := dialer.AttemptEnd{
+		AttemptID: cl.attemptID, Cause: cause.AgentUnavailable, AnsweredAt: answeredAt, EndedAt: now,
+		Class: string(cs.policy.Classes.Class(cause.AgentUnavailable)), KeepCounters: true,
+		MemberID: m.ID, MemberState: dialer.MemberWaiting, DueAt: now,
+		Attempts: m.Attempts, Minus: m.Minus, CauseCounts: m.CauseCounts,
+		Day: m.Day, DayAttempts: m.DayAttempts, AttemptDays: m.AttemptDays, NextCommID: m.NextCommID,
+	}
+	withAgent(&end, cl)
 	return end
 }

@@ -41,6 +41,7 @@ type outcome struct {
 	ring   time.Duration // until answer or failure
 	answer bool
 	talk   time.Duration
+	stay   bool // answered calls stay up until hung up
 	cause  string
 	vars   map[string]string
 }
@@ -48,15 +49,18 @@ type outcome struct {
 // placed is one originate the fake switch received.
 type placed struct {
 	at       time.Time
+	answered time.Time
 	end      time.Time
 	req      OriginateRequest
 	campaign string
 	member   string
+	agent    string // the agent's name on agent legs
+	bridged  string // the uuid it was bridged with
 }
 
 // fakeSwitch plays calls on the test clock and records every originate.
 type fakeSwitch struct {
-	t       *testing.T
+	t       testing.TB
 	clk     *clock
 	outcome func(number string) outcome
 	updates chan Update
@@ -65,40 +69,84 @@ type fakeSwitch struct {
 
 	pending []Update // ordered by at
 	dueAt   []time.Time
-	placed  []placed
+	placed  []*placed
 	live    map[string]*placed // uuid -> call
+	byUUID  map[string]*placed
+	bridges [][2]string
+	// onOriginate, when set, sees every originate as it arrives.
+	onOriginate func(req OriginateRequest)
 }
 
-func newFakeSwitch(t *testing.T, clk *clock, oc func(string) outcome) *fakeSwitch {
+func newFakeSwitch(t testing.TB, clk *clock, oc func(string) outcome) *fakeSwitch {
 	return &fakeSwitch{t: t, clk: clk, outcome: oc, updates: make(chan Update, 100000), up: true,
-		exists: map[string]bool{}, live: map[string]*placed{}}
+		exists: map[string]bool{}, live: map[string]*placed{}, byUUID: map[string]*placed{}}
+}
+
+// agentOutcome plays the test numbering plan's agent endpoints
+// (loopback/<destination>/...): agent-<id> answers after 1 s and stays,
+// agent-busy- is busy after 1 s, agent-reject- rejects after 1 s and
+// agent-noanswer- rings until its timeout.
+func agentOutcome(endpoint string) outcome {
+	dest := strings.TrimPrefix(endpoint, "loopback/")
+	dest, _, _ = strings.Cut(dest, "/")
+	switch {
+	case strings.HasPrefix(dest, "agent-busy-"):
+		return outcome{ring: time.Second, cause: "USER_BUSY"}
+	case strings.HasPrefix(dest, "agent-noanswer-"):
+		return outcome{ring: time.Hour, cause: "NO_ANSWER"}
+	case strings.HasPrefix(dest, "agent-reject-"):
+		return outcome{ring: time.Second, cause: "CALL_REJECTED"}
+	}
+	return outcome{ring: time.Second, answer: true, stay: true}
 }
 
 func (f *fakeSwitch) Originate(_ context.Context, req OriginateRequest) error {
 	now := f.clk.Now()
-	for _, p := range f.live {
-		if p.req.Vars["dialer_member_id"] == req.Vars["dialer_member_id"] {
-			f.t.Errorf("member %s originated while already in call %s", req.Vars["dialer_member_id"], p.req.UUID)
+	if f.onOriginate != nil {
+		f.onOriginate(req)
+	}
+	if m := req.Vars["dialer_member_id"]; m != "" {
+		for _, p := range f.live {
+			if p.member == m {
+				f.t.Errorf("member %s originated while already in call %s", m, p.req.UUID)
+			}
 		}
 	}
-	oc := f.outcome(req.Number)
-	p := placed{at: now, req: req, campaign: req.Vars["dialer_campaign"], member: req.Vars["dialer_member_id"]}
+	var oc outcome
+	if req.Endpoint != "" {
+		oc = agentOutcome(req.Endpoint)
+		for _, p := range f.live {
+			if p.agent != "" && p.agent == req.Vars["dialer_agent"] && (p.end.IsZero() || p.end.After(now)) {
+				f.t.Errorf("agent %s offered a call while its leg %s is up", p.agent, p.req.UUID)
+			}
+		}
+	} else {
+		oc = f.outcome(req.Number)
+	}
+	p := &placed{at: now, req: req, campaign: req.Vars["dialer_campaign"], member: req.Vars["dialer_member_id"],
+		agent: req.Vars["dialer_agent"]}
 	end := now.Add(oc.ring)
 	if !oc.answer && oc.ring > req.RingTimeout && oc.cause == "NO_ANSWER" {
 		end = now.Add(req.RingTimeout)
 	}
 	if oc.answer {
 		f.schedule(end, Update{Kind: CallChanged, UUID: req.UUID, Answered: true, AnsweredAt: end})
+		p.answered = end
 		answeredAt := end
-		end = end.Add(oc.talk)
-		f.schedule(end, Update{Kind: CallChanged, UUID: req.UUID, Final: true, Answered: true, AnsweredAt: answeredAt,
-			Cause: "NORMAL_CLEARING", Q850: 16, Billsec: oc.talk, HangupAt: end, Vars: oc.vars})
+		if oc.stay {
+			end = time.Time{}
+		} else {
+			end = end.Add(oc.talk)
+			f.schedule(end, Update{Kind: CallChanged, UUID: req.UUID, Final: true, Answered: true, AnsweredAt: answeredAt,
+				Cause: "NORMAL_CLEARING", Q850: 16, Billsec: oc.talk, HangupAt: end, Vars: oc.vars})
+		}
 	} else {
 		f.schedule(end, Update{Kind: CallChanged, UUID: req.UUID, Final: true, Cause: oc.cause, HangupAt: end})
 	}
 	p.end = end
 	f.placed = append(f.placed, p)
-	f.live[req.UUID] = &f.placed[len(f.placed)-1]
+	f.live[req.UUID] = p
+	f.byUUID[req.UUID] = p
 	f.exists[req.UUID] = true
 	return nil
 }
@@ -112,19 +160,48 @@ func (f *fakeSwitch) schedule(at time.Time, u Update) {
 	f.dueAt[i], f.pending[i] = at, u
 }
 
-// deliver sends the updates due by now.
+// hangup ends a live call at once: its pending updates are dropped and
+// its final record is scheduled now.
+func (f *fakeSwitch) hangup(uuid, cause string, at time.Time) {
+	p := f.live[uuid]
+	if p == nil {
+		return
+	}
+	kept, keptAt := f.pending[:0:0], f.dueAt[:0:0]
+	for i, u := range f.pending {
+		if u.UUID != uuid {
+			kept, keptAt = append(kept, u), append(keptAt, f.dueAt[i])
+		}
+	}
+	f.pending, f.dueAt = kept, keptAt
+	u := Update{Kind: CallChanged, UUID: uuid, Final: true, Cause: cause, HangupAt: at}
+	if !p.answered.IsZero() && !p.answered.After(at) {
+		u.Answered, u.AnsweredAt, u.Billsec = true, p.answered, at.Sub(p.answered)
+	}
+	p.end = at
+	f.schedule(at, u)
+}
+
+// deliver sends the updates due by now. A bridged call's end hangs up its
+// peer, as FreeSWITCH does.
 func (f *fakeSwitch) deliver(now time.Time) {
-	n := 0
-	for n < len(f.pending) && !f.dueAt[n].After(now) {
-		u := f.pending[n]
+	for len(f.pending) > 0 && !f.dueAt[0].After(now) {
+		u := f.pending[0]
+		f.pending, f.dueAt = f.pending[1:], f.dueAt[1:]
 		if u.Final {
-			delete(f.live, u.UUID)
+			if p := f.live[u.UUID]; p != nil {
+				delete(f.live, u.UUID)
+				if p.end.IsZero() || p.end.After(now) {
+					p.end = now
+				}
+				if p.bridged != "" && f.live[p.bridged] != nil {
+					f.hangup(p.bridged, "NORMAL_CLEARING", now)
+				}
+			}
 			f.exists[u.UUID] = false
 		}
 		f.updates <- u
-		n++
 	}
-	f.pending, f.dueAt = f.pending[n:], f.dueAt[n:]
 }
 
 func (f *fakeSwitch) Watch(string, ...string) {}
@@ -132,14 +209,33 @@ func (f *fakeSwitch) Forget(string)           {}
 func (f *fakeSwitch) Exists(_ context.Context, uuid string) (bool, error) {
 	return f.exists[uuid], nil
 }
-func (f *fakeSwitch) Kill(context.Context, string, string) error { return nil }
-func (f *fakeSwitch) Connected() bool                            { return f.up }
-func (f *fakeSwitch) Updates() <-chan Update                     { return f.updates }
+
+func (f *fakeSwitch) Kill(_ context.Context, uuid, cause string) error {
+	if f.live[uuid] == nil {
+		return fmt.Errorf("uuid_kill %s: no such channel", uuid)
+	}
+	f.hangup(uuid, cause, f.clk.Now())
+	return nil
+}
+
+func (f *fakeSwitch) Bridge(_ context.Context, a, b string) error {
+	pa, pb := f.live[a], f.live[b]
+	now := f.clk.Now()
+	if pa == nil || pb == nil || pa.answered.IsZero() || pb.answered.IsZero() || pa.answered.After(now) || pb.answered.After(now) {
+		return fmt.Errorf("uuid_bridge %s %s: invalid uuid", a, b)
+	}
+	pa.bridged, pb.bridged = b, a
+	f.bridges = append(f.bridges, [2]string{a, b})
+	return nil
+}
+
+func (f *fakeSwitch) Connected() bool        { return f.up }
+func (f *fakeSwitch) Updates() <-chan Update { return f.updates }
 
 // harness drives an engine step by step on the test clock, with a real
 // SQLite store.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	ctx context.Context
 	clk *clock
 	db  *store.DB
@@ -147,7 +243,7 @@ type harness struct {
 	e   *Engine
 }
 
-func newHarness(t *testing.T, start time.Time, cfg Config, oc func(string) outcome) *harness {
+func newHarness(t testing.TB, start time.Time, cfg Config, oc func(string) outcome) *harness {
 	t.Helper()
 	clk := &clock{now: start}
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "e.db"), store.WithClock(clk.Now))
@@ -273,10 +369,14 @@ func (f *fakeSwitch) maxConcurrent(campaign string) int {
 	}
 	var edges []edge
 	for _, p := range f.placed {
-		if campaign != "" && p.campaign != campaign {
+		if campaign != "" && p.campaign != campaign || p.agent != "" {
 			continue
 		}
-		edges = append(edges, edge{p.at, 1}, edge{p.end, -1})
+		end := p.end
+		if end.IsZero() {
+			end = f.clk.Now()
+		}
+		edges = append(edges, edge{p.at, 1}, edge{end, -1})
 	}
 	sort.Slice(edges, func(i, j int) bool {
 		if edges[i].at.Equal(edges[j].at) {
@@ -297,7 +397,7 @@ func (f *fakeSwitch) maxConcurrent(campaign string) int {
 func (f *fakeSwitch) maxInWindow(campaign string, w time.Duration) int {
 	var ts []time.Time
 	for _, p := range f.placed {
-		if campaign == "" || p.campaign == campaign {
+		if (campaign == "" || p.campaign == campaign) && p.agent == "" {
 			ts = append(ts, p.at)
 		}
 	}

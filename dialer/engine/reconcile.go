@@ -19,9 +19,36 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
+	legs, err := e.store.OpenAgentLegs(ctx)
+	if err != nil {
+		return err
+	}
+	legOf := make(map[int64]dialer.AgentLeg, len(legs))
+	for _, l := range legs {
+		legOf[l.AttemptID] = l
+	}
+	if err := e.reconcileLegs(ctx, now); err != nil {
+		return err
+	}
 	var lost, followed, waiting int
 	for _, a := range open {
 		cl := e.calls[a.UUID]
+		if cl != nil && cl.mode == dialer.ModePreemptive && !cl.dialed {
+			// The customer is dialed only once the agent answers: the
+			// agent's leg was reconciled above.
+			continue
+		}
+		if cl == nil {
+			if l, ok := legOf[a.ID]; ok {
+				done, err := e.adoptAgentCall(ctx, a, l, now)
+				if err != nil {
+					return err
+				}
+				if done {
+					continue
+				}
+			}
+		}
 		exists, err := e.sw.Exists(ctx, a.UUID)
 		if err != nil {
 			return fmt.Errorf("uuid_exists %s: %w", a.UUID, err)
@@ -42,6 +69,17 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 				continue
 			}
 			e.track(cs, cl)
+			if agentMode(cs.run.Campaign.Mode) {
+				cl.mode, cl.dialed, cl.answerSeen = cs.run.Campaign.Mode, true, cl.answered
+				cl.agentID = a.AgentID
+				if l, ok := legOf[a.ID]; ok {
+					cl.agentAnsweredAt, cl.bridgedAt, cl.bridged = l.AgentAnsweredAt, l.BridgedAt, !l.BridgedAt.IsZero()
+				}
+				if cl.answered && exists {
+					// Answered, and no agent follows it any more.
+					e.orphanAnswered(ctx, cs, cl, now)
+				}
+			}
 		}
 		if exists {
 			cl.uncertain = false
@@ -64,14 +102,110 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 			waiting++
 			continue
 		}
-		e.finals = append(e.finals, Update{Kind: CallChanged, UUID: a.UUID, Final: true, Cause: cause.Lost, HangupAt: now})
+		e.finish(Update{Kind: CallChanged, UUID: a.UUID, Final: true, Cause: cause.Lost, HangupAt: now})
 		lost++
 	}
 	if len(open) > 0 {
 		e.log.Info("reconciled open attempts", "open", len(open), "followed", followed, "lost", lost, "awaited", waiting)
 	}
 	e.flush(ctx)
+	e.settleAgents(ctx, now)
+	e.applyRequests(ctx, now)
 	return nil
+}
+
+// reconcileLegs checks the agent legs the engine follows after a
+// reconnect: a live one is followed again; one that is gone ends (no fault
+// of the agent) and is hung up in case it shows up late.
+func (e *Engine) reconcileLegs(ctx context.Context, now time.Time) error {
+	for uuid, ag := range e.legs {
+		exists, err := e.sw.Exists(ctx, uuid)
+		if err != nil {
+			return fmt.Errorf("uuid_exists %s: %w", uuid, err)
+		}
+		if exists {
+			e.sw.Watch(uuid)
+			continue
+		}
+		ag.killed = true
+		e.kill(ctx, uuid)
+		e.agentq = append(e.agentq, Update{Kind: CallChanged, UUID: uuid, Final: true, Cause: cause.Lost, HangupAt: now})
+	}
+	return nil
+}
+
+// adoptAgentCall settles, after a restart, an open agent-mode attempt whose
+// agent leg was recorded. A bridged pair whose two legs are up is followed
+// again (the agent talking); otherwise the agent's leg is hung up, and a
+// preemptive customer never dialed (the agent had not answered) ends at
+// once without charging the member. done reports that the attempt needs
+// nothing more.
+func (e *Engine) adoptAgentCall(ctx context.Context, a dialer.Attempt, l dialer.AgentLeg, now time.Time) (done bool, err error) {
+	cs := e.campaigns[a.CampaignID]
+	if cs == nil {
+		cs = e.adopt(ctx, a.CampaignID)
+	}
+	legUp, err := e.sw.Exists(ctx, l.UUID)
+	if err != nil {
+		return false, fmt.Errorf("uuid_exists %s: %w", l.UUID, err)
+	}
+	customerUp, err := e.sw.Exists(ctx, a.UUID)
+	if err != nil {
+		return false, fmt.Errorf("uuid_exists %s: %w", a.UUID, err)
+	}
+	ag := e.agents[l.AgentID]
+	if cs == nil || !agentMode(cs.run.Campaign.Mode) {
+		if legUp {
+			e.kill(ctx, l.UUID)
+		}
+		return false, nil
+	}
+	cl := &call{attemptID: a.ID, uuid: a.UUID, campaignID: a.CampaignID, memberID: a.MemberID,
+		commID: a.CommunicationID, number: a.Number, started: a.CreatedAt,
+		answered: !a.AnsweredAt.IsZero(), answeredAt: a.AnsweredAt,
+		mode: cs.run.Campaign.Mode, dialed: true, answerSeen: !a.AnsweredAt.IsZero(), agentID: l.AgentID,
+		agentAnsweredAt: l.AgentAnsweredAt, bridgedAt: l.BridgedAt, bridged: !l.BridgedAt.IsZero()}
+	switch {
+	case cl.bridged && legUp && customerUp && ag != nil && !ag.busyWithCall():
+		e.track(cs, cl)
+		ag.call, cl.agent = cl, ag
+		ag.leg, ag.legUp, ag.talked = l.UUID, true, true
+		e.legs[l.UUID] = ag
+		e.sw.Watch(l.UUID)
+		e.sw.Watch(a.UUID)
+		e.setAgent(ctx, ag, dialer.AgentTalking, now, "bridged call followed again after a restart")
+		return true, nil
+	case cs.run.Campaign.Mode == dialer.ModePreemptive && l.AgentAnsweredAt.IsZero():
+		if legUp {
+			e.kill(ctx, l.UUID)
+		}
+		cl.uncharged, cl.ended = true, true
+		e.track(cs, cl)
+		e.finals = append(e.finals, Update{Kind: CallChanged, UUID: a.UUID, Final: true, Cause: cause.AgentUnavailable, HangupAt: now})
+		return true, nil
+	}
+	if legUp {
+		e.kill(ctx, l.UUID)
+	}
+	return false, nil
+}
+
+// orphanAnswered handles an answered customer that reconcile found with no
+// agent: a progressive one waits for another agent within the hold time; a
+// preemptive one is hung up without charging the member.
+func (e *Engine) orphanAnswered(ctx context.Context, cs *campaignState, cl *call, now time.Time) {
+	if cl.bridged {
+		// Its agent's leg is gone: the conversation is over.
+		e.kill(ctx, cl.uuid)
+		return
+	}
+	if cs.run.Campaign.Mode == dialer.ModeProgressive {
+		cl.holdUntil = cl.answeredAt.Add(cs.run.Campaign.Agents.HoldTime.D())
+		e.waiters[cl.uuid] = cl
+		return
+	}
+	cl.uncharged = true
+	e.kill(ctx, cl.uuid)
 }
 
 // adopt loads a campaign that has open attempts but is not running, so
