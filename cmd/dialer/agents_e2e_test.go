@@ -2,9 +2,13 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -299,6 +303,62 @@ retry: {max_attempts: 2, interval: 2s, max_minus: 1}
 			t.Errorf("agent %s left %s without a call", a.Name, a.State)
 		}
 	}
+	for _, ch := range e.sim.Calls() {
+		if ch.Active {
+			t.Errorf("channel %s (%s) left up", ch.UUID, ch.Destination)
+		}
+	}
+}
+
+// TestServe_AgentsSurviveSIGKILL kills the daemon at random moments of a
+// progressive campaign, five times, then lets a last run finish it: no
+// agent is left reserved or ringing, no agent or customer is in two calls,
+// every attempt is final and no channel is left up.
+func TestServe_AgentsSurviveSIGKILL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test: skipped with -short")
+	}
+	bin := buildDialer(t)
+	e := newE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
+	c := e.load(`
+name: killa
+mode: progressive
+dial: {template: "loopback/{number}/dialer_lab"}
+agents: {hold_time: 5s}
+limits: {lines: 10, ring_timeout: 5s}
+retry: {max_attempts: 2, interval: 2s, max_minus: 1}
+`+alwaysOpen, agentMix("k", 80))
+	var dests []string
+	for i := 1; i <= 6; i++ {
+		dests = append(dests, "agent-"+strconv.Itoa(i))
+	}
+	e.agents("killa", dests...)
+	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address,
+		"DIALER_LIMITS_MAX_CPS=300", "DIALER_LOG_LEVEL=warn")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 5 {
+		cmd := exec.Command(bin, "serve")
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(400+rng.IntN(1200)) * time.Millisecond)
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatalf("kill %d: %v", i, err)
+		}
+		cmd.Wait()
+	}
+	killed := len(e.sim.Originates())
+	final := exec.Command(bin, "serve", "--until-done")
+	final.Env = env
+	if out, err := final.CombinedOutput(); err != nil {
+		t.Fatalf("final run: %v\n%s", err, out)
+	}
+	if killed == 0 {
+		t.Fatal("the killed runs dialed nothing: the test proves nothing")
+	}
+	t.Logf("%d originates during 5 killed runs, %d in all", killed, len(e.sim.Originates()))
+	checkAgentRun(t, e, simLegs(e.sim), c.ID)
 	for _, ch := range e.sim.Calls() {
 		if ch.Active {
 			t.Errorf("channel %s (%s) left up", ch.UUID, ch.Destination)
