@@ -201,6 +201,14 @@ func (d *DB) AgentStateRequests(ctx context.Context) ([]dialer.AgentRequest, err
 	return out, nil
 }
 
+// MarkWrapUp records the wrap-up time an attempt's agent had after its call.
+func (d *DB) MarkWrapUp(ctx context.Context, attemptID int64, wrap time.Duration) error {
+	if _, err := d.db.ExecContext(ctx, `UPDATE attempts SET wrapup_ms = ? WHERE id = ?`, wrap.Milliseconds(), attemptID); err != nil {
+		return fmt.Errorf("mark wrap-up of attempt %d: %w", attemptID, err)
+	}
+	return nil
+}
+
 // OpenAttempts lists every attempt that is not final, oldest first.
 func (d *DB) OpenAttempts(ctx context.Context) ([]dialer.Attempt, error) {
 	var rows []struct {

@@ -90,6 +90,12 @@ type AgentFigures struct {
 	Answered    int     `db:"answered" json:"answered" yaml:"answered"`
 	NoAnswer    int     `db:"no_answer" json:"no_answer" yaml:"no_answer"`
 	TalkSeconds float64 `db:"talk_seconds" json:"talk_seconds" yaml:"talk_seconds"`
+	// WrapUpSeconds is the wrap-up time after the agent's calls.
+	WrapUpSeconds float64 `db:"wrapup_seconds" json:"wrapup_seconds" yaml:"wrapup_seconds"`
+	// Occupancy is the share of the agent's working span in the campaign
+	// (first offer to the end of the last call's wrap-up) spent ringing,
+	// talking or in wrap-up.
+	Occupancy float64 `db:"occupancy" json:"occupancy" yaml:"occupancy"`
 }
 
 // Report computes a campaign's report. It returns ErrNotFound when the
@@ -172,7 +178,13 @@ func (d *DB) Report(ctx context.Context, campaignID int64) (*Report, error) {
 			       count(a.agent_answered_at)         AS answered,
 			       count(*) FILTER (WHERE a.final = 1 AND a.agent_ringing_at IS NOT NULL
 			                          AND a.agent_answered_at IS NULL) AS no_answer,
-			       ifnull(sum(a.bridge_ended_at - a.bridged_at), 0) / 1000.0 AS talk_seconds
+			       ifnull(sum(a.bridge_ended_at - a.bridged_at), 0) / 1000.0 AS talk_seconds,
+			       sum(a.wrapup_ms) / 1000.0 AS wrapup_seconds,
+			       ifnull(
+			         (ifnull(sum(coalesce(a.agent_answered_at, a.ended_at) - a.agent_ringing_at), 0)
+			          + ifnull(sum(a.bridge_ended_at - a.bridged_at), 0) + sum(a.wrapup_ms)) * 1.0
+			         / nullif(max(coalesce(a.bridge_ended_at, a.ended_at, a.created_at) + a.wrapup_ms) - min(a.created_at), 0),
+			       0) AS occupancy
 			FROM attempts a
 			LEFT JOIN agents g ON g.id = a.agent_id
 			WHERE a.campaign_id = ? AND a.agent_id IS NOT NULL

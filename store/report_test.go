@@ -196,8 +196,12 @@ func TestReport_Figures(t *testing.T) {
 		}},
 		{"members dialed", got.MembersDialed, 7},
 		{"agents", got.Agents, []store.AgentFigures{
-			{AgentID: 1, Name: "alice", Offered: 2, Answered: 1, NoAnswer: 1, TalkSeconds: 30},
-			{AgentID: 2, Name: "bob", Offered: 2, Answered: 1, NoAnswer: 0, TalkSeconds: 9.5},
+			// alice: rang 0.5 s + 1.5 s, talked 30 s, over 364 s from her
+			// first offer (attempt 1) to the end of attempt 7.
+			{AgentID: 1, Name: "alice", Offered: 2, Answered: 1, NoAnswer: 1, TalkSeconds: 30, Occupancy: 32.0 / 364},
+			// bob: rang 0.5 s, talked 9.5 s, over 192.5 s from attempt 5
+			// (still in progress) to the end of attempt 8's bridge.
+			{AgentID: 2, Name: "bob", Offered: 2, Answered: 1, NoAnswer: 0, TalkSeconds: 9.5, Occupancy: 10.0 / 192.5},
 		}},
 	}
 	for _, ck := range checks {

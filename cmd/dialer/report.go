@@ -18,8 +18,10 @@ func newReportCmd(a *app) *cobra.Command {
 members by end cause; attempts by class and by cause; the answer rate
 (answered final attempts over final attempts); the average billed time of
 answered attempts; attempts per dialed member; and, when agents took part,
-what each agent was offered, answered, missed and talked. Wrap-up time is
-not recorded yet and shows as "-".`,
+what each agent was offered, answered, missed, talked and spent in wrap-up,
+and its occupancy: the share of its working span in the campaign (first
+offer to the end of its last call's wrap-up) spent ringing, talking or in
+wrap-up.`,
 		Example: "  dialer report survey-ivr\n  dialer report renewals-progressive -o json",
 		Args:    cobra.ExactArgs(1),
 	}
@@ -108,13 +110,14 @@ func writeReportTable(out io.Writer, r *store.Report) error {
 	if len(r.Agents) > 0 {
 		fmt.Fprintln(out)
 		w = table(out)
-		fmt.Fprintln(w, "AGENT\tOFFERED\tANSWERED\tNO ANSWER\tTALK TIME\tWRAP-UP")
+		fmt.Fprintln(w, "AGENT\tOFFERED\tANSWERED\tNO ANSWER\tTALK TIME\tWRAP-UP\tOCCUPANCY")
 		for _, g := range r.Agents {
 			name := g.Name
 			if name == "" {
 				name = fmt.Sprintf("#%d", g.AgentID)
 			}
-			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t-\n", name, g.Offered, g.Answered, g.NoAnswer, reportDuration(g.TalkSeconds))
+			fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\t%s\t%.1f%%\n", name, g.Offered, g.Answered, g.NoAnswer,
+				reportDuration(g.TalkSeconds), reportDuration(g.WrapUpSeconds), 100*g.Occupancy)
 		}
 		if err := w.Flush(); err != nil {
 			return err

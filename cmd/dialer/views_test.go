@@ -226,15 +226,17 @@ func TestReport_Agents(t *testing.T) {
 		 VALUES (7, 'alice', 'user/1001', 20000, 0, 0)`,
 		`INSERT INTO attempts (id, campaign_id, member_id, number, uuid, agent_id, final, created_at, answered_at,
 		                       agent_ringing_at, agent_answered_at, bridged_at, bridge_ended_at, ended_at,
-		                       cause, q850, billsec_ms, class, counted)
-		 VALUES (1, 1, 1, '+13125550111', 'u1', 7, 1, 0, 1000, 1500, 2000, 2000, 65500, 65500, 'NORMAL_CLEARING', 16, 64500, 'ok', 1),
-		        (2, 1, 2, '+12125550133', 'u2', 7, 1, 0, 1000, 1500, NULL, NULL, NULL, 21500, 'NORMAL_CLEARING', 16, 20500, 'retry', 1)`,
+		                       cause, q850, billsec_ms, class, counted, wrapup_ms)
+		 VALUES (1, 1, 1, '+13125550111', 'u1', 7, 1, 0, 1000, 1500, 2000, 2000, 65500, 65500, 'NORMAL_CLEARING', 16, 64500, 'ok', 1, 5000),
+		        (2, 1, 2, '+12125550133', 'u2', 7, 1, 70000, 71000, 71500, NULL, NULL, NULL, 91500, 'NORMAL_CLEARING', 16, 20500, 'retry', 1, 0)`,
 	)
 	out := c.viewOK("report", "renewals-progressive")
-	if got, want := viewLine(t, out, "alice"), "alice 2 1 1 1m3.5s -"; got != want {
+	// Occupancy: ringing 0.5 s + 20 s, talking 63.5 s, wrap-up 5 s over the
+	// 91.5 s from the first offer to the end of the last call.
+	if got, want := viewLine(t, out, "alice"), "alice 2 1 1 1m3.5s 5s 97.3%"; got != want {
 		t.Fatalf("agent row = %q, want %q\n%s", got, want, out)
 	}
-	if got, want := viewLine(t, out, "AGENT"), "AGENT OFFERED ANSWERED NO ANSWER TALK TIME WRAP-UP"; got != want {
+	if got, want := viewLine(t, out, "AGENT"), "AGENT OFFERED ANSWERED NO ANSWER TALK TIME WRAP-UP OCCUPANCY"; got != want {
 		t.Fatalf("agent header = %q, want %q", got, want)
 	}
 }

@@ -28,6 +28,9 @@ type agent struct {
 	killed bool
 	// talked: the leg was bridged to a customer; its end starts wrap-up.
 	talked bool
+	// bridgedAttempt is the attempt the agent was last bridged to, which
+	// its wrap-up is recorded on (the customer may have ended first).
+	bridgedAttempt int64
 	// wrapEnd is when wrap-up ends.
 	wrapEnd time.Time
 	// idleSince is when the agent became available before its current
@@ -494,6 +497,11 @@ func (e *Engine) legEvent(ctx context.Context, ag *agent, u Update, now time.Tim
 			}
 			e.kill(ctx, cl.uuid)
 		}
+		if ag.bridgedAttempt != 0 && ag.WrapUp.D() > 0 {
+			if err := e.store.MarkWrapUp(ctx, ag.bridgedAttempt, ag.WrapUp.D()); err != nil {
+				e.log.Error("record wrap-up", "attempt_id", ag.bridgedAttempt, "err", err)
+			}
+		}
 		e.wrapUp(ctx, ag, now)
 	case answered || killed || u.Cause == cause.Lost || u.Cause == cause.OriginateFailed:
 		why := "leg ended before a customer was bridged"
@@ -540,7 +548,7 @@ func (e *Engine) bridge(ctx context.Context, cl *call, ag *agent, now time.Time)
 		e.kill(ctx, cl.uuid)
 		return
 	}
-	cl.bridged, cl.bridgedAt, ag.talked = true, now, true
+	cl.bridged, cl.bridgedAt, ag.talked, ag.bridgedAttempt = true, now, true, cl.attemptID
 	if err := e.store.MarkBridged(ctx, cl.attemptID, now); err != nil {
 		e.log.Error("record bridge", "attempt_id", cl.attemptID, "err", err)
 	}

@@ -399,6 +399,18 @@ func TestAgents_WrapUp(t *testing.T) {
 	if gap := cust[1].at.Sub(cust[0].end); gap < 7*time.Second || gap > 7*time.Second+100*time.Millisecond {
 		t.Errorf("next customer %s after the call ended, wrap-up 7s", gap)
 	}
+	// The report counts the wrap-up after each bridged call.
+	c, err := h.db.Campaign(h.ctx, "wu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := h.db.Report(h.ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Agents) != 1 || rep.Agents[0].WrapUpSeconds != 14 || rep.Agents[0].Occupancy <= 0 {
+		t.Errorf("agent figures = %+v, want 14 s of wrap-up over two calls", rep.Agents)
+	}
 }
 
 func TestAgents_Requests(t *testing.T) {

@@ -23,6 +23,7 @@ type Store interface {
 	FinishCampaign(ctx context.Context, campaignID int64) error
 	OpenAttempts(ctx context.Context) ([]dialer.Attempt, error)
 	MarkAnswered(ctx context.Context, attemptID int64, at time.Time) error
+	MarkWrapUp(ctx context.Context, attemptID int64, wrap time.Duration) error
 
 	// Agents (progressive and preemptive modes).
 	Agents(ctx context.Context) ([]dialer.Agent, error)
