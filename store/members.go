@@ -537,31 +537,27 @@ type DueMember struct {
 	DueAt    int64 `db:"due_at"`
 }
 
-// dueQuery takes the first `limit` due members of each priority with one
-// index range scan each (members_due), then merges them in claim order:
-// priority, due time, the campaign's sort key, insertion order.
+// dueQuery takes the first due members of one priority in claim order
+// (due time, the campaign's sort key, insertion order) with one range scan
+// of members_due.
 const dueQuery = `
-	SELECT id, priority, due_at FROM (
-		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 1 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
-		UNION ALL
-		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 2 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
-		UNION ALL
-		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 3 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
-		UNION ALL
-		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 4 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
-		UNION ALL
-		SELECT * FROM (SELECT id, priority, due_at, sort_key FROM members WHERE campaign_id = ?1 AND state = 'waiting' AND priority = 5 AND due_at <= ?2 ORDER BY due_at, sort_key, id LIMIT ?3)
-	)
-	ORDER BY priority, due_at, sort_key, id
-	LIMIT ?3`
+	SELECT id, priority, due_at FROM members
+	WHERE campaign_id = ? AND state = 'waiting' AND priority = ? AND due_at <= ?
+	ORDER BY due_at, sort_key, id
+	LIMIT ?`
 
 // DueMembers returns up to limit members of a campaign that are due at
-// now, in claim order. Calendar windows, filters and caps are the
-// engine's business; this is the indexed first cut.
+// now, in claim order: priority 1 first, then 2, and so on. Calendar
+// windows, filters and caps are the engine's business; this is the indexed
+// first cut.
 func (d *DB) DueMembers(ctx context.Context, campaignID int64, now time.Time, limit int) ([]DueMember, error) {
 	var out []DueMember
-	if err := d.due.SelectContext(ctx, &out, campaignID, toMS(now), limit); err != nil {
-		return nil, fmt.Errorf("due members of campaign %d: %w", campaignID, err)
+	for prio := 1; prio <= 5 && len(out) < limit; prio++ {
+		var part []DueMember
+		if err := d.due.SelectContext(ctx, &part, campaignID, prio, toMS(now), limit-len(out)); err != nil {
+			return nil, fmt.Errorf("due members of campaign %d: %w", campaignID, err)
+		}
+		out = append(out, part...)
 	}
 	return out, nil
 }
