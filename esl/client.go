@@ -801,6 +801,19 @@ func (c *Client) Transfer(ctx context.Context, uuid, extension, dialplan, dpCont
 	return err
 }
 
+// Broadcast plays a file or tone stream to a channel (uuid_broadcast
+// <uuid> <path> aleg), e.g. a ringback tone while it waits for a bridge.
+func (c *Client) Broadcast(ctx context.Context, uuid, path string) error {
+	if err := checkIDs("uuid", uuid); err != nil {
+		return fmt.Errorf("uuid_broadcast: %w", err)
+	}
+	if path == "" || strings.ContainsAny(path, " \r\n") {
+		return fmt.Errorf("uuid_broadcast: path %q: %w", path, ErrUnsafe)
+	}
+	_, err := c.api(ctx, "uuid_broadcast", "uuid_broadcast "+uuid+" "+path+" aleg")
+	return err
+}
+
 // Kill hangs a channel up with cause (uuid_kill); empty cause is
 // NORMAL_CLEARING. A channel that no longer exists is a *ReplyError
 // ("-ERR No such channel!").

@@ -264,6 +264,21 @@ retry: {max_attempts: 2, interval: 20s, max_minus: 1}
 	if unavailable == 0 {
 		t.Error("no AGENT_UNAVAILABLE attempt: the failing agents were never offered a call")
 	}
+	// Every agent leg bridged to a customer heard ringback while the
+	// customer rang (uuid_broadcast of a tone stream before the bridge).
+	bridged := 0
+	for _, ch := range e.sim.Calls() {
+		if ch.Leg == "B" || !strings.HasPrefix(ch.Destination, "agent-") || ch.Bridged.IsZero() {
+			continue
+		}
+		bridged++
+		if !strings.HasPrefix(ch.Vars["sim_broadcast"], "tone_stream://") {
+			t.Errorf("agent leg %s (%s) bridged without ringback", ch.UUID, ch.Destination)
+		}
+	}
+	if bridged == 0 {
+		t.Error("no agent leg was bridged")
+	}
 }
 
 // TestServe_AgentsSurviveESLDrops drops the event socket and restarts the

@@ -208,6 +208,14 @@ func (s *eslSwitch) Kill(ctx context.Context, uuid, cause string) error {
 }
 
 // Bridge connects two answered channels.
+// ringbackTone is the North American ringing cadence (2 s on, 4 s off).
+const ringbackTone = "tone_stream://%(2000,4000,440,480);loops=-1"
+
+// Ringback plays a ringing tone to a channel until it is bridged.
+func (s *eslSwitch) Ringback(ctx context.Context, uuid string) error {
+	return s.c.Broadcast(ctx, uuid, ringbackTone)
+}
+
 func (s *eslSwitch) Bridge(ctx context.Context, a, b string) error {
 	return s.c.Bridge(ctx, a, b)
 }

@@ -317,6 +317,12 @@ func (e *Engine) dialCustomer(ctx context.Context, cl *call) {
 	cl.dialed = true
 	cl.started = e.cfg.Now()
 	e.send(ctx, *cl.req)
+	// The agent, already on the line, hears ringing until the bridge.
+	if ag := cl.agent; ag != nil && ag.leg != "" {
+		if err := e.sw.Ringback(ctx, ag.leg); err != nil {
+			e.log.Warn("ringback to agent", "agent", ag.Name, "call_uuid", ag.leg, "err", err)
+		}
+	}
 }
 
 // send hands an originate to the switch: to the senders under Run, in line

@@ -361,6 +361,20 @@ func TestAgents_PreemptiveAgentFirst(t *testing.T) {
 	if len(h.sw.bridges) != 8 {
 		t.Errorf("%d bridges, want the 8 answering members", len(h.sw.bridges))
 	}
+	// While its customer rings, the agent on the line hears ringing: every
+	// customer dialed played a ringback to its agent's leg first.
+	rung := map[string]bool{}
+	for _, r := range h.sw.ringbacks {
+		rung[r.uuid] = true
+	}
+	for _, b := range h.sw.bridges {
+		if !rung[b[1]] {
+			t.Errorf("agent leg %s bridged without a ringback while its customer rang", b[1])
+		}
+	}
+	if len(h.sw.ringbacks) != len(h.customers()) {
+		t.Errorf("%d ringbacks for %d customers dialed", len(h.sw.ringbacks), len(h.customers()))
+	}
 	h.checkAgentsSettled()
 }
 

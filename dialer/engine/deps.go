@@ -53,6 +53,9 @@ type Switch interface {
 	Kill(ctx context.Context, uuid, cause string) error
 	// Bridge connects two answered channels (uuid_bridge a b).
 	Bridge(ctx context.Context, a, b string) error
+	// Ringback plays a ringing tone to a channel until it is bridged: a
+	// preemptive agent hears the customer's number ring.
+	Ringback(ctx context.Context, uuid string) error
 	// Connected reports whether the switch can take commands now.
 	Connected() bool
 	// Updates delivers call updates and connection markers.

@@ -73,6 +73,8 @@ type fakeSwitch struct {
 	live    map[string]*placed // uuid -> call
 	byUUID  map[string]*placed
 	bridges [][2]string
+	// ringbacks are the ringing tones played, in order.
+	ringbacks []ringback
 	// onOriginate, when set, sees every originate as it arrives.
 	onOriginate func(req OriginateRequest)
 }
@@ -227,6 +229,17 @@ func (f *fakeSwitch) Bridge(_ context.Context, a, b string) error {
 	pa.bridged, pb.bridged = b, a
 	f.bridges = append(f.bridges, [2]string{a, b})
 	return nil
+}
+
+func (f *fakeSwitch) Ringback(_ context.Context, uuid string) error {
+	f.ringbacks = append(f.ringbacks, ringback{uuid: uuid, at: f.clk.Now()})
+	return nil
+}
+
+// ringback is a ringing tone played to a channel.
+type ringback struct {
+	uuid string
+	at   time.Time
 }
 
 func (f *fakeSwitch) Connected() bool        { return f.up }

@@ -58,6 +58,8 @@ func (s *Server) execAPI(name, arg string, done func(string), job string) {
 		out = s.apiTransfer(arg, at)
 	case "uuid_setvar":
 		out = s.apiSetVar(arg)
+	case "uuid_broadcast":
+		out = s.apiBroadcast(arg)
 	case "uuid_setvar_multi":
 		out = s.apiSetVarMulti(arg)
 	case "uuid_getvar":
@@ -167,6 +169,27 @@ func (s *Server) apiSetVar(arg string) string {
 		ch.setVar(f[1], f[2])
 	}
 	return "+OK\n"
+}
+
+// apiBroadcast accepts uuid_broadcast <uuid> <path> [aleg|bleg|both]. The
+// simulator plays no audio: it records the path on the channel as the
+// variable sim_broadcast (and its leg as sim_broadcast_leg) for tests.
+func (s *Server) apiBroadcast(arg string) string {
+	f := strings.Fields(arg)
+	if len(f) < 2 {
+		return "-USAGE: <uuid> <path> [aleg|bleg|both]\n"
+	}
+	ch := s.chans[f[0]]
+	if ch == nil {
+		return "-ERR No such channel!\n"
+	}
+	leg := "aleg"
+	if len(f) > 2 {
+		leg = f[2]
+	}
+	ch.setVar("sim_broadcast", f[1])
+	ch.setVar("sim_broadcast_leg", leg)
+	return "+OK Message queued\n"
 }
 
 func (s *Server) apiSetVarMulti(arg string) string {
