@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -179,61 +181,56 @@ agent's call to end.`,
   dialer agent list -o json`,
 		Args: cobra.NoArgs,
 	}
-	out := addOutputFlag(cmd, "table", "json", "yaml")
+	out := addOutputFlag(cmd, viewFormats...)
 	cmd.Flags().StringVar(&campaign, "campaign", "", "only agents working this campaign")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
-			return err
-		}
-		db, err := a.openStore(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		if campaign != "" {
-			if _, err := db.Campaign(cmd.Context(), campaign); errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("--campaign: no campaign named %q", campaign)
-			} else if err != nil {
-				return err
-			}
-		}
-		agents, err := db.Agents(cmd.Context())
-		if err != nil {
-			return err
-		}
-		if campaign != "" {
-			kept := agents[:0]
-			for _, ag := range agents {
-				for _, t := range ag.Tiers {
-					if t.Campaign == campaign {
-						kept = append(kept, ag)
-						break
-					}
+		load := func(ctx context.Context, db *store.DB) ([]agentView, error) {
+			if campaign != "" {
+				if _, err := db.Campaign(ctx, campaign); errors.Is(err, store.ErrNotFound) {
+					return nil, fmt.Errorf("--campaign: no campaign named %q", campaign)
+				} else if err != nil {
+					return nil, err
 				}
 			}
-			agents = kept
-		}
-		pending, err := db.PendingAgentRequests(cmd.Context())
-		if err != nil {
-			return err
-		}
-		views := agentViews(agents, pending)
-		if ok, err := writeStructured(cmd.OutOrStdout(), *out, views); ok {
-			return err
-		}
-		w := table(cmd.OutOrStdout())
-		fmt.Fprintln(w, "NAME\tSTATE\tSINCE\tREQUEST\tENDPOINT\tCAMPAIGNS\tNO-ANSWER")
-		for _, v := range views {
-			req := string(v.Requested)
-			if req == "" {
-				req = "-"
+			agents, err := db.Agents(ctx)
+			if err != nil {
+				return nil, err
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", v.Name, v.State, sinceText(v.Since), req,
-				v.Endpoint, tierList(v.Campaigns), v.NoAnswerCount, v.MaxNoAnswer)
+			if campaign != "" {
+				kept := agents[:0]
+				for _, ag := range agents {
+					for _, t := range ag.Tiers {
+						if t.Campaign == campaign {
+							kept = append(kept, ag)
+							break
+						}
+					}
+				}
+				agents = kept
+			}
+			pending, err := db.PendingAgentRequests(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return agentViews(agents, pending), nil
 		}
-		return w.Flush()
+		return runView(a, cmd, *out, viewFormats, load, printAgents)
 	}
 	return cmd
+}
+
+func printAgents(out io.Writer, views []agentView) error {
+	w := table(out)
+	fmt.Fprintln(w, "NAME\tSTATE\tSINCE\tREQUEST\tENDPOINT\tCAMPAIGNS\tNO-ANSWER")
+	for _, v := range views {
+		req := string(v.Requested)
+		if req == "" {
+			req = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", v.Name, v.State, sinceText(v.Since), req,
+			v.Endpoint, tierList(v.Campaigns), v.NoAnswerCount, v.MaxNoAnswer)
+	}
+	return w.Flush()
 }
 
 func newAgentShowCmd(a *app) *cobra.Command {
@@ -244,57 +241,52 @@ func newAgentShowCmd(a *app) *cobra.Command {
   dialer agent show alice -o yaml`,
 		Args: cobra.ExactArgs(1),
 	}
-	out := addOutputFlag(cmd, "table", "json", "yaml")
+	out := addOutputFlag(cmd, viewFormats...)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
-			return err
+		load := func(ctx context.Context, db *store.DB) (agentView, error) {
+			ag, err := db.Agent(ctx, args[0])
+			if errors.Is(err, store.ErrNotFound) {
+				return agentView{}, fmt.Errorf("no agent named %q", args[0])
+			}
+			if err != nil {
+				return agentView{}, err
+			}
+			pending, err := db.PendingAgentRequests(ctx)
+			if err != nil {
+				return agentView{}, err
+			}
+			return agentViews([]dialer.Agent{*ag}, pending)[0], nil
 		}
-		db, err := a.openStore(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		ag, err := db.Agent(cmd.Context(), args[0])
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no agent named %q", args[0])
-		}
-		if err != nil {
-			return err
-		}
-		pending, err := db.PendingAgentRequests(cmd.Context())
-		if err != nil {
-			return err
-		}
-		v := agentViews([]dialer.Agent{*ag}, pending)[0]
-		if ok, err := writeStructured(cmd.OutOrStdout(), *out, v); ok {
-			return err
-		}
-		maxNA := "never on break"
-		if v.MaxNoAnswer > 0 {
-			maxNA = fmt.Sprintf("%d in a row, then break", v.MaxNoAnswer)
-		}
-		ready := "at once"
-		if !v.ReadyAt.IsZero() {
-			ready = sinceText(v.ReadyAt)
-		}
-		req := string(v.Requested)
-		if req == "" {
-			req = "-"
-		}
-		w := table(cmd.OutOrStdout())
-		for _, row := range [][2]string{
-			{"name", v.Name}, {"state", fmt.Sprintf("%s since %s", v.State, sinceText(v.Since))},
-			{"requested", req}, {"endpoint", v.Endpoint}, {"campaigns", tierList(v.Campaigns)},
-			{"call timeout", v.CallTimeout.String()}, {"wrap-up", v.WrapUp.String()},
-			{"max no-answer", maxNA}, {"no-answer count", fmt.Sprint(v.NoAnswerCount)},
-			{"delays", fmt.Sprintf("busy %s, reject %s, no-answer %s", v.BusyDelay, v.RejectDelay, v.NoAnswerDelay)},
-			{"next offer", ready},
-		} {
-			fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
-		}
-		return w.Flush()
+		return runView(a, cmd, *out, viewFormats, load, printAgent)
 	}
 	return cmd
+}
+
+func printAgent(out io.Writer, v agentView) error {
+	maxNA := "never on break"
+	if v.MaxNoAnswer > 0 {
+		maxNA = fmt.Sprintf("%d in a row, then break", v.MaxNoAnswer)
+	}
+	ready := "at once"
+	if !v.ReadyAt.IsZero() {
+		ready = sinceText(v.ReadyAt)
+	}
+	req := string(v.Requested)
+	if req == "" {
+		req = "-"
+	}
+	w := table(out)
+	for _, row := range [][2]string{
+		{"name", v.Name}, {"state", fmt.Sprintf("%s since %s", v.State, sinceText(v.Since))},
+		{"requested", req}, {"endpoint", v.Endpoint}, {"campaigns", tierList(v.Campaigns)},
+		{"call timeout", v.CallTimeout.String()}, {"wrap-up", v.WrapUp.String()},
+		{"max no-answer", maxNA}, {"no-answer count", fmt.Sprint(v.NoAnswerCount)},
+		{"delays", fmt.Sprintf("busy %s, reject %s, no-answer %s", v.BusyDelay, v.RejectDelay, v.NoAnswerDelay)},
+		{"next offer", ready},
+	} {
+		fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
+	}
+	return w.Flush()
 }
 
 func newAgentDeleteCmd(a *app) *cobra.Command {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/store"
@@ -61,32 +62,22 @@ func newCampaignListCmd(a *app) *cobra.Command {
 		Example: "  dialer campaign list\n  dialer campaign list -o json",
 		Args:    cobra.NoArgs,
 	}
-	out := addOutputFlag(cmd, "table", "json", "yaml")
+	out := addOutputFlag(cmd, viewFormats...)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
-			return err
-		}
-		db, err := a.openStore(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		list, err := db.Campaigns(cmd.Context())
-		if err != nil {
-			return err
-		}
-		if ok, err := writeStructured(cmd.OutOrStdout(), *out, list); ok {
-			return err
-		}
-		w := table(cmd.OutOrStdout())
-		fmt.Fprintln(w, "NAME\tMODE\tSTATE\tPRIORITY\tCALENDAR\tMEMBERS\tWAITING\tDONE\tFAILED")
-		for _, c := range list {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\n", c.Name, c.Mode, c.State, c.Priority, c.Calendar,
-				c.Members, c.Waiting, c.Done, c.Failed)
-		}
-		return w.Flush()
+		load := func(ctx context.Context, db *store.DB) ([]store.CampaignSummary, error) { return db.Campaigns(ctx) }
+		return runView(a, cmd, *out, viewFormats, load, printCampaigns)
 	}
 	return cmd
+}
+
+func printCampaigns(out io.Writer, list []store.CampaignSummary) error {
+	w := table(out)
+	fmt.Fprintln(w, "NAME\tMODE\tSTATE\tPRIORITY\tCALENDAR\tMEMBERS\tWAITING\tDONE\tFAILED")
+	for _, c := range list {
+		fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%d\t%d\t%d\t%d\n", c.Name, c.Mode, c.State, c.Priority, c.Calendar,
+			c.Members, c.Waiting, c.Done, c.Failed)
+	}
+	return w.Flush()
 }
 
 func newCampaignShowCmd(a *app) *cobra.Command {
@@ -96,45 +87,35 @@ func newCampaignShowCmd(a *app) *cobra.Command {
 		Example: "  dialer campaign show survey-ivr\n  dialer campaign show survey-ivr -o json",
 		Args:    cobra.ExactArgs(1),
 	}
-	out := addOutputFlag(cmd, "table", "json", "yaml")
+	out := addOutputFlag(cmd, viewFormats...)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
-			return err
-		}
-		db, err := a.openStore(cmd.Context())
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		c, err := db.Campaign(cmd.Context(), args[0])
-		if err != nil {
-			return err
-		}
-		if ok, err := writeStructured(cmd.OutOrStdout(), *out, c); ok {
-			return err
-		}
-		cal := c.Calendar.Name
-		if c.Calendar.Inline != nil {
-			cal = "inline (" + c.Calendar.Inline.Timezone + ")"
-		}
-		w := table(cmd.OutOrStdout())
-		for _, row := range [][2]string{
-			{"name", c.Name}, {"state", string(c.State)}, {"mode", string(c.Mode)},
-			{"priority", fmt.Sprint(c.Priority)}, {"calendar", cal}, {"timezone policy", string(c.TimezonePolicy)},
-			{"dial", c.Dial.Template}, {"lines", fmt.Sprint(c.Limits.Lines)},
-			{"calls per interval", fmt.Sprintf("%d / %s", c.Limits.Calls, c.Limits.Interval)},
-			{"ring timeout", c.Limits.RingTimeout.String()}, {"min success", c.MinSuccess.String()},
-			{"retry", fmt.Sprintf("max %d attempts, every %s, %d/day, %d days, minus bound %d",
-				c.Retry.MaxAttempts, c.Retry.Interval, c.Retry.MaxPerDay, c.Retry.MaxDays, c.Retry.MaxMinus)},
-			{"default class", c.Causes.Default}, {"numbers", c.Numbers.Order},
-			{"schedule", fmt.Sprintf("start %q stop %q", c.Schedule.Start, c.Schedule.Stop)},
-			{"callback", c.CallbackURL},
-		} {
-			fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
-		}
-		return w.Flush()
+		load := func(ctx context.Context, db *store.DB) (*dialer.Campaign, error) { return db.Campaign(ctx, args[0]) }
+		return runView(a, cmd, *out, viewFormats, load, printCampaign)
 	}
 	return cmd
+}
+
+func printCampaign(out io.Writer, c *dialer.Campaign) error {
+	cal := c.Calendar.Name
+	if c.Calendar.Inline != nil {
+		cal = "inline (" + c.Calendar.Inline.Timezone + ")"
+	}
+	w := table(out)
+	for _, row := range [][2]string{
+		{"name", c.Name}, {"state", string(c.State)}, {"mode", string(c.Mode)},
+		{"priority", fmt.Sprint(c.Priority)}, {"calendar", cal}, {"timezone policy", string(c.TimezonePolicy)},
+		{"dial", c.Dial.Template}, {"lines", fmt.Sprint(c.Limits.Lines)},
+		{"calls per interval", fmt.Sprintf("%d / %s", c.Limits.Calls, c.Limits.Interval)},
+		{"ring timeout", c.Limits.RingTimeout.String()}, {"min success", c.MinSuccess.String()},
+		{"retry", fmt.Sprintf("max %d attempts, every %s, %d/day, %d days, minus bound %d",
+			c.Retry.MaxAttempts, c.Retry.Interval, c.Retry.MaxPerDay, c.Retry.MaxDays, c.Retry.MaxMinus)},
+		{"default class", c.Causes.Default}, {"numbers", c.Numbers.Order},
+		{"schedule", fmt.Sprintf("start %q stop %q", c.Schedule.Start, c.Schedule.Stop)},
+		{"callback", c.CallbackURL},
+	} {
+		fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
+	}
+	return w.Flush()
 }
 
 func newCampaignDeleteCmd(a *app) *cobra.Command {

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
+	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
 )
@@ -61,3 +63,26 @@ func checkFormat(format string, allowed ...string) error {
 func table(w io.Writer) *tabwriter.Writer {
 	return tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 }
+
+// runView is the body of a read-only command with -o: check the format,
+// load the value from the store, then print it as JSON or YAML, or for
+// people with table.
+func runView[T any](a *app, cmd *cobra.Command, format string, allowed []string,
+	load func(ctx context.Context, db *store.DB) (T, error), table func(w io.Writer, v T) error) error {
+	if err := checkFormat(format, allowed...); err != nil {
+		return err
+	}
+	return a.withStore(cmd.Context(), func(db *store.DB) error {
+		v, err := load(cmd.Context(), db)
+		if err != nil {
+			return err
+		}
+		if ok, err := writeStructured(cmd.OutOrStdout(), format, v); ok {
+			return err
+		}
+		return table(cmd.OutOrStdout(), v)
+	})
+}
+
+// viewFormats are the formats of list and show commands.
+var viewFormats = []string{"table", "json", "yaml"}
