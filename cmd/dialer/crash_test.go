@@ -118,7 +118,7 @@ func TestServe_SurvivesSIGKILL(t *testing.T) {
 		t.Fatal("the killed runs dialed nothing: the test proves nothing")
 	}
 	checkSettled(t, e.db, c.ID)
-	checkNoOverlap(t, spans(e.sim), 2*time.Second*speed-time.Second)
+	checkNoOverlap(t, spans(e.sim, time.Time{}), 2*time.Second*speed-time.Second)
 }
 
 // TestServe_SurvivesESLDrops drops the event socket 20 times and restarts
@@ -132,16 +132,18 @@ func TestServe_SurvivesESLDrops(t *testing.T) {
 	c := e.load(crashCampaign, crashMembers(300))
 	e.cfg.ESL.HeartbeatTimeout = 3 * time.Second
 	done := e.serve(e.ctx, serveOptions{untilDone: true, drain: 5 * time.Second, statusTick: 100 * time.Millisecond}, time.Now)
+	var restartAt time.Time
 	for i := range 20 {
 		time.Sleep(250 * time.Millisecond)
 		e.sim.DropConnections(i%2 == 0)
 		if i == 10 {
+			restartAt = e.sim.Now()
 			e.sim.Restart()
 		}
 	}
 	waitDaemon(t, done, 3*time.Minute)
 	checkSettled(t, e.db, c.ID)
-	checkNoOverlap(t, spans(e.sim), 2*time.Second*speed-time.Second)
+	checkNoOverlap(t, spans(e.sim, restartAt), 2*time.Second*speed-time.Second)
 	lost := 0
 	ms, _ := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
 	for _, m := range ms {
