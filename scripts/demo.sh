@@ -17,6 +17,7 @@ speed=${SPEED:-50}
 rm -rf "$dir"
 mkdir -p "$dir"
 export DIALER_DATABASE="$dir/demo.db"
+export DIALER_HTTP_LISTEN=127.0.0.1:0   # any free port for /metrics: the demo never clashes
 campaign=demo-$mode
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

@@ -349,7 +349,7 @@ retry: {max_attempts: 2, interval: 2s, max_minus: 1}
 		dests = append(dests, "agent-"+strconv.Itoa(i))
 	}
 	e.agents("killa", dests...)
-	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address,
+	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address, "DIALER_HTTP_LISTEN=127.0.0.1:0",
 		"DIALER_LIMITS_MAX_CPS=300", "DIALER_LOG_LEVEL=warn")
 	rng := rand.New(rand.NewPCG(3, 4))
 	for i := range 5 {

@@ -150,7 +150,7 @@ retry: {max_attempts: 1}
 			b.Fatal(err)
 		}
 		cmd := exec.Command(bin, "serve")
-		cmd.Env = append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address,
+		cmd.Env = append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address, "DIALER_HTTP_LISTEN=127.0.0.1:0",
 			"DIALER_LIMITS_MAX_CALLS=20000", "DIALER_LIMITS_MAX_CPS=5000", "DIALER_LOG_LEVEL=warn")
 		if err := cmd.Start(); err != nil {
 			b.Fatal(err)

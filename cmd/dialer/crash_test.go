@@ -76,7 +76,7 @@ func TestServe_SurvivesSIGKILL(t *testing.T) {
 	bin := buildDialer(t)
 	e := newE2E(t, fssim.Options{Speed: speed, HeartbeatInterval: time.Second})
 	c := e.load(crashCampaign, crashMembers(500))
-	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address,
+	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address, "DIALER_HTTP_LISTEN=127.0.0.1:0",
 		"DIALER_LIMITS_MAX_CPS=300", "DIALER_LIMITS_MAX_CALLS=300", "DIALER_LOG_LEVEL=warn")
 	logf, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -40,6 +41,7 @@ func newE2E(t *testing.T, opts fssim.Options) *e2e {
 	cfg.Database = filepath.Join(t.TempDir(), "e2e.db")
 	cfg.ESL.Address = sim.Addr()
 	cfg.ESL.HeartbeatTimeout = 5 * time.Second
+	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Limits.MaxCalls = 500
 	cfg.Limits.MaxCPS = 500
 	db, err := store.Open(ctx, cfg.Database)
@@ -296,5 +298,121 @@ func TestServe_NothingOutsideTheWindow(t *testing.T) {
 	open, _ := e.db.OpenAttempts(e.ctx)
 	if len(open) != 0 {
 		t.Fatalf("%d attempts left open after a clean stop", len(open))
+	}
+}
+
+// TestServe_MetricsAgreeWithReport scrapes /metrics during a run and
+// compares its counters with the store's report; /healthz and /readyz
+// answer while the switch is connected.
+func TestServe_MetricsAgreeWithReport(t *testing.T) {
+	e := newE2E(t, fssim.Options{Speed: 20, HeartbeatInterval: time.Second})
+	c := e.load(labCampaign+alwaysOpen, labMembers("x", 0, 99))
+	addr := make(chan string, 1)
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	done := e.serve(ctx, serveOptions{statusTick: 50 * time.Millisecond, httpAddr: func(a string) { addr <- a }}, e.sim.Now)
+	base := "http://" + <-addr
+	deadline := time.Now().Add(90 * time.Second)
+	scrape := func() string {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	var live string // a scrape while the campaign runs
+	for {
+		if live == "" {
+			if m := scrape(); strings.Contains(m, `dialer_calls_in_progress{campaign="lab"}`) {
+				live = m
+			}
+		}
+		got, err := e.db.Campaign(e.ctx, c.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.State == dialer.StateFinished {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("campaign did not finish")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	cancel()
+	waitDaemon(t, done, 30*time.Second)
+
+	rep, err := e.db.Report(e.ctx, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{}
+	for _, bc := range rep.ByCause {
+		want[bc.Class+"/"+bc.Cause] += float64(bc.Count)
+	}
+	got := map[string]float64{}
+	var originates float64
+	for _, line := range strings.Split(string(body), "\n") {
+		var class, cause string
+		var v float64
+		if strings.HasPrefix(line, `dialer_attempts_total{campaign="lab"`) {
+			fields := strings.Fields(line)
+			fmt.Sscan(fields[len(fields)-1], &v)
+			for _, kv := range strings.Split(strings.Trim(fields[0][strings.Index(fields[0], "{"):], "{}"), ",") {
+				k, val, _ := strings.Cut(kv, "=")
+				switch k {
+				case "class":
+					class = strings.Trim(val, `"`)
+				case "cause":
+					cause = strings.Trim(val, `"`)
+				}
+			}
+			got[class+"/"+cause] += v
+		}
+		if strings.HasPrefix(line, `dialer_originates_total{campaign="lab"}`) {
+			fmt.Sscan(strings.Fields(line)[1], &originates)
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the report has no attempts")
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("dialer_attempts_total %s = %v, report says %v", k, got[k], w)
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("dialer_attempts_total has %s, the report does not", k)
+		}
+	}
+	if int(originates) != rep.Attempts.Total {
+		t.Errorf("dialer_originates_total = %v, the report counts %d attempts", originates, rep.Attempts.Total)
+	}
+	for _, name := range []string{"dialer_store_claim_seconds_count", "esl_connected 1", "esl_event_backlog"} {
+		if !strings.Contains(string(body), name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	if !strings.Contains(live, `dialer_lines_limit{campaign="lab"} 5`) {
+		t.Errorf("no scrape during the run showed the campaign's lines:\n%s", live)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"syscall"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/fsdialer/dialer/esl"
 	"github.com/fsdialer/dialer/esl/fssim"
 	"github.com/fsdialer/dialer/store"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 )
@@ -28,6 +30,8 @@ type serveOptions struct {
 	untilDone  bool
 	drain      time.Duration
 	statusTick time.Duration
+	// httpAddr, when set, is told the address the HTTP listener got.
+	httpAddr func(addr string)
 }
 
 func newServeCmd(a *app) *cobra.Command {
@@ -56,6 +60,7 @@ than real time: retry intervals and calendars follow that clock too.`,
 	f := cmd.Flags()
 	f.String("esl-address", "", "FreeSWITCH event socket host:port (config esl.address)")
 	f.String("esl-password", "", "event socket password (config esl.password)")
+	f.String("http-listen", "", "address of /metrics, /healthz and /readyz (config http.listen; port 0 picks one)")
 	f.BoolVar(&o.sim, "sim", false, "run against an in-process FreeSWITCH simulator")
 	f.Float64Var(&o.simSpeed, "sim-speed", 1, "with --sim: simulated time runs this many times faster")
 	f.Int64Var(&o.simSeed, "sim-seed", 1, "with --sim: seed of the simulator's random outcomes")
@@ -102,11 +107,24 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 		return err
 	}
 	defer db.Close()
-	client, err := esl.New(esl.Config{Addr: cfg.ESL.Address, Password: cfg.ESL.Password, Logger: log,
-		DialTimeout: cfg.ESL.DialTimeout, AuthTimeout: cfg.ESL.DialTimeout, CommandTimeout: cfg.ESL.CommandTimeout,
-		HeartbeatTimeout: cfg.ESL.HeartbeatTimeout})
+	reg := prometheus.NewRegistry()
+	m, err := newMetrics(reg)
 	if err != nil {
 		return err
+	}
+	client, err := esl.New(esl.Config{Addr: cfg.ESL.Address, Password: cfg.ESL.Password, Logger: log,
+		DialTimeout: cfg.ESL.DialTimeout, AuthTimeout: cfg.ESL.DialTimeout, CommandTimeout: cfg.ESL.CommandTimeout,
+		HeartbeatTimeout: cfg.ESL.HeartbeatTimeout, Registerer: reg})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http.listen %s: %w", cfg.HTTP.Listen, err)
+	}
+	defer ln.Close()
+	if o.httpAddr != nil {
+		o.httpAddr(ln.Addr().String())
 	}
 	sw := newESLSwitch(client, log)
 	drain := o.drain
@@ -114,7 +132,10 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 		drain = 10 * time.Second
 	}
 	eng := engine.New(engine.Config{MaxCalls: cfg.Limits.MaxCalls, MaxCPS: cfg.Limits.MaxCPS, Now: now, Logger: log,
-		Drain: drain}, db, sw)
+		Drain: drain, Observer: m}, db, sw)
+	if err := reg.Register(newLiveCollector(eng)); err != nil {
+		return err
+	}
 	sched := schedule.New(db, schedule.Options{Now: now, Logger: log})
 	log.Info("dialer starting", "version", version, "database", cfg.Database, "esl", cfg.ESL.Address)
 
@@ -140,6 +161,7 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	// while the engine drains.
 	g.Go(func() error { return sched.Run(work) })
 	g.Go(func() error { return db.RunCheckpoints(gctx, time.Second) })
+	g.Go(func() error { return serveHTTP(gctx, ln, reg, client, log) })
 	g.Go(func() error { return reportStatus(gctx, work, db, eng, client, o, started, log) })
 	err = g.Wait()
 	client.Close()

@@ -117,3 +117,22 @@ type Update struct {
 	HangupAt  time.Time
 	Vars      map[string]string
 }
+
+// Observer is told what the engine does, for metrics. Its methods are
+// called from the engine's goroutine and must not block.
+type Observer interface {
+	// Originated: a call of the campaign was handed to the switch.
+	Originated(campaign string)
+	// AttemptEnded: an attempt of the campaign ended with cause and class.
+	AttemptEnded(campaign, cause, class string, answered bool)
+	// Claimed: one claim of due members (query, checks and the recording
+	// transaction) took d.
+	Claimed(d time.Duration)
+}
+
+// noObserver is the Observer when none is configured.
+type noObserver struct{}
+
+func (noObserver) Originated(string)                       {}
+func (noObserver) AttemptEnded(string, string, string, bool) {}
+func (noObserver) Claimed(time.Duration)                   {}

@@ -31,6 +31,7 @@ const MemberVarPrefix = "dialer_var_"
 // order (len(picks) >= n): each claim records its agent.
 func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int, now time.Time, picks []*agent) int {
 	c := cs.run.Campaign
+	began := time.Now()
 	ids, err := e.store.DueMemberIDs(ctx, c.ID, now, 2*n+4)
 	if err != nil {
 		e.log.Error("due members", "campaign", c.Name, "err", err)
@@ -99,6 +100,7 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 		e.log.Error("record attempts", "campaign", c.Name, "err", err)
 		return 0
 	}
+	e.cfg.Observer.Claimed(time.Since(began))
 	sent := 0
 	for i, a := range claims {
 		if attemptIDs[i] == 0 {

@@ -50,6 +50,8 @@ type Config struct {
 	NewUUID func() string
 	// Logger (slog.Default()).
 	Logger *slog.Logger
+	// Observer is told about originates, attempt ends and claims (none).
+	Observer Observer
 }
 
 func (c Config) withDefaults() Config {
@@ -82,6 +84,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.Observer == nil {
+		c.Observer = noObserver{}
 	}
 	return c
 }
@@ -393,6 +398,8 @@ const (
 type Snapshot struct {
 	At       time.Time
 	InFlight int
+	// Agents counts the agents by state.
+	Agents map[dialer.AgentState]int
 	// Originates counts the calls sent since the engine started.
 	Originates uint64
 	Campaigns  []CampaignSnapshot
@@ -417,7 +424,10 @@ func (e *Engine) Snapshot() Snapshot {
 }
 
 func (e *Engine) publish() {
-	s := Snapshot{At: e.cfg.Now(), InFlight: e.inflight, Originates: e.count}
+	s := Snapshot{At: e.cfg.Now(), InFlight: e.inflight, Originates: e.count, Agents: map[dialer.AgentState]int{}}
+	for _, ag := range e.agentList {
+		s.Agents[ag.State]++
+	}
 	for _, cs := range e.order {
 		s.Campaigns = append(s.Campaigns, CampaignSnapshot{ID: cs.run.Campaign.ID, Name: cs.run.Campaign.Name,
 			Active: cs.active, InFlight: cs.inflight, MaxLines: cs.run.Campaign.Limits.Lines})

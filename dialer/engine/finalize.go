@@ -102,6 +102,7 @@ func (e *Engine) flush(ctx context.Context) {
 	}
 	ends := make([]dialer.AttemptEnd, 0, len(finals))
 	done := make([]*call, 0, len(finals))
+	campaignOf := make(map[int64]int64, len(finals))
 	for _, u := range finals {
 		cl := e.calls[u.UUID]
 		done = append(done, cl)
@@ -113,6 +114,7 @@ func (e *Engine) flush(ctx context.Context) {
 			continue
 		}
 		ends = append(ends, decide(cs, m, cl, u, blocked[cl.campaignID], now))
+		campaignOf[cl.attemptID] = cl.campaignID
 	}
 	if err := e.store.FinishAttempts(ctx, ends); err != nil {
 		e.log.Error("record finished attempts", "count", len(ends), "err", err)
@@ -123,6 +125,11 @@ func (e *Engine) flush(ctx context.Context) {
 		e.untrack(cl)
 	}
 	for _, end := range ends {
+		name := ""
+		if cs := e.campaigns[campaignOf[end.AttemptID]]; cs != nil {
+			name = cs.run.Campaign.Name
+		}
+		e.cfg.Observer.AttemptEnded(name, end.Cause, end.Class, !end.AnsweredAt.IsZero())
 		e.log.Debug("attempt finished", "attempt_id", end.AttemptID, "member_id", end.MemberID,
 			"cause", end.Cause, "class", end.Class, "member_state", end.MemberState)
 	}

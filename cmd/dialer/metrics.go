@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer/engine"
+	"github.com/fsdialer/dialer/esl"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics is the engine's Observer and the collectors of its live figures.
+type metrics struct {
+	originates *prometheus.CounterVec
+	attempts   *prometheus.CounterVec
+	answered   *prometheus.CounterVec
+	abandoned  *prometheus.CounterVec
+	claim      prometheus.Histogram
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		originates: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialer_originates_total", Help: "Originates handed to FreeSWITCH (customer and agent legs), by campaign.",
+		}, []string{"campaign"}),
+		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialer_attempts_total", Help: "Attempts that ended, by campaign, class and cause.",
+		}, []string{"campaign", "class", "cause"}),
+		answered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialer_answered_total", Help: "Attempts that ended after the customer answered, by campaign.",
+		}, []string{"campaign"}),
+		abandoned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialer_abandoned_total", Help: "Answered customers no agent took (ABANDONED), by campaign.",
+		}, []string{"campaign"}),
+		claim: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "dialer_store_claim_seconds", Help: "Time of one claim of due members: query, checks, recording transaction.",
+			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
+		}),
+	}
+	for _, c := range []prometheus.Collector{m.originates, m.attempts, m.answered, m.abandoned, m.claim,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// Originated counts an originate.
+func (m *metrics) Originated(campaign string) { m.originates.WithLabelValues(campaign).Inc() }
+
+// AttemptEnded counts an attempt's end.
+func (m *metrics) AttemptEnded(campaign, cause, class string, answered bool) {
+	m.attempts.WithLabelValues(campaign, class, cause).Inc()
+	if answered {
+		m.answered.WithLabelValues(campaign).Inc()
+	}
+	if cause == "ABANDONED" {
+		m.abandoned.WithLabelValues(campaign).Inc()
+	}
+}
+
+// Claimed observes a claim's duration.
+func (m *metrics) Claimed(d time.Duration) { m.claim.Observe(d.Seconds()) }
+
+// liveCollector reports the engine's snapshot: calls in progress and lines
+// by campaign, agents by state.
+type liveCollector struct {
+	eng                       *engine.Engine
+	inProgress, lines, agents *prometheus.Desc
+}
+
+func newLiveCollector(eng *engine.Engine) *liveCollector {
+	return &liveCollector{
+		eng: eng,
+		inProgress: prometheus.NewDesc("dialer_calls_in_progress", "Calls in progress (lines in use), by campaign.",
+			[]string{"campaign"}, nil),
+		lines:  prometheus.NewDesc("dialer_lines_limit", "The campaign's limit on lines in use.", []string{"campaign"}, nil),
+		agents: prometheus.NewDesc("dialer_agents", "Agents by state.", []string{"state"}, nil),
+	}
+}
+
+// Describe sends the descriptors.
+func (c *liveCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.inProgress
+	ch <- c.lines
+	ch <- c.agents
+}
+
+// Collect reads the engine's last snapshot.
+func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.eng.Snapshot()
+	for _, cs := range s.Campaigns {
+		ch <- prometheus.MustNewConstMetric(c.inProgress, prometheus.GaugeValue, float64(cs.InFlight), cs.Name)
+		ch <- prometheus.MustNewConstMetric(c.lines, prometheus.GaugeValue, float64(cs.MaxLines), cs.Name)
+	}
+	for state, n := range s.Agents {
+		ch <- prometheus.MustNewConstMetric(c.agents, prometheus.GaugeValue, float64(n), string(state))
+	}
+}
+
+// serveHTTP serves /metrics, /healthz (the process is up) and /readyz
+// (the ESL connection is up) on the listener until ctx ends.
+func serveHTTP(ctx context.Context, ln net.Listener, reg *prometheus.Registry, client *esl.Client, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if s, err := client.State(); s != esl.StateConnected {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			w.Write([]byte("esl " + s.String() + ": " + errText(err) + "\n"))
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	log.Info("http listening", "addr", ln.Addr().String())
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil {
+		return err
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "no error"
+	}
+	return err.Error()
+}
