@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -410,6 +412,16 @@ func TestServe_MetricsAgreeWithReport(t *testing.T) {
 	for _, name := range []string{"dialer_store_claim_seconds_count", "esl_connected 1", "esl_event_backlog"} {
 		if !strings.Contains(string(body), name) {
 			t.Errorf("/metrics lacks %s", name)
+		}
+	}
+	// Every metric the shipped Grafana dashboard queries is exported.
+	dash, err := os.ReadFile("../../freeswitch-conf/grafana/dialer-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range regexp.MustCompile(`\b(?:dialer|esl)_[a-z_]+`).FindAllString(string(dash), -1) {
+		if !strings.Contains(live+string(body), name) {
+			t.Errorf("the dashboard queries %s, which /metrics does not export", name)
 		}
 	}
 	if !strings.Contains(live, `dialer_lines_limit{campaign="lab"} 5`) {

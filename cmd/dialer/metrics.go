@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/engine"
 	"github.com/fsdialer/dialer/esl"
 	"github.com/prometheus/client_golang/prometheus"
@@ -52,8 +53,13 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// Originated counts an originate.
-func (m *metrics) Originated(campaign string) { m.originates.WithLabelValues(campaign).Inc() }
+// Originated counts an originate, and makes the campaign's answer and
+// abandon series exist (at 0) so that rates over them are defined.
+func (m *metrics) Originated(campaign string) {
+	m.originates.WithLabelValues(campaign).Inc()
+	m.answered.WithLabelValues(campaign)
+	m.abandoned.WithLabelValues(campaign)
+}
 
 // AttemptEnded counts an attempt's end.
 func (m *metrics) AttemptEnded(campaign, cause, class string, answered bool) {
@@ -100,8 +106,8 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.inProgress, prometheus.GaugeValue, float64(cs.InFlight), cs.Name)
 		ch <- prometheus.MustNewConstMetric(c.lines, prometheus.GaugeValue, float64(cs.MaxLines), cs.Name)
 	}
-	for state, n := range s.Agents {
-		ch <- prometheus.MustNewConstMetric(c.agents, prometheus.GaugeValue, float64(n), string(state))
+	for _, state := range dialer.AgentStates {
+		ch <- prometheus.MustNewConstMetric(c.agents, prometheus.GaugeValue, float64(s.Agents[state]), string(state))
 	}
 }
 
