@@ -133,6 +133,6 @@ type Observer interface {
 // noObserver is the Observer when none is configured.
 type noObserver struct{}
 
-func (noObserver) Originated(string)                       {}
+func (noObserver) Originated(string)                         {}
 func (noObserver) AttemptEnded(string, string, string, bool) {}
-func (noObserver) Claimed(time.Duration)                   {}
+func (noObserver) Claimed(time.Duration)                     {}
