@@ -82,7 +82,7 @@ type CauseClassCount struct {
 // AgentFigures is one agent's part in a campaign. Offered counts attempts
 // with the agent; Answered those where the agent answered; NoAnswer final
 // ones where the agent's phone rang and was not answered. TalkSeconds sums
-// the durations of finished bridges. Wrap-up time is not stored.
+// the durations of finished bridges.
 type AgentFigures struct {
 	AgentID     int64   `db:"agent_id" json:"agent_id" yaml:"agent_id"`
 	Name        string  `db:"name" json:"name" yaml:"name"`

@@ -282,6 +282,25 @@ retry: {max_attempts: 2, interval: 20s, max_minus: 1}
 	}
 }
 
+// loadAgentChurn loads a progressive campaign of n mixed members with six
+// answering agents, for the tests that break the daemon or the connection.
+func loadAgentChurn(e *e2e, name, prefix string, n int) *dialer.Campaign {
+	c := e.load(`
+name: `+name+`
+mode: progressive
+dial: {template: "loopback/{number}/dialer_lab"}
+agents: {hold_time: 5s}
+limits: {lines: 10, ring_timeout: 5s}
+retry: {max_attempts: 2, interval: 2s, max_minus: 1}
+`+alwaysOpen, agentMix(prefix, n))
+	var dests []string
+	for i := 1; i <= 6; i++ {
+		dests = append(dests, "agent-"+strconv.Itoa(i))
+	}
+	e.agents(name, dests...)
+	return c
+}
+
 // TestServe_AgentsSurviveESLDrops drops the event socket and restarts the
 // simulator (every call vanishes) during a progressive run.
 func TestServe_AgentsSurviveESLDrops(t *testing.T) {
@@ -289,19 +308,7 @@ func TestServe_AgentsSurviveESLDrops(t *testing.T) {
 		t.Skip("drop test: skipped with -short")
 	}
 	e := newE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
-	c := e.load(`
-name: dropa
-mode: progressive
-dial: {template: "loopback/{number}/dialer_lab"}
-agents: {hold_time: 5s}
-limits: {lines: 10, ring_timeout: 5s}
-retry: {max_attempts: 2, interval: 2s, max_minus: 1}
-`+alwaysOpen, agentMix("d", 60))
-	var dests []string
-	for i := 1; i <= 6; i++ {
-		dests = append(dests, "agent-"+strconv.Itoa(i))
-	}
-	e.agents("dropa", dests...)
+	c := loadAgentChurn(e, "dropa", "d", 60)
 	e.cfg.ESL.HeartbeatTimeout = 3 * time.Second
 	done := e.serve(e.ctx, serveOptions{untilDone: true, drain: 5 * time.Second, statusTick: 100 * time.Millisecond}, time.Now)
 	for i := range 8 {
@@ -336,19 +343,7 @@ func TestServe_AgentsSurviveSIGKILL(t *testing.T) {
 	}
 	bin := buildDialer(t)
 	e := newE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
-	c := e.load(`
-name: killa
-mode: progressive
-dial: {template: "loopback/{number}/dialer_lab"}
-agents: {hold_time: 5s}
-limits: {lines: 10, ring_timeout: 5s}
-retry: {max_attempts: 2, interval: 2s, max_minus: 1}
-`+alwaysOpen, agentMix("k", 80))
-	var dests []string
-	for i := 1; i <= 6; i++ {
-		dests = append(dests, "agent-"+strconv.Itoa(i))
-	}
-	e.agents("killa", dests...)
+	c := loadAgentChurn(e, "killa", "k", 80)
 	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address, "DIALER_HTTP_LISTEN=127.0.0.1:0",
 		"DIALER_LIMITS_MAX_CPS=300", "DIALER_LOG_LEVEL=warn")
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -325,7 +325,15 @@ func TestServe_MetricsAgreeWithReport(t *testing.T) {
 		return string(b)
 	}
 	var live string // a scrape while the campaign runs
+	var statusCPS float64
 	for {
+		if ds, err := e.db.DaemonStatus(e.ctx); err == nil {
+			for _, c := range ds.Campaigns {
+				if c.Name == "lab" {
+					statusCPS = max(statusCPS, c.CallsPerSec)
+				}
+			}
+		}
 		if live == "" {
 			if m := scrape(); strings.Contains(m, `dialer_calls_in_progress{campaign="lab"}`) {
 				live = m
@@ -413,6 +421,11 @@ func TestServe_MetricsAgreeWithReport(t *testing.T) {
 		if !strings.Contains(string(body), name) {
 			t.Errorf("/metrics lacks %s", name)
 		}
+	}
+	// The daemon's status (what `dialer status` shows) carried the
+	// campaign's own originate rate while it ran.
+	if statusCPS <= 0 {
+		t.Error("the daemon status never showed calls per second for the campaign")
 	}
 	// Every metric the shipped Grafana dashboard queries is exported.
 	dash, err := os.ReadFile("../../freeswitch-conf/grafana/dialer-dashboard.json")

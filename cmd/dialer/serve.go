@@ -187,6 +187,7 @@ func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, c
 	ticker := time.NewTicker(tick)
 	defer ticker.Stop()
 	var lastOriginates uint64
+	lastBy := map[string]uint64{}
 	lastAt := time.Now()
 	idleTicks := 0
 	for {
@@ -210,7 +211,9 @@ func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, c
 			if c.Active {
 				active++
 			}
-			ds.Campaigns = append(ds.Campaigns, store.CampaignLive{Name: c.Name, LinesInUse: c.InFlight, MaxLines: c.MaxLines})
+			ds.Campaigns = append(ds.Campaigns, store.CampaignLive{Name: c.Name, LinesInUse: c.InFlight, MaxLines: c.MaxLines,
+				CallsPerSec: float64(c.Originates-lastBy[c.Name]) / max(elapsed, 1e-3)})
+			lastBy[c.Name] = c.Originates
 		}
 		if err := db.WriteDaemonStatus(ctx, ds); err != nil {
 			log.Warn("write daemon status", "err", err)

@@ -329,6 +329,7 @@ func (e *Engine) dialCustomer(ctx context.Context, cl *call) {
 // otherwise.
 func (e *Engine) send(ctx context.Context, req OriginateRequest) {
 	e.count++
+	e.countBy[req.Vars["dialer_campaign"]]++
 	e.cfg.Observer.Originated(req.Vars["dialer_campaign"])
 	if e.sendq == nil {
 		e.sent(sendResult{uuid: req.UUID, err: e.sw.Originate(ctx, req)})

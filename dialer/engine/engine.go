@@ -164,7 +164,8 @@ type Engine struct {
 	mustReconcile bool
 	recheck       time.Time
 	rotate        int
-	count         uint64 // originates handed to the switch
+	count         uint64            // originates handed to the switch
+	countBy       map[string]uint64 // the same by campaign name
 
 	// Agents: by id and in id order; legs maps agent leg uuids to their
 	// agent; agentq holds updates whose agent work waits for the flush;
@@ -202,7 +203,7 @@ func New(cfg Config, store Store, sw Switch) *Engine {
 	cfg = cfg.withDefaults()
 	return &Engine{
 		cfg: cfg, store: store, sw: sw, log: cfg.Logger.With("component", "engine"),
-		campaigns: map[int64]*campaignState{}, calls: map[string]*call{},
+		campaigns: map[int64]*campaignState{}, calls: map[string]*call{}, countBy: map[string]uint64{},
 		global: newBucket(cfg.MaxCPS, 0),
 		agents: map[int64]*agent{}, legs: map[string]*agent{}, waiters: map[string]*call{},
 	}
@@ -412,6 +413,8 @@ type CampaignSnapshot struct {
 	Active   bool
 	InFlight int
 	MaxLines int
+	// Originates counts the campaign's calls sent since the engine started.
+	Originates uint64
 }
 
 // Snapshot returns the figures of the last tick; safe from any goroutine.
@@ -430,7 +433,8 @@ func (e *Engine) publish() {
 	}
 	for _, cs := range e.order {
 		s.Campaigns = append(s.Campaigns, CampaignSnapshot{ID: cs.run.Campaign.ID, Name: cs.run.Campaign.Name,
-			Active: cs.active, InFlight: cs.inflight, MaxLines: cs.run.Campaign.Limits.Lines})
+			Active: cs.active, InFlight: cs.inflight, MaxLines: cs.run.Campaign.Limits.Lines,
+			Originates: e.countBy[cs.run.Campaign.Name]})
 	}
 	e.mu.Lock()
 	e.snap = s
