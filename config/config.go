@@ -23,6 +23,7 @@ type Config struct {
 	Log      Log    `mapstructure:"log" yaml:"log"`
 	HTTP     HTTP   `mapstructure:"http" yaml:"http"`
 	Limits   Limits `mapstructure:"limits" yaml:"limits"`
+	Manual   Manual `mapstructure:"manual" yaml:"manual"`
 }
 
 // ESL is how to reach FreeSWITCH's event socket.
@@ -44,6 +45,19 @@ type Log struct {
 type HTTP struct {
 	Listen string `mapstructure:"listen" yaml:"listen"`
 	Token  string `mapstructure:"token" yaml:"token"`
+	// MaxBody bounds an API request body, in bytes.
+	MaxBody int64 `mapstructure:"max_body" yaml:"max_body"`
+}
+
+// Manual configures click-to-call outside a campaign (manual calls).
+type Manual struct {
+	// DialTemplate dials the number, e.g. sofia/gateway/gw/{number}; empty
+	// refuses manual calls.
+	DialTemplate string `mapstructure:"dial_template" yaml:"dial_template"`
+	// CallerID is the caller ID number the called party sees.
+	CallerID string `mapstructure:"caller_id" yaml:"caller_id"`
+	// RingTimeout is how long the number rings.
+	RingTimeout time.Duration `mapstructure:"ring_timeout" yaml:"ring_timeout"`
 }
 
 // Limits are the global pacing limits toward FreeSWITCH.
@@ -64,8 +78,9 @@ func Default() Config {
 			DialTimeout: 5 * time.Second, CommandTimeout: 10 * time.Second, HeartbeatTimeout: 45 * time.Second,
 		},
 		Log:    Log{Level: "info", Format: "text"},
-		HTTP:   HTTP{Listen: "127.0.0.1:8080"},
+		HTTP:   HTTP{Listen: "127.0.0.1:8080", MaxBody: 1 << 20},
 		Limits: Limits{MaxCalls: 200, MaxCPS: 20},
+		Manual: Manual{RingTimeout: 30 * time.Second},
 	}
 }
 
@@ -99,8 +114,19 @@ func (c Config) Validate() error {
 	default:
 		bad("log.format", "%q: must be text or json", c.Log.Format)
 	}
-	if _, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
+	if host, _, err := net.SplitHostPort(c.HTTP.Listen); err != nil {
 		bad("http.listen", "%q is not host:port", c.HTTP.Listen)
+	} else if c.HTTP.Token == "" && !loopback(host) {
+		bad("http.token", "required when http.listen (%s) is not a loopback address: the API changes campaigns and places calls", c.HTTP.Listen)
+	}
+	if c.HTTP.MaxBody < 1024 {
+		bad("http.max_body", "%d: must be at least 1024 bytes", c.HTTP.MaxBody)
+	}
+	if t := c.Manual.DialTemplate; t != "" && !strings.Contains(t, "{number}") {
+		bad("manual.dial_template", "%q: must contain {number}", t)
+	}
+	if r := c.Manual.RingTimeout; r < 5*time.Second || r > 120*time.Second {
+		bad("manual.ring_timeout", "%s: must be 5s..120s", r)
 	}
 	if c.Limits.MaxCalls < 1 {
 		bad("limits.max_calls", "must be at least 1")
@@ -109,6 +135,17 @@ func (c Config) Validate() error {
 		bad("limits.max_cps", "must be positive")
 	}
 	return errors.Join(errs...)
+}
+
+// loopback reports whether a listen host only takes connections from this
+// machine: a loopback address or "localhost" ("" and 0.0.0.0 are every
+// interface).
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Masked returns a copy with secrets replaced, for printing.
@@ -219,8 +256,12 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("log.format", d.Log.Format)
 	v.SetDefault("http.listen", d.HTTP.Listen)
 	v.SetDefault("http.token", d.HTTP.Token)
+	v.SetDefault("http.max_body", d.HTTP.MaxBody)
 	v.SetDefault("limits.max_calls", d.Limits.MaxCalls)
 	v.SetDefault("limits.max_cps", d.Limits.MaxCPS)
+	v.SetDefault("manual.dial_template", d.Manual.DialTemplate)
+	v.SetDefault("manual.caller_id", d.Manual.CallerID)
+	v.SetDefault("manual.ring_timeout", d.Manual.RingTimeout)
 }
 
 // Keys describes every key for help text and the README.
@@ -234,7 +275,11 @@ var Keys = []struct{ Key, Env, Flag, Default, Help string }{
 	{"log.level", "DIALER_LOG_LEVEL", "--log-level", "info", "debug, info, warn, error"},
 	{"log.format", "DIALER_LOG_FORMAT", "--log-format", "text", "text or json"},
 	{"http.listen", "DIALER_HTTP_LISTEN", "--http-listen", "127.0.0.1:8080", "API and metrics listener"},
-	{"http.token", "DIALER_HTTP_TOKEN", "", "", "bearer token for the API"},
+	{"http.token", "DIALER_HTTP_TOKEN", "", "", "bearer token for the API (required off loopback)"},
+	{"http.max_body", "DIALER_HTTP_MAX_BODY", "", "1048576", "largest API request body, bytes"},
 	{"limits.max_calls", "DIALER_LIMITS_MAX_CALLS", "", "200", "simultaneous calls, all campaigns"},
 	{"limits.max_cps", "DIALER_LIMITS_MAX_CPS", "", "20", "originates per second, all campaigns"},
+	{"manual.dial_template", "DIALER_MANUAL_DIAL_TEMPLATE", "", "", "dial string of manual calls (click-to-call without a campaign), with {number}"},
+	{"manual.caller_id", "DIALER_MANUAL_CALLER_ID", "", "", "caller ID number of manual calls"},
+	{"manual.ring_timeout", "DIALER_MANUAL_RING_TIMEOUT", "", "30s", "how long a manual call's number rings"},
 }

@@ -16,6 +16,9 @@ type NewAttempt struct {
 	UUID            string
 	AgentID         int64
 	At              time.Time
+	// BeforeDue lets a click-to-call claim the member before its due
+	// time; the engine's own claims take only members due at At.
+	BeforeDue bool
 }
 
 // AttemptEnd is the final record of an attempt and its member's next state.

@@ -280,6 +280,7 @@ type Client struct {
 
 	reconnects atomic.Uint64
 	discarded  atomic.Uint64
+	commands   *commandMetrics
 }
 
 // New returns a client; it starts nothing until Run.
@@ -293,6 +294,7 @@ func New(cfg Config) (*Client, error) {
 		log:       cfg.Logger.With("component", "esl", "addr", cfg.Addr),
 		q:         newEventQueue(cfg.QueueLimit, cfg.QueueBytes),
 		jobs:      newJobRegistry(cfg.JobTimeout),
+		commands:  newCommandMetrics(),
 		connected: make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -394,6 +396,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 		authTimeout: c.cfg.AuthTimeout,
 		log:         c.log,
 		discarded:   &c.discarded,
+		metrics:     c.commands,
 	})
 	if err != nil {
 		return nil, err
@@ -653,6 +656,7 @@ func (c *Client) register(r prometheus.Registerer) error {
 			return 0
 		}),
 	}
+	collectors = append(collectors, c.commands.collectors()...)
 	for _, col := range collectors {
 		if err := r.Register(col); err != nil {
 			return err

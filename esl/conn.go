@@ -67,6 +67,7 @@ type connConfig struct {
 	authTimeout    time.Duration
 	log            *slog.Logger
 	discarded      *atomic.Uint64 // frames the guard did not pass to eslgo
+	metrics        *commandMetrics
 }
 
 // conn is one ESL connection: our own TCP socket to FreeSWITCH, a guard that
@@ -259,9 +260,15 @@ func (c *conn) lastFrame() time.Time {
 // defect 3). A command that gives up after being written poisons the reply
 // stream, because its late reply would be read as the next command's
 // (defect 4), so the connection is killed and the client reconnects.
+//
+// The wait for the semaphore and the time from send to reply are measured
+// apart (esl_command_wait_seconds, esl_command_seconds), so that a slow
+// switch and a queue of commands behind one another can be told apart.
 func (c *conn) exec(ctx context.Context, cmd command.Command, what, wantType string, replyTimeout time.Duration) (*eslgo.RawResponse, error) {
+	queued := time.Now()
 	select {
 	case c.sem <- struct{}{}:
+		c.cfg.metrics.waited(time.Since(queued))
 	case <-ctx.Done():
 		return nil, notSent(fmt.Errorf("%s: %w", what, ctx.Err()))
 	case <-c.ctx.Done():
@@ -279,7 +286,9 @@ func (c *conn) exec(ctx context.Context, cmd command.Command, what, wantType str
 	stop := context.AfterFunc(c.ctx, cancel)
 	defer stop()
 
+	sent := time.Now()
 	resp, err := c.esl.SendCommand(cctx, cmd)
+	took := time.Since(sent)
 	if err != nil {
 		if c.ctx.Err() != nil {
 			return nil, fmt.Errorf("%s: %w (%w)", what, ErrDisconnected, context.Cause(c.ctx))
@@ -292,6 +301,7 @@ func (c *conn) exec(ctx context.Context, cmd command.Command, what, wantType str
 		return nil, fmt.Errorf("%s: %w", what, cause)
 	}
 	c.repliesOut.Add(1)
+	c.cfg.metrics.replied(what, took)
 	if got := resp.Headers.Get("Content-Type"); got != wantType {
 		err := fmt.Errorf("%s: %w: got %s reply, want %s", what, errOutOfSync, got, wantType)
 		c.die(err)

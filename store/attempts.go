@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 
@@ -18,14 +19,20 @@ var ErrNotWaiting = errors.New("member is not waiting")
 
 // StartAttempts claims each member (waiting -> calling) and records its
 // attempt, all in one transaction, before any originate is sent. A member
-// that is no longer waiting is skipped: its slot in the result is 0.
+// that is no longer waiting, not due yet, or whose number was stopped is
+// skipped: its slot in the result is 0.
 func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64, error) {
 	ids := make([]int64, len(as))
 	err := d.tx(ctx, func(tx *sqlx.Tx) error {
 		for i, a := range as {
-			res, err := tx.ExecContext(ctx,
-				`UPDATE members SET state = 'calling', updated_at = ? WHERE id = ? AND state = 'waiting'`,
-				toMS(a.At), a.MemberID)
+			// The member must still be waiting, due, and its number active:
+			// a result or a CLI change made since the engine read it wins.
+			res, err := tx.ExecContext(ctx, `
+				UPDATE members SET state = 'calling', updated_at = ?
+				WHERE id = ? AND state = 'waiting' AND (? OR due_at <= ?)
+				  AND (? = 0 OR EXISTS (SELECT 1 FROM communications c
+				                        WHERE c.id = ? AND c.member_id = members.id AND c.state = 'active'))`,
+				toMS(a.At), a.MemberID, a.BeforeDue, toMS(a.At), a.CommunicationID, a.CommunicationID)
 			if err != nil {
 				return fmt.Errorf("claim member %d: %w", a.MemberID, err)
 			}
@@ -53,11 +60,16 @@ func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64
 
 // FinishAttempts writes final attempt records and their members' next
 // states in one transaction. An attempt that is already final is left as
-// it is (events can be replayed after a reconnect).
+// it is (events can be replayed after a reconnect). The same transaction
+// records each newly final attempt's release callback, and its connect
+// callback if it was answered and the connect was never recorded (a
+// crash between the answer and its mark), when the campaign has a
+// callback URL.
 func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error {
 	if len(ends) == 0 {
 		return nil
 	}
+	now := toMS(d.now())
 	return d.tx(ctx, func(tx *sqlx.Tx) error {
 		for _, e := range ends {
 			var agent any
@@ -89,6 +101,9 @@ func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error
 					string(e.MemberState), toMS(e.DueAt), e.Cause, toMS(e.EndedAt), e.MemberID); err != nil {
 					return fmt.Errorf("update member %d after attempt %d: %w", e.MemberID, e.AttemptID, err)
 				}
+				if err := recordEndCallbacks(ctx, tx, e.AttemptID, now); err != nil {
+					return err
+				}
 				continue
 			}
 			counts, err := json.Marshal(nonNilCounts(e.CauseCounts))
@@ -112,9 +127,21 @@ func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error
 				WHERE id = (SELECT communication_id FROM attempts WHERE id = ?)`, e.Cause, e.AttemptID); err != nil {
 				return fmt.Errorf("update number of attempt %d: %w", e.AttemptID, err)
 			}
+			if err := recordEndCallbacks(ctx, tx, e.AttemptID, now); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
+}
+
+// recordEndCallbacks records a final attempt's connect (if answered and
+// not recorded yet) and release callbacks, in that order.
+func recordEndCallbacks(ctx context.Context, tx *sqlx.Tx, attemptID, now int64) error {
+	if err := recordCallback(ctx, tx, dialer.CallbackConnect, attemptID, now); err != nil {
+		return err
+	}
+	return recordCallback(ctx, tx, dialer.CallbackRelease, attemptID, now)
 }
 
 func nonNilCounts(m map[string]int) map[string]int {
@@ -125,10 +152,22 @@ func nonNilCounts(m map[string]int) map[string]int {
 }
 
 // MarkAnswered records the answer time of a live attempt (for live views;
-// the final record carries it again).
+// the final record carries it again) and, in the same transaction, its
+// connect callback when the campaign has a callback URL. A repeated mark
+// changes nothing and records nothing.
 func (d *DB) MarkAnswered(ctx context.Context, attemptID int64, at time.Time) error {
-	_, err := d.db.ExecContext(ctx, `UPDATE attempts SET answered_at = ? WHERE id = ? AND final = 0 AND answered_at IS NULL`,
-		toMS(at), attemptID)
+	now := toMS(d.now())
+	err := d.tx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE attempts SET answered_at = ? WHERE id = ? AND final = 0 AND answered_at IS NULL`,
+			toMS(at), attemptID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return recordCallback(ctx, tx, dialer.CallbackConnect, attemptID, now)
+	})
 	if err != nil {
 		return fmt.Errorf("mark attempt %d answered: %w", attemptID, err)
 	}
@@ -384,20 +423,22 @@ func (d *DB) DueMemberIDs(ctx context.Context, campaignID int64, now time.Time, 
 // state: it changes whenever any of them does, so the engine reloads only
 // then.
 func (d *DB) CampaignsVersion(ctx context.Context) (string, error) {
+	// Every campaign's state and stamps, not their maxima: two changes in
+	// the same millisecond must still change the version.
 	var v struct {
-		A sql.NullInt64 `db:"a"`
-		B sql.NullInt64 `db:"b"`
-		C sql.NullInt64 `db:"c"`
-		N int64         `db:"n"`
+		Campaigns sql.NullString `db:"campaigns"`
+		Calendars sql.NullString `db:"calendars"`
 	}
 	if err := d.db.GetContext(ctx, &v, `
-		SELECT (SELECT max(updated_at) FROM campaigns) AS a,
-		       (SELECT max(state_changed_at) FROM campaigns) AS b,
-		       (SELECT max(updated_at) FROM calendars) AS c,
-		       (SELECT count(*) || '' FROM campaigns) + 0 AS n`); err != nil {
+		SELECT (SELECT group_concat(id || ':' || state || ':' || state_changed_at || ':' || updated_at, ',')
+		        FROM (SELECT id, state, state_changed_at, updated_at FROM campaigns ORDER BY id)) AS campaigns,
+		       (SELECT group_concat(id || ':' || updated_at, ',')
+		        FROM (SELECT id, updated_at FROM calendars ORDER BY id)) AS calendars`); err != nil {
 		return "", fmt.Errorf("campaigns version: %w", err)
 	}
-	return fmt.Sprintf("%d/%d/%d/%d", v.A.Int64, v.B.Int64, v.C.Int64, v.N), nil
+	h := fnv.New64a()
+	h.Write([]byte(v.Campaigns.String + "/" + v.Calendars.String))
+	return fmt.Sprintf("%x", h.Sum64()), nil
 }
 
 // CountCampaigns counts the campaigns in a run state.

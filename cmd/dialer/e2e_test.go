@@ -57,6 +57,17 @@ func newE2E(t *testing.T, opts fssim.Options) *e2e {
 // load applies a campaign, imports members ("name:number") and starts it.
 func (e *e2e) load(doc string, members []string) *dialer.Campaign {
 	e.t.Helper()
+	c := e.apply(doc, members)
+	if _, err := e.db.SetCampaignState(e.ctx, c.Name, dialer.StateRunning); err != nil {
+		e.t.Fatal(err)
+	}
+	return c
+}
+
+// apply applies a campaign and imports members ("name:number"); the
+// campaign stays stopped.
+func (e *e2e) apply(doc string, members []string) *dialer.Campaign {
+	e.t.Helper()
 	c, err := dialer.ReadCampaign(strings.NewReader(doc), "e2e")
 	if err != nil {
 		e.t.Fatal(err)
@@ -79,9 +90,6 @@ func (e *e2e) load(doc string, members []string) *dialer.Campaign {
 		e.t.Fatal(err)
 	}
 	if _, _, err := imp.Commit(e.ctx); err != nil {
-		e.t.Fatal(err)
-	}
-	if _, err := e.db.SetCampaignState(e.ctx, c.Name, dialer.StateRunning); err != nil {
 		e.t.Fatal(err)
 	}
 	return stored

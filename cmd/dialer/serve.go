@@ -13,6 +13,7 @@ import (
 	"github.com/fsdialer/dialer/config"
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/engine"
+	"github.com/fsdialer/dialer/dialer/httpapi"
 	"github.com/fsdialer/dialer/dialer/schedule"
 	"github.com/fsdialer/dialer/esl"
 	"github.com/fsdialer/dialer/esl/fssim"
@@ -60,7 +61,7 @@ than real time: retry intervals and calendars follow that clock too.`,
 	f := cmd.Flags()
 	f.String("esl-address", "", "FreeSWITCH event socket host:port (config esl.address)")
 	f.String("esl-password", "", "event socket password (config esl.password)")
-	f.String("http-listen", "", "address of /metrics, /healthz and /readyz (config http.listen; port 0 picks one)")
+	f.String("http-listen", "", "address of the HTTP API, /metrics, /healthz and /readyz (config http.listen; port 0 picks one)")
 	f.BoolVar(&o.sim, "sim", false, "run against an in-process FreeSWITCH simulator")
 	f.Float64Var(&o.simSpeed, "sim-speed", 1, "with --sim: simulated time runs this many times faster")
 	f.Int64Var(&o.simSeed, "sim-seed", 1, "with --sim: seed of the simulator's random outcomes")
@@ -132,7 +133,8 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 		drain = 10 * time.Second
 	}
 	eng := engine.New(engine.Config{MaxCalls: cfg.Limits.MaxCalls, MaxCPS: cfg.Limits.MaxCPS, Now: now, Logger: log,
-		Drain: drain, Observer: m}, db, sw)
+		Drain: drain, Observer: m, ManualDial: cfg.Manual.DialTemplate, ManualCallerID: cfg.Manual.CallerID,
+		ManualRingTimeout: cfg.Manual.RingTimeout}, db, sw)
 	if err := reg.Register(newLiveCollector(eng)); err != nil {
 		return err
 	}
@@ -161,7 +163,8 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	// while the engine drains.
 	g.Go(func() error { return sched.Run(work) })
 	g.Go(func() error { return db.RunCheckpoints(gctx, time.Second) })
-	g.Go(func() error { return serveHTTP(gctx, ln, reg, client, log) })
+	api := httpapi.New(db, eng, httpapi.Options{Token: cfg.HTTP.Token, MaxBody: cfg.HTTP.MaxBody, Now: now, Logger: log})
+	g.Go(func() error { return serveHTTP(gctx, ln, reg, client, api.Handler(), log) })
 	g.Go(func() error { return reportStatus(gctx, work, db, eng, client, o, started, log) })
 	err = g.Wait()
 	client.Close()

@@ -39,10 +39,13 @@ type agent struct {
 	// request is a state asked for while the agent was in a call, applied
 	// when the call and wrap-up end.
 	request *dialer.AgentRequest
+	// manual is the manual call (click-to-call outside a campaign) the
+	// agent is in.
+	manual *manualCall
 }
 
 // busyWithCall reports whether the agent is in, or held for, a call.
-func (ag *agent) busyWithCall() bool { return ag.call != nil || ag.leg != "" }
+func (ag *agent) busyWithCall() bool { return ag.call != nil || ag.leg != "" || ag.manual != nil }
 
 // agentMode reports whether a campaign connects members to agents.
 func agentMode(m dialer.Mode) bool {
@@ -380,6 +383,7 @@ func (e *Engine) agentSteps(ctx context.Context) {
 		e.kill(ctx, uuid)
 	}
 	e.killq = e.killq[:0]
+	e.manualSteps(ctx)
 	if len(e.agentq) == 0 {
 		return
 	}

@@ -34,6 +34,15 @@ type Store interface {
 	MarkAgentAnswered(ctx context.Context, attemptID int64, at time.Time) error
 	MarkBridged(ctx context.Context, attemptID int64, at time.Time) error
 	OpenAgentLegs(ctx context.Context) ([]dialer.AgentLeg, error)
+
+	// Requests from the API: wrap-ups a member result ends, and
+	// click-to-call.
+	WrapUpEnds(ctx context.Context) ([]dialer.WrapUpEnd, error)
+	ClearWrapUpEnd(ctx context.Context, agentID int64, at time.Time) error
+	PendingCallRequests(ctx context.Context) ([]dialer.CallRequest, error)
+	AnswerCallRequest(ctx context.Context, id int64, state, reason string, attemptID int64, callUUID string) error
+	FinishManualCall(ctx context.Context, id int64, answeredAt, endedAt time.Time, cause string, billsec time.Duration) error
+	LoseManualCalls(ctx context.Context, at time.Time) (int, error)
 }
 
 // Switch is what the engine needs of FreeSWITCH.

@@ -147,6 +147,10 @@ func (e *Engine) sent(r sendResult) {
 		e.legSendFailed(ag, r.uuid, r.err)
 		return
 	}
+	if mc := e.manual[r.uuid]; mc != nil {
+		e.manualSendFailed(mc, r.uuid, r.err)
+		return
+	}
 	if cl := e.calls[r.uuid]; cl != nil {
 		e.originateFailed(cl, r.err, e.cfg.Now())
 	}

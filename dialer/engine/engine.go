@@ -52,6 +52,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Observer is told about originates, attempt ends and claims (none).
 	Observer Observer
+	// ManualDial is the dial template of manual calls (click-to-call
+	// outside a campaign), e.g. sofia/gateway/gw/{number}; empty refuses
+	// them. ManualCallerID is their caller ID number and ManualRingTimeout
+	// how long the number rings (30 s).
+	ManualDial        string
+	ManualCallerID    string
+	ManualRingTimeout time.Duration
 }
 
 func (c Config) withDefaults() Config {
@@ -181,6 +188,10 @@ type Engine struct {
 	onLine    []*agent
 	kick      bool
 	stopping  bool
+	// manual maps both legs of each manual call to it; manualq holds
+	// their updates until the flush.
+	manual  map[string]*manualCall
+	manualq []Update
 
 	// sendq feeds the sender goroutines; results brings back their
 	// errors. Both are nil when the engine is driven without Run (tests),
@@ -206,6 +217,7 @@ func New(cfg Config, store Store, sw Switch) *Engine {
 		campaigns: map[int64]*campaignState{}, calls: map[string]*call{}, countBy: map[string]uint64{},
 		global: newBucket(cfg.MaxCPS, 0),
 		agents: map[int64]*agent{}, legs: map[string]*agent{}, waiters: map[string]*call{},
+		manual: map[string]*manualCall{},
 	}
 }
 
@@ -218,6 +230,11 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer cancel()
 	if err := e.reload(work, true); err != nil {
 		return fmt.Errorf("engine start: %w", err)
+	}
+	if n, err := e.store.LoseManualCalls(work, e.cfg.Now()); err != nil {
+		return fmt.Errorf("engine start: %w", err)
+	} else if n > 0 {
+		e.log.Warn("manual calls left open by the last run ended as lost", "count", n)
 	}
 	e.mustReconcile = true
 	e.sendq = make(chan OriginateRequest, 1024)
@@ -302,14 +319,18 @@ func (e *Engine) tick(ctx context.Context) {
 		}
 		if !e.mustReconcile {
 			e.applyRequests(ctx, now)
+			e.endWrapUps(ctx, now)
 			e.settleAgents(ctx, now)
+			if e.sw.Connected() && !e.stopping {
+				e.takeCallRequests(ctx, now)
+			}
 		}
 		e.housekeep(ctx, now)
 	}
 	due := e.mustReconcile || (!e.recheck.IsZero() && !now.Before(e.recheck))
 	if due && e.sw.Connected() {
 		e.recheck = time.Time{}
-		if err := e.reconcileOpen(ctx, now); err != nil {
+		if err := errors.Join(e.reconcileOpen(ctx, now), e.reconcileManual(ctx)); err != nil {
 			e.log.Error("reconcile", "err", err)
 			e.scheduleRecheck(now.Add(time.Second))
 		} else {

@@ -18,6 +18,10 @@ func (e *Engine) handle(u Update) {
 		e.log.Info("switch connected: reconciling open attempts")
 		e.mustReconcile = true
 	case CallChanged:
+		if e.manual[u.UUID] != nil {
+			e.manualq = append(e.manualq, u)
+			return
+		}
 		if e.legs[u.UUID] != nil {
 			e.agentq = append(e.agentq, u)
 			return

@@ -1,0 +1,188 @@
+// Package httpapi is the daemon's HTTP API for agent desktops and CRMs:
+// campaign control with live counters, members (add, get, delete), member
+// results, agent states, click-to-call, and the daemon's status. It works
+// through the store: the engine sees every change within a tick, exactly
+// as it sees the CLI's.
+//
+// Every error is JSON naming the field at fault:
+//
+//	{"error": {"code": "invalid", "field": "members[0].communications[0].number", "message": "..."}}
+//
+// The routes and bodies are described by openapi.json, served at
+// /openapi.json; a test keeps it and the routes in step.
+package httpapi
+
+import (
+	"context"
+	"crypto/subtle"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/engine"
+	"github.com/fsdialer/dialer/dialer/memberfile"
+	"github.com/fsdialer/dialer/store"
+)
+
+// OpenAPI is the API's OpenAPI 3 document.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// Store is what the API needs of the campaign store.
+type Store interface {
+	Campaigns(ctx context.Context) ([]store.CampaignSummary, error)
+	Campaign(ctx context.Context, name string) (*dialer.Campaign, error)
+	CampaignByID(ctx context.Context, id int64) (*dialer.Campaign, error)
+	CampaignCalendar(ctx context.Context, campaignID int64) (*store.CalendarInfo, error)
+	SetCampaignState(ctx context.Context, name string, state dialer.State) (dialer.State, error)
+
+	AddMembers(ctx context.Context, campaignID int64, ms []memberfile.Member) ([]int64, error)
+	Member(ctx context.Context, id int64) (*dialer.Member, error)
+	MemberByKey(ctx context.Context, campaignID int64, key string) (*dialer.Member, error)
+	MemberAttempts(ctx context.Context, memberID int64) ([]dialer.Attempt, error)
+	DeleteMember(ctx context.Context, id int64) error
+	ApplyMemberResult(ctx context.Context, memberID int64, r dialer.MemberResult) (dialer.ResultOutcome, error)
+
+	Agents(ctx context.Context) ([]dialer.Agent, error)
+	Agent(ctx context.Context, name string) (*dialer.Agent, error)
+	RequestAgentState(ctx context.Context, name string, state dialer.AgentState) (store.AgentStateChange, error)
+
+	RequestCall(ctx context.Context, r dialer.CallRequest) (int64, error)
+	CallRequest(ctx context.Context, id int64) (dialer.CallRequest, error)
+
+	DaemonStatus(ctx context.Context) (*store.DaemonStatus, error)
+}
+
+// Live gives the engine's live figures.
+type Live interface {
+	Snapshot() engine.Snapshot
+}
+
+// Options configure a Server. Zero values take the defaults shown.
+type Options struct {
+	// Token, when set, must come as "Authorization: Bearer <token>" on
+	// every /v1 route. The daemon requires one off loopback.
+	Token string
+	// MaxBody bounds a request body (1 MiB).
+	MaxBody int64
+	// MaxMembers bounds the members of one add (1000).
+	MaxMembers int
+	// CallWait is how long a click-to-call waits for the daemon to start
+	// or refuse the call (5 s).
+	CallWait time.Duration
+	// Now is the clock (time.Now).
+	Now func() time.Time
+	// Logger (slog.Default()).
+	Logger *slog.Logger
+}
+
+// Server serves the API. Create it with New.
+type Server struct {
+	store Store
+	live  Live
+	opts  Options
+	log   *slog.Logger
+	mux   *http.ServeMux
+}
+
+// New returns the API over a store and the engine's live figures.
+func New(st Store, live Live, opts Options) *Server {
+	if opts.MaxBody <= 0 {
+		opts.MaxBody = 1 << 20
+	}
+	if opts.MaxMembers <= 0 {
+		opts.MaxMembers = 1000
+	}
+	if opts.CallWait <= 0 {
+		opts.CallWait = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{store: st, live: live, opts: opts, log: opts.Logger.With("component", "api"), mux: http.NewServeMux()}
+	for _, r := range s.routes() {
+		s.mux.Handle(r.pattern, s.guard(r.handler))
+	}
+	s.mux.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(OpenAPI)
+	})
+	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			writeError(w, errUnauthorized)
+			return
+		}
+		writeError(w, &apiError{status: http.StatusNotFound, Code: "not_found", Message: "no route " + r.Method + " " + r.URL.Path})
+	})
+	return s
+}
+
+// route is one API route: "METHOD /path/{param}".
+type route struct {
+	pattern string
+	handler func(w http.ResponseWriter, r *http.Request) error
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"GET /v1/status", s.status},
+		{"GET /v1/campaigns", s.listCampaigns},
+		{"GET /v1/campaigns/{name}", s.getCampaign},
+		{"POST /v1/campaigns/{name}/start", s.campaignState(dialer.StateRunning, "start")},
+		{"POST /v1/campaigns/{name}/pause", s.campaignState(dialer.StatePaused, "pause")},
+		{"POST /v1/campaigns/{name}/resume", s.campaignState(dialer.StateRunning, "resume")},
+		{"POST /v1/campaigns/{name}/stop", s.campaignState(dialer.StateStopped, "stop")},
+		{"POST /v1/campaigns/{name}/members", s.addMembers},
+		{"GET /v1/campaigns/{name}/members/by-key/{key}", s.getMemberByKey},
+		{"DELETE /v1/campaigns/{name}/members/by-key/{key}", s.deleteMemberByKey},
+		{"GET /v1/members/{id}", s.getMember},
+		{"DELETE /v1/members/{id}", s.deleteMember},
+		{"POST /v1/members/{id}/result", s.memberResult},
+		{"GET /v1/agents", s.listAgents},
+		{"GET /v1/agents/{name}", s.getAgent},
+		{"POST /v1/agents/{name}/{action}", s.agentAction},
+		{"POST /v1/calls", s.clickToCall},
+		{"GET /v1/calls/{id}", s.getCall},
+	}
+}
+
+// Handler returns the API's handler: /v1/... and /openapi.json.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// guard checks the token and the body size, runs the handler and writes
+// its error as JSON.
+func (s *Server) guard(h func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			writeError(w, errUnauthorized)
+			return
+		}
+		if r.ContentLength > s.opts.MaxBody {
+			writeError(w, tooLarge(s.opts.MaxBody))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
+		if err := h(w, r); err != nil {
+			ae := asAPIError(err, s.opts.MaxBody)
+			if ae.status >= 500 {
+				s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			writeError(w, ae)
+		}
+	})
+}
+
+func (s *Server) authorized(r *http.Request) bool {
+	if s.opts.Token == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) == 1
+}

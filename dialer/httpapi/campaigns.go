@@ -1,0 +1,112 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/store"
+)
+
+// campaignView is a campaign with its member counts and live figures.
+type campaignView struct {
+	store.CampaignSummary
+	Live campaignLive `json:"live"`
+}
+
+// campaignLive is what the daemon is doing with a campaign now.
+type campaignLive struct {
+	// Active: the daemon works the campaign now (running).
+	Active     bool   `json:"active"`
+	LinesInUse int    `json:"lines_in_use"`
+	MaxLines   int    `json:"max_lines"`
+	Originates uint64 `json:"originates"`
+}
+
+func (s *Server) liveByName() map[string]campaignLive {
+	out := map[string]campaignLive{}
+	if s.live == nil {
+		return out
+	}
+	for _, c := range s.live.Snapshot().Campaigns {
+		out[c.Name] = campaignLive{Active: c.Active, LinesInUse: c.InFlight, MaxLines: c.MaxLines, Originates: c.Originates}
+	}
+	return out
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
+	st, err := s.store.DaemonStatus(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.store.Campaigns(r.Context())
+	if err != nil {
+		return err
+	}
+	live := s.liveByName()
+	out := make([]campaignView, len(list))
+	for i, c := range list {
+		out[i] = campaignView{CampaignSummary: c, Live: live[c.Name]}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"campaigns": out})
+	return nil
+}
+
+func (s *Server) summary(r *http.Request, name string) (campaignView, error) {
+	list, err := s.store.Campaigns(r.Context())
+	if err != nil {
+		return campaignView{}, err
+	}
+	for _, c := range list {
+		if c.Name == name {
+			return campaignView{CampaignSummary: c, Live: s.liveByName()[name]}, nil
+		}
+	}
+	return campaignView{}, notFound("no campaign named %q", name)
+}
+
+func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) error {
+	name := r.PathValue("name")
+	v, err := s.summary(r, name)
+	if err != nil {
+		return err
+	}
+	c, err := s.store.Campaign(r.Context(), name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		campaignView
+		Definition *dialer.Campaign `json:"definition"`
+	}{v, c})
+	return nil
+}
+
+// campaignState changes a campaign's run state; the daemon picks it up
+// within a second. resume only applies to a paused campaign.
+func (s *Server) campaignState(to dialer.State, verb string) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		name := r.PathValue("name")
+		c, err := s.store.Campaign(r.Context(), name)
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("no campaign named %q", name)
+		}
+		if err != nil {
+			return err
+		}
+		if verb == "resume" && c.State != dialer.StatePaused {
+			return conflict("", "campaign %s is %s, not paused (use start)", name, c.State)
+		}
+		prev, err := s.store.SetCampaignState(r.Context(), name, to)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"campaign": name, "state": to, "previous": prev, "changed": prev != to})
+		return nil
+	}
+}

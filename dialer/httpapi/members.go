@@ -1,0 +1,372 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/memberfile"
+	"github.com/fsdialer/dialer/dialer/phone"
+	"github.com/fsdialer/dialer/store"
+)
+
+// addBody is the batch form of an add: {"members": [...], "start": true}.
+type addBody struct {
+	Members []json.RawMessage `json:"members"`
+	Start   bool              `json:"start"`
+}
+
+// addMembers adds one member (an object), several (an array), or a batch
+// ({"members": [...], "start": bool}) to a campaign, all or none. With
+// start (or ?start=true) a stopped, paused or finished campaign is then
+// started.
+func (s *Server) addMembers(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	name := r.PathValue("name")
+	c, err := s.store.Campaign(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("no campaign named %q", name)
+	}
+	if err != nil {
+		return err
+	}
+	start := false
+	if q := r.URL.Query().Get("start"); q != "" {
+		if start, err = strconv.ParseBool(q); err != nil {
+			return invalid("start", "query parameter %q: not a boolean", q)
+		}
+	}
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	raws, prefix, batchStart, err := splitMembers(b)
+	if err != nil {
+		return err
+	}
+	start = start || batchStart
+	if len(raws) == 0 {
+		return invalid(prefix, "at least one member is required")
+	}
+	if len(raws) > s.opts.MaxMembers {
+		return invalid(prefix, "%d members: at most %d in one request (use `dialer member import` for files)",
+			len(raws), s.opts.MaxMembers)
+	}
+	ms, err := s.decodeMembers(ctx, c, raws, prefix)
+	if err != nil {
+		return err
+	}
+	ids, err := s.store.AddMembers(ctx, c.ID, ms)
+	if err != nil {
+		var fe *store.FieldError
+		if errors.As(err, &fe) && prefix == "" {
+			// A single member: its fields are named from the body's root.
+			_, rest, _ := strings.Cut(fe.Field, ".")
+			fe.Field = rest
+		}
+		return err
+	}
+	state := c.State
+	if start && c.State != dialer.StateRunning {
+		if _, err := s.store.SetCampaignState(ctx, c.Name, dialer.StateRunning); err != nil {
+			return fmt.Errorf("start campaign %s after adding members: %w", c.Name, err)
+		}
+		state = dialer.StateRunning
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"campaign": c.Name, "state": state, "added": len(ids), "ids": ids})
+	return nil
+}
+
+// splitMembers reads the three forms of an add body and returns the raw
+// members and the field prefix their errors are named under.
+func splitMembers(b []byte) (raws []json.RawMessage, prefix string, start bool, err error) {
+	trimmed := bytes.TrimSpace(b)
+	switch trimmed[0] {
+	case '[':
+		if err := decodeStrict(trimmed, &raws, ""); err != nil {
+			return nil, "", false, err
+		}
+		return raws, "", false, nil
+	case '{':
+	default:
+		return nil, "", false, badRequest("", "the body must be a member object, an array of members, or {\"members\": [...]}")
+	}
+	var probe map[string]json.RawMessage
+	if err := json.Unmarshal(trimmed, &probe); err != nil {
+		return nil, "", false, jsonError(err, "")
+	}
+	if _, ok := probe["members"]; !ok {
+		return []json.RawMessage{trimmed}, "", false, nil
+	}
+	var body addBody
+	if err := decodeStrict(trimmed, &body, ""); err != nil {
+		return nil, "", false, err
+	}
+	return body.Members, "members", body.Start, nil
+}
+
+// decodeMembers validates members with the same rules as a member file
+// (numbers to E.164 in the campaign's region, priority, timezone, expiry
+// in the calendar's zone, variables) and names a bad one's field.
+func (s *Server) decodeMembers(ctx context.Context, c *dialer.Campaign, raws []json.RawMessage, prefix string) ([]memberfile.Member, error) {
+	loc := time.UTC
+	if cal, err := s.store.CampaignCalendar(ctx, c.ID); err == nil && cal.Calendar.Location != nil {
+		loc = cal.Calendar.Location
+	}
+	var lines bytes.Buffer
+	for i, raw := range raws {
+		var compact bytes.Buffer
+		if err := json.Compact(&compact, raw); err != nil {
+			return nil, jsonError(err, memberField(prefix, i, len(raws)))
+		}
+		if len(compact.Bytes()) == 0 || compact.Bytes()[0] != '{' {
+			return nil, invalid(memberField(prefix, i, len(raws)), "a member must be a JSON object")
+		}
+		lines.Write(compact.Bytes())
+		lines.WriteByte('\n')
+	}
+	var out []memberfile.Member
+	var bad *apiError
+	_, err := memberfile.Decode(ctx, &lines, memberfile.JSONL, memberfile.Mapping{}, memberfile.Options{
+		DefaultRegion: c.DefaultRegion, Location: loc, Workers: 1,
+	}, func(batch []memberfile.Member) error {
+		out = append(out, batch...)
+		return nil
+	}, func(re memberfile.RowError) error {
+		if bad == nil {
+			f := memberField(prefix, re.Line-1, len(raws))
+			if re.Field != "" {
+				f = joinField(f, re.Field)
+			}
+			bad = invalid(f, "%s", re.Reason)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if bad != nil {
+		return nil, bad
+	}
+	return out, nil
+}
+
+// memberField names member i of a request: "" for a lone member posted as
+// an object, "[i]" for an array, "members[i]" for a batch.
+func memberField(prefix string, i, n int) string {
+	if prefix == "" && n == 1 {
+		return ""
+	}
+	return prefix + "[" + strconv.Itoa(i) + "]"
+}
+
+func joinField(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+// memberView is a member with its attempts.
+type memberView struct {
+	*dialer.Member
+	AttemptList []dialer.Attempt `json:"attempt_list"`
+}
+
+func (s *Server) writeMember(w http.ResponseWriter, r *http.Request, m *dialer.Member) error {
+	as, err := s.store.MemberAttempts(r.Context(), m.ID)
+	if err != nil {
+		return err
+	}
+	if as == nil {
+		as = []dialer.Attempt{}
+	}
+	writeJSON(w, http.StatusOK, memberView{Member: m, AttemptList: as})
+	return nil
+}
+
+func memberID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, invalid("id", "%q is not a member id", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func (s *Server) getMember(w http.ResponseWriter, r *http.Request) error {
+	id, err := memberID(r)
+	if err != nil {
+		return err
+	}
+	m, err := s.store.Member(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("no member %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	return s.writeMember(w, r, m)
+}
+
+// byKey finds a campaign's member by external key.
+func (s *Server) byKey(r *http.Request) (*dialer.Member, error) {
+	name, key := r.PathValue("name"), r.PathValue("key")
+	c, err := s.store.Campaign(r.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("no campaign named %q", name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.store.MemberByKey(r.Context(), c.ID, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("campaign %s has no member with external key %q", name, key)
+	}
+	return m, err
+}
+
+func (s *Server) getMemberByKey(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.byKey(r)
+	if err != nil {
+		return err
+	}
+	return s.writeMember(w, r, m)
+}
+
+func (s *Server) deleteMember(w http.ResponseWriter, r *http.Request) error {
+	id, err := memberID(r)
+	if err != nil {
+		return err
+	}
+	return s.delete(w, r, id)
+}
+
+func (s *Server) deleteMemberByKey(w http.ResponseWriter, r *http.Request) error {
+	m, err := s.byKey(r)
+	if err != nil {
+		return err
+	}
+	return s.delete(w, r, m.ID)
+}
+
+func (s *Server) delete(w http.ResponseWriter, r *http.Request, id int64) error {
+	if err := s.store.DeleteMember(r.Context(), id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFound("no member %d", id)
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"deleted": id})
+	return nil
+}
+
+// resultBody is a member result as agent desktops post it.
+type resultBody struct {
+	Success            *bool           `json:"success"`
+	ResetRetries       bool            `json:"reset_retries"`
+	NextAfterSec       *int64          `json:"next_after_sec"`
+	NextCommunication  string          `json:"next_communication"`
+	StopCommunications json.RawMessage `json:"stop_communications"`
+	Comment            string          `json:"comment"`
+}
+
+// maxNextAfter bounds next_after_sec: a year.
+const maxNextAfter = 366 * 24 * 3600
+
+func (s *Server) memberResult(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	id, err := memberID(r)
+	if err != nil {
+		return err
+	}
+	b, err := readBody(r)
+	if err != nil {
+		return err
+	}
+	var body resultBody
+	if err := decodeStrict(b, &body, ""); err != nil {
+		return err
+	}
+	if body.Success == nil {
+		return invalid("success", "required: true or false")
+	}
+	m, err := s.store.Member(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("no member %d", id)
+	}
+	if err != nil {
+		return err
+	}
+	c, err := s.store.CampaignByID(ctx, m.CampaignID)
+	if err != nil {
+		return err
+	}
+	res := dialer.MemberResult{Success: *body.Success, ResetRetries: body.ResetRetries}
+	if body.NextAfterSec != nil {
+		if *body.NextAfterSec < 0 || *body.NextAfterSec > maxNextAfter {
+			return invalid("next_after_sec", "%d: must be 0..%d seconds", *body.NextAfterSec, maxNextAfter)
+		}
+		d := time.Duration(*body.NextAfterSec) * time.Second
+		res.NextAfter = &d
+	}
+	if body.NextCommunication != "" {
+		if res.NextNumber, err = normalize(body.NextCommunication, c.DefaultRegion, "next_communication"); err != nil {
+			return err
+		}
+	}
+	if res.StopNumbers, res.StopAll, err = stopList(body.StopCommunications, c.DefaultRegion); err != nil {
+		return err
+	}
+	if len(body.Comment) > 4096 {
+		return invalid("comment", "%d bytes: at most 4096", len(body.Comment))
+	}
+	res.Comment = body.Comment
+	out, err := s.store.ApplyMemberResult(ctx, id, res)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// stopList reads stop_communications: an array of numbers or "all".
+func stopList(raw json.RawMessage, region string) ([]string, bool, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, false, nil
+	}
+	var all string
+	if err := json.Unmarshal(raw, &all); err == nil {
+		if all != "all" {
+			return nil, false, invalid("stop_communications", "%q: an array of numbers or \"all\"", all)
+		}
+		return nil, true, nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err != nil {
+		return nil, false, invalid("stop_communications", "an array of numbers or \"all\"")
+	}
+	out := make([]string, len(list))
+	for i, n := range list {
+		e164, err := normalize(n, region, "stop_communications["+strconv.Itoa(i)+"]")
+		if err != nil {
+			return nil, false, err
+		}
+		out[i] = e164
+	}
+	return out, false, nil
+}
+
+func normalize(number, region, field string) (string, error) {
+	e164, err := phone.Normalize(number, region)
+	if err != nil {
+		return "", invalid(field, "%q: %v", number, err)
+	}
+	return e164, nil
+}
