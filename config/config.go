@@ -18,12 +18,13 @@ import (
 // Config is the effective configuration.
 type Config struct {
 	// Database is the SQLite file.
-	Database string `mapstructure:"database" yaml:"database"`
-	ESL      ESL    `mapstructure:"esl" yaml:"esl"`
-	Log      Log    `mapstructure:"log" yaml:"log"`
-	HTTP     HTTP   `mapstructure:"http" yaml:"http"`
-	Limits   Limits `mapstructure:"limits" yaml:"limits"`
-	Manual   Manual `mapstructure:"manual" yaml:"manual"`
+	Database string   `mapstructure:"database" yaml:"database"`
+	ESL      ESL      `mapstructure:"esl" yaml:"esl"`
+	Log      Log      `mapstructure:"log" yaml:"log"`
+	HTTP     HTTP     `mapstructure:"http" yaml:"http"`
+	Limits   Limits   `mapstructure:"limits" yaml:"limits"`
+	Manual   Manual   `mapstructure:"manual" yaml:"manual"`
+	Webhooks Webhooks `mapstructure:"webhooks" yaml:"webhooks"`
 }
 
 // ESL is how to reach FreeSWITCH's event socket.
@@ -60,6 +61,20 @@ type Manual struct {
 	RingTimeout time.Duration `mapstructure:"ring_timeout" yaml:"ring_timeout"`
 }
 
+// Webhooks configures the delivery of campaigns' callback events.
+type Webhooks struct {
+	// Workers is how many deliveries run at once.
+	Workers int `mapstructure:"workers" yaml:"workers"`
+	// Timeout bounds one delivery try.
+	Timeout time.Duration `mapstructure:"timeout" yaml:"timeout"`
+	// MaxTries is the number of tries after which an event is dead.
+	MaxTries int `mapstructure:"max_tries" yaml:"max_tries"`
+	// Backoff is the wait after the first failed try, doubled after each
+	// further one up to MaxBackoff.
+	Backoff    time.Duration `mapstructure:"backoff" yaml:"backoff"`
+	MaxBackoff time.Duration `mapstructure:"max_backoff" yaml:"max_backoff"`
+}
+
 // Limits are the global pacing limits toward FreeSWITCH.
 type Limits struct {
 	// MaxCalls is the most simultaneous calls over all campaigns.
@@ -81,6 +96,8 @@ func Default() Config {
 		HTTP:   HTTP{Listen: "127.0.0.1:8080", MaxBody: 1 << 20},
 		Limits: Limits{MaxCalls: 200, MaxCPS: 20},
 		Manual: Manual{RingTimeout: 30 * time.Second},
+		Webhooks: Webhooks{Workers: 4, Timeout: 10 * time.Second, MaxTries: 10, Backoff: time.Second,
+			MaxBackoff: 5 * time.Minute},
 	}
 }
 
@@ -133,6 +150,21 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.MaxCPS <= 0 {
 		bad("limits.max_cps", "must be positive")
+	}
+	if w := c.Webhooks.Workers; w < 1 || w > 64 {
+		bad("webhooks.workers", "%d: must be 1..64", w)
+	}
+	if c.Webhooks.Timeout <= 0 {
+		bad("webhooks.timeout", "must be positive")
+	}
+	if c.Webhooks.MaxTries < 1 {
+		bad("webhooks.max_tries", "must be at least 1")
+	}
+	if c.Webhooks.Backoff <= 0 {
+		bad("webhooks.backoff", "must be positive")
+	}
+	if c.Webhooks.MaxBackoff < c.Webhooks.Backoff {
+		bad("webhooks.max_backoff", "%s: must be at least webhooks.backoff (%s)", c.Webhooks.MaxBackoff, c.Webhooks.Backoff)
 	}
 	return errors.Join(errs...)
 }
@@ -262,6 +294,11 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("manual.dial_template", d.Manual.DialTemplate)
 	v.SetDefault("manual.caller_id", d.Manual.CallerID)
 	v.SetDefault("manual.ring_timeout", d.Manual.RingTimeout)
+	v.SetDefault("webhooks.workers", d.Webhooks.Workers)
+	v.SetDefault("webhooks.timeout", d.Webhooks.Timeout)
+	v.SetDefault("webhooks.max_tries", d.Webhooks.MaxTries)
+	v.SetDefault("webhooks.backoff", d.Webhooks.Backoff)
+	v.SetDefault("webhooks.max_backoff", d.Webhooks.MaxBackoff)
 }
 
 // Keys describes every key for help text and the README.
@@ -282,4 +319,9 @@ var Keys = []struct{ Key, Env, Flag, Default, Help string }{
 	{"manual.dial_template", "DIALER_MANUAL_DIAL_TEMPLATE", "", "", "dial string of manual calls (click-to-call without a campaign), with {number}"},
 	{"manual.caller_id", "DIALER_MANUAL_CALLER_ID", "", "", "caller ID number of manual calls"},
 	{"manual.ring_timeout", "DIALER_MANUAL_RING_TIMEOUT", "", "30s", "how long a manual call's number rings"},
+	{"webhooks.workers", "DIALER_WEBHOOKS_WORKERS", "", "4", "callback deliveries at once"},
+	{"webhooks.timeout", "DIALER_WEBHOOKS_TIMEOUT", "", "10s", "deadline of one callback delivery try"},
+	{"webhooks.max_tries", "DIALER_WEBHOOKS_MAX_TRIES", "", "10", "tries before a callback is dead (dialer webhook redrive)"},
+	{"webhooks.backoff", "DIALER_WEBHOOKS_BACKOFF", "", "1s", "wait after a callback's first failed try, doubled after each"},
+	{"webhooks.max_backoff", "DIALER_WEBHOOKS_MAX_BACKOFF", "", "5m", "longest wait between callback tries"},
 }

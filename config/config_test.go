@@ -83,6 +83,9 @@ func TestLoad_BadInput(t *testing.T) {
 		{"bad duration", "esl: {dial_timeout: soon}\n", "dial_timeout"},
 		{"bad address", "esl: {address: nowhere}\n", "esl.address"},
 		{"bad limits", "limits: {max_calls: 0}\n", "limits.max_calls"},
+		{"no webhook workers", "webhooks: {workers: 0}\n", "webhooks.workers"},
+		{"webhook backoff cap below the backoff", "webhooks: {backoff: 2s, max_backoff: 1s}\n", "webhooks.max_backoff"},
+		{"bad webhook timeout", "webhooks: {timeout: soon}\n", "timeout"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,6 +97,22 @@ func TestLoad_BadInput(t *testing.T) {
 	}
 	if _, _, err := config.Load(filepath.Join(t.TempDir(), "missing.yaml"), nil, nil); err == nil {
 		t.Fatal("a named config file that is missing must be an error")
+	}
+}
+
+func TestLoad_Webhooks(t *testing.T) {
+	file := write(t, "webhooks: {workers: 8, timeout: 3s, backoff: 2s}\n")
+	c, _, err := config.Load(file, nil, []string{"DIALER_WEBHOOKS_MAX_TRIES=3", "DIALER_WEBHOOKS_MAX_BACKOFF=1m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := config.Webhooks{Workers: 8, Timeout: 3 * time.Second, MaxTries: 3, Backoff: 2 * time.Second, MaxBackoff: time.Minute}
+	if c.Webhooks != want {
+		t.Fatalf("webhooks = %+v, want %+v", c.Webhooks, want)
+	}
+	if d := config.Default().Webhooks; d != (config.Webhooks{Workers: 4, Timeout: 10 * time.Second, MaxTries: 10,
+		Backoff: time.Second, MaxBackoff: 5 * time.Minute}) {
+		t.Fatalf("default webhooks = %+v", d)
 	}
 }
 

@@ -69,6 +69,9 @@ type AgentLeg struct {
 	UUID            string
 	AgentAnsweredAt time.Time
 	BridgedAt       time.Time
+	// ClickToCall: the attempt is a click-to-call, whose agent is rung
+	// before the customer whatever the campaign's mode.
+	ClickToCall bool
 }
 
 // AgentRequest is a state asked for an agent from outside the daemon (CLI,

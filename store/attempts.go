@@ -213,16 +213,18 @@ func (d *DB) OpenAgentLegs(ctx context.Context) ([]dialer.AgentLeg, error) {
 		UUID       string        `db:"agent_uuid"`
 		AnsweredAt sql.NullInt64 `db:"agent_answered_at"`
 		BridgedAt  sql.NullInt64 `db:"bridged_at"`
+		Click      bool          `db:"click"`
 	}
 	if err := d.db.SelectContext(ctx, &rows, `
-		SELECT id, agent_id, agent_uuid, agent_answered_at, bridged_at
-		FROM attempts WHERE final = 0 AND agent_uuid != '' ORDER BY id`); err != nil {
+		SELECT a.id, a.agent_id, a.agent_uuid, a.agent_answered_at, a.bridged_at,
+		       EXISTS (SELECT 1 FROM call_requests r WHERE r.attempt_id = a.id) AS click
+		FROM attempts a WHERE a.final = 0 AND a.agent_uuid != '' ORDER BY a.id`); err != nil {
 		return nil, fmt.Errorf("open agent legs: %w", err)
 	}
 	out := make([]dialer.AgentLeg, len(rows))
 	for i, r := range rows {
 		out[i] = dialer.AgentLeg{AttemptID: r.ID, AgentID: r.AgentID.Int64, UUID: r.UUID,
-			AgentAnsweredAt: fromNullMS(r.AnsweredAt), BridgedAt: fromNullMS(r.BridgedAt)}
+			AgentAnsweredAt: fromNullMS(r.AnsweredAt), BridgedAt: fromNullMS(r.BridgedAt), ClickToCall: r.Click}
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -154,7 +155,7 @@ func (d *DB) CallbackFailed(ctx context.Context, id int64, f dialer.CallbackFail
 		       state = CASE WHEN tries + 1 >= ? THEN 'dead' ELSE 'pending' END
 		WHERE id = ? AND state = 'pending'
 		RETURNING state`, status, f.Error, toMS(f.NextAt), f.MaxTries, id)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("mark callback %d failed: %w (not pending)", id, ErrNotFound)
 	}
 	if err != nil {

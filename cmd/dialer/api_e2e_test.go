@@ -187,10 +187,11 @@ func TestAPI_ClickToCall(t *testing.T) {
 		{Name: "agent-1", Endpoint: "loopback/agent-1/dialer_lab", CallTimeout: dialer.Duration(10 * time.Second),
 			WrapUp: dialer.Duration(time.Second), Tiers: []dialer.Tier{{Campaign: "desk", Level: 1}}},
 		{Name: "agent-2", Endpoint: "loopback/agent-2/dialer_lab", CallTimeout: dialer.Duration(10 * time.Second)},
+		{Name: "agent-3", Endpoint: "loopback/agent-noanswer-3/dialer_lab", CallTimeout: dialer.Duration(5 * time.Second)},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range []string{"agent-1", "agent-2"} {
+	for _, a := range []string{"agent-1", "agent-2", "agent-3"} {
 		if _, err := e.db.RequestAgentState(e.ctx, a, dialer.AgentAvailable); err != nil {
 			t.Fatal(err)
 		}
@@ -306,4 +307,23 @@ func TestAPI_ClickToCall(t *testing.T) {
 		a, _ := e.db.Agent(e.ctx, "agent-1")
 		return a.State == dialer.AgentAvailable
 	})
+	// An agent who does not answer: the number is never dialed, and the
+	// request records the agent's no-answer.
+	st, out = apiCall(t, "POST", base+"/v1/calls", `{"agent":"agent-3","number":"+12125550134"}`)
+	if st != 201 {
+		t.Fatalf("manual call of agent-3: %d %v", st, out)
+	}
+	reqID = int64(out["id"].(float64))
+	waitFor(t, 30*time.Second, "the unanswered manual call to end", func() bool {
+		req, _ = e.db.CallRequest(e.ctx, reqID)
+		return !req.EndedAt.IsZero()
+	})
+	if req.Cause != "NO_ANSWER" || !req.AnsweredAt.IsZero() || req.BillsecMS != 0 {
+		t.Fatalf("unanswered manual call record %+v", req)
+	}
+	for _, o := range e.sim.Originates() {
+		if strings.Contains(o.Destination, "2125550134") {
+			t.Fatalf("the number was dialed although the agent never answered")
+		}
+	}
 }

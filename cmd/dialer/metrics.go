@@ -10,19 +10,23 @@ import (
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/engine"
+	"github.com/fsdialer/dialer/dialer/webhook"
 	"github.com/fsdialer/dialer/esl"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics is the engine's Observer and the collectors of its live figures.
+// metrics is the engine's and the webhook deliverer's Observer and the
+// collectors of the engine's live figures.
 type metrics struct {
 	originates *prometheus.CounterVec
 	attempts   *prometheus.CounterVec
 	answered   *prometheus.CounterVec
 	abandoned  *prometheus.CounterVec
 	claim      prometheus.Histogram
+	outbox     *prometheus.GaugeVec
+	deliveries *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -43,12 +47,26 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "dialer_store_claim_seconds", Help: "Time of one claim of due members: query, checks, recording transaction.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
 		}),
+		outbox: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "dialer_webhook_outbox", Help: "Callback events in the outbox: pending (still owed) and dead (given up, waiting for a redrive).",
+		}, []string{"state"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "dialer_webhook_deliveries_total", Help: "Callback delivery tries, by result: delivered (2xx), failed (retried later), dead (last try).",
+		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.originates, m.attempts, m.answered, m.abandoned, m.claim,
+	for _, c := range []prometheus.Collector{m.originates, m.attempts, m.answered, m.abandoned, m.claim, m.outbox, m.deliveries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
+	}
+	// Every series exists from the start, so that rates and alerts over
+	// them are defined before the first callback.
+	for _, state := range []dialer.CallbackState{dialer.CallbackPending, dialer.CallbackDead} {
+		m.outbox.WithLabelValues(string(state))
+	}
+	for _, r := range []webhook.Result{webhook.Delivered, webhook.Failed, webhook.Dead} {
+		m.deliveries.WithLabelValues(string(r))
 	}
 	return m, nil
 }
@@ -74,6 +92,15 @@ func (m *metrics) AttemptEnded(campaign, cause, class string, answered bool) {
 
 // Claimed observes a claim's duration.
 func (m *metrics) Claimed(d time.Duration) { m.claim.Observe(d.Seconds()) }
+
+// CallbackTried counts a callback delivery try.
+func (m *metrics) CallbackTried(r webhook.Result) { m.deliveries.WithLabelValues(string(r)).Inc() }
+
+// CallbackOutbox sets the outbox's depth.
+func (m *metrics) CallbackOutbox(c dialer.CallbackCounts) {
+	m.outbox.WithLabelValues(string(dialer.CallbackPending)).Set(float64(c.Pending))
+	m.outbox.WithLabelValues(string(dialer.CallbackDead)).Set(float64(c.Dead))
+}
 
 // liveCollector reports the engine's snapshot: calls in progress and lines
 // by campaign, agents by state.

@@ -65,6 +65,7 @@ Load them with the commands below, then run the daemon beside FreeSWITCH.`,
 		newStatusCmd(a),
 		newReportCmd(a),
 		newExportCmd(a),
+		newWebhookCmd(a),
 		newVersionCmd(),
 	)
 	return root

@@ -15,6 +15,7 @@ import (
 	"github.com/fsdialer/dialer/dialer/engine"
 	"github.com/fsdialer/dialer/dialer/httpapi"
 	"github.com/fsdialer/dialer/dialer/schedule"
+	"github.com/fsdialer/dialer/dialer/webhook"
 	"github.com/fsdialer/dialer/esl"
 	"github.com/fsdialer/dialer/esl/fssim"
 	"github.com/fsdialer/dialer/store"
@@ -47,7 +48,8 @@ signal no new call is started; calls in progress may finish for up to
 
 Campaign changes made with the CLI (start, pause, stop, apply, member
 import) reach the running daemon within a second. Only one daemon may work
-a database at a time.
+a database at a time. The daemon also delivers campaigns' callback events
+(callback_url), retrying with backoff; see dialer webhook.
 
 With --sim the daemon starts a FreeSWITCH simulator in-process (the test
 numbering plan) and runs on the simulator's clock, --sim-speed times faster
@@ -139,6 +141,9 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 		return err
 	}
 	sched := schedule.New(db, schedule.Options{Now: now, Logger: log})
+	hooks := webhook.New(db, webhook.Options{Now: now, Workers: cfg.Webhooks.Workers, Timeout: cfg.Webhooks.Timeout,
+		MaxTries: cfg.Webhooks.MaxTries, Backoff: cfg.Webhooks.Backoff, MaxBackoff: cfg.Webhooks.MaxBackoff,
+		UserAgent: "fsdialer/" + version, Logger: log.With("component", "webhook"), Observer: m})
 	log.Info("dialer starting", "version", version, "database", cfg.Database, "esl", cfg.ESL.Address)
 
 	infra, stopInfra := context.WithCancel(context.WithoutCancel(ctx))
@@ -163,6 +168,10 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	// while the engine drains.
 	g.Go(func() error { return sched.Run(work) })
 	g.Go(func() error { return db.RunCheckpoints(gctx, time.Second) })
+	// Callbacks go out on the infra context, so they keep going while the
+	// engine drains; the engine only writes outbox rows, so a slow
+	// receiver never holds up a call.
+	g.Go(func() error { return hooks.Run(gctx) })
 	api := httpapi.New(db, eng, httpapi.Options{Token: cfg.HTTP.Token, MaxBody: cfg.HTTP.MaxBody, Now: now, Logger: log})
 	g.Go(func() error { return serveHTTP(gctx, ln, reg, client, api.Handler(), log) })
 	g.Go(func() error { return reportStatus(gctx, work, db, eng, client, o, started, log) })

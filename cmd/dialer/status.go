@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 )
@@ -20,6 +21,8 @@ type statusView struct {
 	At        time.Time            `json:"at"`
 	Daemon    daemonView           `json:"daemon"`
 	Campaigns []campaignStatusView `json:"campaigns"`
+	// Webhooks is the callback outbox: events still owed and dead ones.
+	Webhooks dialer.CallbackCounts `json:"webhooks"`
 }
 
 // daemonView is the daemon's own figures; only Running, LastSeen and
@@ -53,7 +56,8 @@ func newStatusCmd(a *app) *cobra.Command {
 about once a second; a status older than 5s means it is not running), its
 event socket state, and each running or paused campaign with its lines in
 use, calls per second and attempts so far (over the campaign's life) by
-class; IN PROGRESS counts attempts not final yet.`,
+class; IN PROGRESS counts attempts not final yet. The webhooks line counts
+callback events still to deliver and dead ones (dialer webhook).`,
 		Example: "  dialer status\n  dialer status -o json",
 		Args:    cobra.NoArgs,
 	}
@@ -76,7 +80,12 @@ class; IN PROGRESS counts attempts not final yet.`,
 		if err != nil {
 			return err
 		}
+		hooks, err := db.CallbackCounts(ctx)
+		if err != nil {
+			return err
+		}
 		v := buildStatus(a.now(), ds, active)
+		v.Webhooks = hooks
 		if ok, err := writeStructured(cmd.OutOrStdout(), *out, v); ok {
 			return err
 		}
@@ -134,6 +143,7 @@ func writeStatusTable(out io.Writer, v statusView) error {
 		fmt.Fprintln(w, "daemon:\tnot running (never seen)")
 		fmt.Fprintf(w, "ESL:\t%s\n", d.ESLState)
 	}
+	fmt.Fprintf(w, "webhooks:\t%s\n", webhookStatus(v.Webhooks, v.At))
 	if err := w.Flush(); err != nil {
 		return err
 	}

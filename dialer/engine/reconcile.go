@@ -160,10 +160,14 @@ func (e *Engine) adoptAgentCall(ctx context.Context, a dialer.Attempt, l dialer.
 		}
 		return false, nil
 	}
+	mode := cs.run.Campaign.Mode
+	if l.ClickToCall {
+		mode = dialer.ModePreemptive
+	}
 	cl := &call{attemptID: a.ID, uuid: a.UUID, campaignID: a.CampaignID, memberID: a.MemberID,
 		commID: a.CommunicationID, number: a.Number, started: a.CreatedAt,
 		answered: !a.AnsweredAt.IsZero(), answeredAt: a.AnsweredAt,
-		mode: cs.run.Campaign.Mode, dialed: true, answerSeen: !a.AnsweredAt.IsZero(), agentID: l.AgentID,
+		mode: mode, dialed: true, answerSeen: !a.AnsweredAt.IsZero(), agentID: l.AgentID,
 		agentAnsweredAt: l.AgentAnsweredAt, bridgedAt: l.BridgedAt, bridged: !l.BridgedAt.IsZero()}
 	switch {
 	case cl.bridged && legUp && customerUp && ag != nil && !ag.busyWithCall():
@@ -175,7 +179,7 @@ func (e *Engine) adoptAgentCall(ctx context.Context, a dialer.Attempt, l dialer.
 		e.sw.Watch(a.UUID)
 		e.setAgent(ctx, ag, dialer.AgentTalking, now, "bridged call followed again after a restart")
 		return true, nil
-	case cs.run.Campaign.Mode == dialer.ModePreemptive && l.AgentAnsweredAt.IsZero():
+	case mode == dialer.ModePreemptive && l.AgentAnsweredAt.IsZero():
 		if legUp {
 			e.kill(ctx, l.UUID)
 		}

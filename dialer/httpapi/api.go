@@ -169,14 +169,35 @@ func (s *Server) guard(h func(w http.ResponseWriter, r *http.Request) error) htt
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.opts.MaxBody)
-		if err := h(w, r); err != nil {
+		began := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		if err := h(rec, r); err != nil {
 			ae := asAPIError(err, s.opts.MaxBody)
 			if ae.status >= 500 {
 				s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
-			writeError(w, ae)
+			writeError(rec, ae)
 		}
+		// Changes are logged (who asked the dialer to do what); reads only
+		// at debug level.
+		level := slog.LevelDebug
+		if r.Method != http.MethodGet {
+			level = slog.LevelInfo
+		}
+		s.log.Log(r.Context(), level, "api request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"took", time.Since(began), "remote", r.RemoteAddr)
 	})
+}
+
+// statusRecorder keeps the status a handler wrote, for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
 }
 
 func (s *Server) authorized(r *http.Request) bool {

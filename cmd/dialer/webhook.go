@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/store"
+	"github.com/spf13/cobra"
+)
+
+func newWebhookCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "webhook",
+		Short: "Inspect campaigns' callback events and send dead ones again",
+		Long: `A campaign with a callback_url gets an HTTP POST on connect (the customer
+answered) and on release (the attempt is final). Each event is recorded in
+the database with the attempt change it reports, and the running daemon
+delivers it, retrying with backoff until the receiver answers 2xx. After
+webhooks.max_tries failed tries the event is dead: it stays in the database
+until redriven. Receivers dedupe by the Idempotency-Key header: an event
+can arrive more than once.`,
+		Example: `  dialer webhook list --state dead
+  dialer webhook redrive --all`,
+	}
+	cmd.AddCommand(newWebhookListCmd(a), newWebhookRedriveCmd(a))
+	return cmd
+}
+
+// webhookFormats are the formats of webhook list: a payload is JSON.
+var webhookFormats = []string{"table", "json"}
+
+func newWebhookListCmd(a *app) *cobra.Command {
+	var state, campaign string
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List callback events, newest first",
+		Long: `List callback events, newest first: the event, its campaign and attempt,
+its state (pending, delivered or dead), the tries so far, when it is due
+(pending) or was delivered, and the last try's HTTP status or error (UTC).
+-o json adds the URL, the idempotency key and the payload.`,
+		Example: `  dialer webhook list
+  dialer webhook list --state dead --campaign survey-ivr
+  dialer webhook list --state pending --limit 0 -o json`,
+		Args: cobra.NoArgs,
+	}
+	out := addOutputFlag(cmd, webhookFormats...)
+	cmd.Flags().StringVar(&state, "state", "", "only events in this state: pending, delivered or dead")
+	cmd.Flags().StringVar(&campaign, "campaign", "", "only this campaign's events")
+	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many events (0 = all)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if state != "" && !validCallbackState(state) {
+			return fmt.Errorf("--state %q: must be pending, delivered or dead", state)
+		}
+		if limit < 0 {
+			return fmt.Errorf("--limit %d: must be 0 (all) or more", limit)
+		}
+		load := func(ctx context.Context, db *store.DB) ([]dialer.Callback, error) {
+			cbs, err := db.Callbacks(ctx, store.CallbackFilter{State: dialer.CallbackState(state), Campaign: campaign, Limit: limit})
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("--campaign: no campaign named %q", campaign)
+			}
+			return cbs, err
+		}
+		return runView(a, cmd, *out, webhookFormats, load, printCallbacks)
+	}
+	return cmd
+}
+
+func validCallbackState(s string) bool {
+	for _, st := range dialer.CallbackStates {
+		if s == string(st) {
+			return true
+		}
+	}
+	return false
+}
+
+func printCallbacks(out io.Writer, cbs []dialer.Callback) error {
+	if len(cbs) == 0 {
+		_, err := fmt.Fprintln(out, "no callback events")
+		return err
+	}
+	w := table(out)
+	fmt.Fprintln(w, "ID\tEVENT\tCAMPAIGN\tATTEMPT\tSTATE\tTRIES\tDUE/DELIVERED\tLAST TRY")
+	for _, c := range cbs {
+		when := "-"
+		switch c.State {
+		case dialer.CallbackPending:
+			when = sinceText(c.NextAt)
+		case dialer.CallbackDelivered:
+			when = sinceText(c.DeliveredAt)
+		}
+		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", c.ID, c.Event, c.Campaign, c.AttemptID, c.State, c.Tries,
+			when, lastTry(c))
+	}
+	return w.Flush()
+}
+
+// lastTry says how a callback's last try went, shortened for a table.
+func lastTry(c dialer.Callback) string {
+	s := c.LastError
+	if s == "" && c.LastStatus != 0 {
+		s = "HTTP " + strconv.Itoa(c.LastStatus)
+	}
+	if s == "" {
+		return "-"
+	}
+	if r := []rune(s); len(r) > 60 {
+		s = string(r[:59]) + "…"
+	}
+	return s
+}
+
+func newWebhookRedriveCmd(a *app) *cobra.Command {
+	var all bool
+	var campaign string
+	cmd := &cobra.Command{
+		Use:   "redrive (ID... | --all)",
+		Short: "Make dead callback events pending again",
+		Long: `Make dead callback events pending again, due now with their tries reset:
+the running daemon delivers them within a second (or when it next starts).
+Name events by id (dialer webhook list --state dead), or give --all for
+every dead event; --campaign keeps either to one campaign. Events that are
+not dead are left as they are.`,
+		Example: `  dialer webhook redrive 41 42
+  dialer webhook redrive --all
+  dialer webhook redrive --all --campaign survey-ivr`,
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "every dead event")
+	cmd.Flags().StringVar(&campaign, "campaign", "", "only this campaign's events")
+	cmd.Args = func(_ *cobra.Command, args []string) error {
+		switch {
+		case all && len(args) > 0:
+			return errors.New("give event ids or --all, not both")
+		case !all && len(args) == 0:
+			return errors.New("give the ids of dead events, or --all")
+		}
+		return nil
+	}
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		ids := make([]int64, len(args))
+		for i, s := range args {
+			id, err := strconv.ParseInt(s, 10, 64)
+			if err != nil || id < 1 {
+				return fmt.Errorf("argument %d: %q is not an event id", i+1, s)
+			}
+			ids[i] = id
+		}
+		return a.withStore(cmd.Context(), func(db *store.DB) error {
+			n, err := db.RedriveCallbacks(cmd.Context(), campaign, ids)
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("--campaign: no campaign named %q", campaign)
+			}
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%d dead callback event(s) pending again", n)
+			if len(ids) > n {
+				fmt.Fprintf(w, " (%d of the ids given were not dead ones%s)", len(ids)-n, inCampaign(campaign))
+			}
+			fmt.Fprintln(w)
+			return nil
+		})
+	}
+	return cmd
+}
+
+func inCampaign(campaign string) string {
+	if campaign == "" {
+		return ""
+	}
+	return " of campaign " + campaign
+}
+
+// webhookStatus is the outbox line of `dialer status`.
+func webhookStatus(c dialer.CallbackCounts, now time.Time) string {
+	var parts []string
+	if c.Pending == 0 {
+		parts = append(parts, "none pending")
+	} else {
+		parts = append(parts, fmt.Sprintf("%d pending (oldest %s ago)", c.Pending, now.Sub(c.OldestPending).Round(time.Second)))
+	}
+	if c.Dead == 0 {
+		parts = append(parts, "none dead")
+	} else {
+		parts = append(parts, fmt.Sprintf("%d dead: send them again with dialer webhook redrive --all", c.Dead))
+	}
+	return strings.Join(parts, ", ")
+}
