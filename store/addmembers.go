@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -55,21 +54,9 @@ func (d *DB) AddMembers(ctx context.Context, campaignID int64, ms []memberfile.M
 					return fmt.Errorf("look up number: %w", err)
 				}
 			}
-			vars := "{}"
-			if len(m.Variables) > 0 {
-				b, err := json.Marshal(m.Variables)
-				if err != nil {
-					return fmt.Errorf("%s.variables: %w", field, err)
-				}
-				vars = string(b)
-			}
-			var key any
-			if m.ExternalKey != "" {
-				key = m.ExternalKey
-			}
-			prio := m.Priority
-			if prio == 0 {
-				prio = 3
+			vars, key, prio, err := memberColumnValues(m)
+			if err != nil {
+				return fmt.Errorf("%s: %w", field, err)
 			}
 			var id int64
 			if err := tx.GetContext(ctx, &id, `

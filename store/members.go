@@ -154,21 +154,9 @@ func (imp *Import) insert(ctx context.Context, ms []memberfile.Member) error {
 	for _, m := range ms {
 		id := imp.nextMember
 		imp.nextMember++
-		vars := "{}"
-		if len(m.Variables) > 0 {
-			b, err := json.Marshal(m.Variables)
-			if err != nil {
-				return fmt.Errorf("line %d: variables: %w", m.Line, err)
-			}
-			vars = string(b)
-		}
-		var key any
-		if m.ExternalKey != "" {
-			key = m.ExternalKey
-		}
-		prio := m.Priority
-		if prio == 0 {
-			prio = 3
+		vars, key, prio, err := memberColumnValues(m)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", m.Line, err)
 		}
 		margs = append(margs, id, imp.campaignID, prio, m.Name, m.Timezone, nullMS(m.ExpiresAt),
 			key, vars, imp.now, imp.now)
@@ -202,6 +190,27 @@ func (imp *Import) insert(ctx context.Context, ms []memberfile.Member) error {
 	imp.members += len(ms)
 	imp.numbers += ncomm
 	return nil
+}
+
+// memberColumnValues are a decoded member's stored variables (JSON),
+// external key (NULL when empty) and priority (3 when unset).
+func memberColumnValues(m memberfile.Member) (vars string, key any, prio int, err error) {
+	vars = "{}"
+	if len(m.Variables) > 0 {
+		b, err := json.Marshal(m.Variables)
+		if err != nil {
+			return "", nil, 0, fmt.Errorf("variables: %w", err)
+		}
+		vars = string(b)
+	}
+	if m.ExternalKey != "" {
+		key = m.ExternalKey
+	}
+	prio = m.Priority
+	if prio == 0 {
+		prio = 3
+	}
+	return vars, key, prio, nil
 }
 
 // Commit makes the import visible and returns how many members and

@@ -48,7 +48,7 @@ func (h *harness) agents(campaign string, specs ...agentSpec) {
 	}
 	for _, s := range specs {
 		h.login(s.name)
-		h.clk.advance(time.Second)
+		h.clk.Advance(time.Second)
 	}
 }
 

@@ -8,33 +8,15 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/clocktest"
 	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/store"
 	_ "time/tzdata"
 )
-
-// clock is the test's clock: it moves only when the test says so.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // outcome is how a fake call goes.
 type outcome struct {
@@ -61,7 +43,7 @@ type placed struct {
 // fakeSwitch plays calls on the test clock and records every originate.
 type fakeSwitch struct {
 	t       testing.TB
-	clk     *clock
+	clk     *clocktest.Clock
 	outcome func(number string) outcome
 	updates chan Update
 	up      bool
@@ -79,7 +61,7 @@ type fakeSwitch struct {
 	onOriginate func(req OriginateRequest)
 }
 
-func newFakeSwitch(t testing.TB, clk *clock, oc func(string) outcome) *fakeSwitch {
+func newFakeSwitch(t testing.TB, clk *clocktest.Clock, oc func(string) outcome) *fakeSwitch {
 	return &fakeSwitch{t: t, clk: clk, outcome: oc, updates: make(chan Update, 100000), up: true,
 		exists: map[string]bool{}, live: map[string]*placed{}, byUUID: map[string]*placed{}}
 }
@@ -250,7 +232,7 @@ func (f *fakeSwitch) Updates() <-chan Update { return f.updates }
 type harness struct {
 	t   testing.TB
 	ctx context.Context
-	clk *clock
+	clk *clocktest.Clock
 	db  *store.DB
 	sw  *fakeSwitch
 	e   *Engine
@@ -258,7 +240,7 @@ type harness struct {
 
 func newHarness(t testing.TB, start time.Time, cfg Config, oc func(string) outcome) *harness {
 	t.Helper()
-	clk := &clock{now: start}
+	clk := clocktest.New(start)
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "e.db"), store.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -331,7 +313,7 @@ func (h *harness) run(d, step time.Duration) {
 		h.e.mustReconcile = true
 	}
 	for h.clk.Now().Before(end) {
-		h.clk.advance(step)
+		h.clk.Advance(step)
 		h.sw.deliver(h.clk.Now())
 		h.drainUpdates()
 		h.e.tick(h.ctx)

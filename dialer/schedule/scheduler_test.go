@@ -12,32 +12,15 @@ import (
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/clocktest"
 	"github.com/fsdialer/dialer/dialer/schedule"
 )
-
-// clock is a fake clock the test moves by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // fakeStore keeps campaigns in memory and records every state change with
 // the fake clock's time. fail, when set, makes the next transition fail.
 type fakeStore struct {
 	mu        sync.Mutex
-	clock     *clock
+	clock     *clocktest.Clock
 	campaigns map[string]schedule.Scheduled
 	states    map[string]dialer.State
 	changes   []string
@@ -45,7 +28,7 @@ type fakeStore struct {
 	fail      error
 }
 
-func newFakeStore(c *clock) *fakeStore {
+func newFakeStore(c *clocktest.Clock) *fakeStore {
 	return &fakeStore{clock: c, campaigns: map[string]schedule.Scheduled{}, states: map[string]dialer.State{}}
 }
 
@@ -111,13 +94,13 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // harness steps a Scheduler over a fake clock and a fake store.
 type harness struct {
 	t     *testing.T
-	clock *clock
+	clock *clocktest.Clock
 	store *fakeStore
 	s     *schedule.Scheduler
 }
 
 func newHarness(t *testing.T, start string) *harness {
-	c := &clock{t: utc(start)}
+	c := clocktest.New(utc(start))
 	st := newFakeStore(c)
 	return &harness{t: t, clock: c, store: st,
 		s: schedule.New(st, schedule.Options{Now: c.Now, Logger: quiet(), Reload: time.Minute})}
@@ -326,7 +309,7 @@ func TestScheduler_RetriesAFailedTransition(t *testing.T) {
 
 func TestScheduler_Run(t *testing.T) {
 	t.Run("fires as the injected clock passes and stops with its context", func(t *testing.T) {
-		c := &clock{t: utc("2026-06-01T08:59:59Z")}
+		c := clocktest.New(utc("2026-06-01T08:59:59Z"))
 		st := newFakeStore(c)
 		st.put(schedule.Scheduled{Name: "c", Start: "0 9 * * *", Location: time.UTC}, dialer.StateStopped)
 		s := schedule.New(st, schedule.Options{Now: c.Now, Logger: quiet(), Tick: time.Millisecond})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/clocktest"
 	"github.com/fsdialer/dialer/dialer/schedule"
 	"github.com/fsdialer/dialer/store"
 )
@@ -31,7 +32,7 @@ func readFile[T any](t *testing.T, path string, read func(*os.File, string) (T, 
 // Friday to Tuesday, then moves its start by re-applying the campaign.
 func TestScheduler_WithSQLiteStore(t *testing.T) {
 	ctx := context.Background()
-	c := &clock{t: utc("2026-03-06T08:00:00-05:00")} // Friday
+	c := clocktest.New(utc("2026-03-06T08:00:00-05:00")) // Friday
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "dialer.db"), store.WithClock(c.Now))
 	if err != nil {
 		t.Fatal(err)

@@ -14,40 +14,23 @@ import (
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/clocktest"
 	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/dialer/webhook"
 	"github.com/fsdialer/dialer/store"
 )
-
-// clock is the test's clock: it moves only when the test says so.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // env is a store on the test's clock.
 type env struct {
 	t   *testing.T
 	ctx context.Context
 	db  *store.DB
-	clk *clock
+	clk *clocktest.Clock
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clk := &clock{now: time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)}
+	clk := clocktest.New(time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC))
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "hooks.db"), store.WithClock(clk.Now))
 	if err != nil {
@@ -336,7 +319,7 @@ func TestDeliverer_BackoffGrowsUntilDelivered(t *testing.T) {
 		if n := len(rc.all()); n != try {
 			t.Fatalf("%d requests during the wait after try %d", n, try)
 		}
-		e.clk.advance(gap)
+		e.clk.Advance(gap)
 	}
 	waitFor(t, "delivery", func() bool { return e.callback("uuid-1:release").State == dialer.CallbackDelivered })
 	cb := e.callback("uuid-1:release")
@@ -386,7 +369,7 @@ func TestDeliverer_EveryEventArrivesConnectFirst(t *testing.T) {
 		Observer: obs})
 	start(t, d)
 	waitFor(t, "every event delivered", func() bool {
-		e.clk.advance(time.Minute) // past any backoff these few failures reach
+		e.clk.Advance(time.Minute) // past any backoff these few failures reach
 		for _, c := range e.callbacks() {
 			if c.State != dialer.CallbackDelivered {
 				return false
@@ -477,7 +460,7 @@ func TestDeliverer_SlowReceiver(t *testing.T) {
 	}
 	// Its next try is cut short by shutdown: Run returns at once and the
 	// try is not counted.
-	e.clk.advance(time.Minute)
+	e.clk.Advance(time.Minute)
 	<-started
 	stopped := time.Now()
 	stop()
@@ -511,13 +494,13 @@ func TestDeliverer_DeadAfterMaxTriesThenRedrive(t *testing.T) {
 	d := webhook.New(e.db, webhook.Options{Now: e.clk.Now, Poll: 5 * time.Millisecond, MaxTries: 3, Observer: obs})
 	start(t, d)
 	waitFor(t, "the callback to go dead", func() bool {
-		e.clk.advance(time.Minute)
+		e.clk.Advance(time.Minute)
 		return e.callback("uuid-d:release").State == dialer.CallbackDead
 	})
 	if cb := e.callback("uuid-d:release"); cb.Tries != 3 || cb.LastStatus != 502 {
 		t.Errorf("dead callback = %+v", cb)
 	}
-	e.clk.advance(time.Hour)
+	e.clk.Advance(time.Hour)
 	time.Sleep(50 * time.Millisecond)
 	if n := len(rc.all()); n != 3 {
 		t.Fatalf("%d requests, want 3 (no try after dead)", n)
@@ -544,6 +527,6 @@ func TestDeliverer_DeadAfterMaxTriesThenRedrive(t *testing.T) {
 	}
 	waitFor(t, "the outbox depth to be empty", func() bool { return obs.depth() == dialer.CallbackCounts{} })
 	// Delivered callbacks go once they are older than Retain.
-	e.clk.advance(webhook.DefaultRetain + time.Hour)
+	e.clk.Advance(webhook.DefaultRetain + time.Hour)
 	waitFor(t, "the delivered callback purged", func() bool { return len(e.callbacks()) == 0 })
 }
