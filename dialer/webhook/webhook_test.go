@@ -437,8 +437,10 @@ func TestDeliverer_SlowReceiver(t *testing.T) {
 	obs := &observer{}
 	d := webhook.New(e.db, webhook.Options{Now: e.clk.Now, Poll: 5 * time.Millisecond, Workers: 2, Timeout: timeout,
 		Jitter: func() float64 { return 0 }, Observer: obs})
-	stop := start(t, d)
+	// Taken before the Deliverer starts: the try's timeout can only begin
+	// after it.
 	tried := time.Now()
+	stop := start(t, d)
 	<-started
 	waitFor(t, "the fast receiver's six callbacks", func() bool { return len(fast.all()) == 6 })
 	slowMu.Lock()
