@@ -72,7 +72,8 @@ type Options struct {
 	// MaxMembers bounds the members of one add (1000).
 	MaxMembers int
 	// CallWait is how long a click-to-call waits for the daemon to start
-	// or refuse the call (5 s).
+	// or refuse the call, and a member result for the member's call to
+	// be recorded as ended (5 s).
 	CallWait time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time

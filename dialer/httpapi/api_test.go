@@ -332,7 +332,7 @@ func (f *fixture) finishCall(memberID int64, number, uuid string) int64 {
 }
 
 func TestMemberResult(t *testing.T) {
-	f := newFixture(t, httpapi.Options{})
+	f := newFixture(t, httpapi.Options{CallWait: 500 * time.Millisecond})
 	id := f.addMember(`{"communications":[{"number":"2125550101","position":1},{"number":"2125550102","position":2}]}`)
 	attempt := f.finishCall(id, "+12125550101", "u-1")
 
@@ -413,6 +413,17 @@ func TestMemberResult(t *testing.T) {
 	}
 	st, out = f.do("POST", "/v1/members/"+itoa(other)+"/result", `{"success":true}`)
 	wantError(t, st, out, 409, "conflict", "-")
+	// A result posted as the call ends waits for its end to be recorded.
+	go func() {
+		time.Sleep(30 * time.Millisecond)
+		as, _ := f.db.MemberAttempts(f.ctx, other)
+		f.db.FinishAttempts(f.ctx, []dialer.AttemptEnd{{AttemptID: as[0].ID, MemberID: other, Cause: "NORMAL_CLEARING",
+			Class: "ok", Counted: true, EndedAt: f.now, MemberState: dialer.MemberDone, Attempts: 1}})
+	}()
+	st, out = f.do("POST", "/v1/members/"+itoa(other)+"/result", `{"success":false,"next_after_sec":60}`)
+	if st != 200 || out["state"] != "waiting" {
+		t.Fatalf("result posted as the call ended: %d %v", st, out)
+	}
 }
 
 func TestAgents(t *testing.T) {

@@ -328,7 +328,18 @@ func (s *Server) memberResult(w http.ResponseWriter, r *http.Request) error {
 		return invalid("comment", "%d bytes: at most 4096", len(body.Comment))
 	}
 	res.Comment = body.Comment
+	// A desktop often posts the result as the call ends, a moment before
+	// the daemon records the end: wait a little for it.
+	deadline := time.Now().Add(s.opts.CallWait)
 	out, err := s.store.ApplyMemberResult(ctx, id, res)
+	for errors.Is(err, store.ErrCalling) && time.Now().Before(deadline) {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+		out, err = s.store.ApplyMemberResult(ctx, id, res)
+	}
 	if err != nil {
 		return err
 	}
