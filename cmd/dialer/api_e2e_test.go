@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,7 +63,19 @@ retry: {max_attempts: 3, interval: 1h}
 // a result that stops every number keeps the member from being called.
 func TestAPI_ResultDrivesTheEngine(t *testing.T) {
 	e := newE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
-	c := e.load(resultCampaign+alwaysOpen, []string{"ann:+12125550101", "bob:+12125550102"})
+	// The campaign's callbacks: connect events name the agent.
+	var hookMu sync.Mutex
+	hooks := map[string]map[string]any{}
+	hookSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var ev map[string]any
+		if err := json.NewDecoder(r.Body).Decode(&ev); err == nil {
+			hookMu.Lock()
+			hooks[r.Header.Get("Idempotency-Key")] = ev
+			hookMu.Unlock()
+		}
+	}))
+	defer hookSrv.Close()
+	c := e.load(resultCampaign+"callback_url: "+hookSrv.URL+"\n"+alwaysOpen, []string{"ann:+12125550101", "bob:+12125550102"})
 	var agents []dialer.Agent
 	agents = append(agents, dialer.Agent{Name: "agent-1", Endpoint: "loopback/agent-1/dialer_lab",
 		CallTimeout: dialer.Duration(10 * time.Second), WrapUp: dialer.Duration(10 * time.Minute),
@@ -167,6 +181,28 @@ func TestAPI_ResultDrivesTheEngine(t *testing.T) {
 	for _, o := range e.sim.Originates() {
 		if o.Vars["dialer_member_id"] == strconv.FormatInt(ids[second], 10) && o.SimTime.After(stoppedAt) {
 			t.Fatalf("member called at %s after its numbers were stopped", o.SimTime)
+		}
+	}
+	// Every attempt was answered and bridged to agent-1: each has a
+	// connect and a release callback that name the agent.
+	var all []dialer.Attempt
+	for _, name := range []string{first, second} {
+		as, _ := e.db.MemberAttempts(e.ctx, ids[name])
+		all = append(all, as...)
+	}
+	waitFor(t, 20*time.Second, "the callbacks", func() bool {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		return len(hooks) == 2*len(all)
+	})
+	hookMu.Lock()
+	defer hookMu.Unlock()
+	for _, a := range all {
+		for _, ev := range []string{"connect", "release"} {
+			h := hooks[a.UUID+":"+ev]
+			if h == nil || h["agent"] != "agent-1" || h["attempt_id"] != float64(a.ID) || h["answer_time"] == nil {
+				t.Errorf("%s callback of attempt %d: %v", ev, a.ID, h)
+			}
 		}
 	}
 }
