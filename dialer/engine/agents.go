@@ -331,9 +331,13 @@ func (e *Engine) dialCustomer(ctx context.Context, cl *call) {
 // send hands an originate to the switch: to the senders under Run, in line
 // otherwise.
 func (e *Engine) send(ctx context.Context, req OriginateRequest) {
+	label := req.Vars["dialer_campaign"]
+	if req.Vars["dialer_manual_call"] != "" {
+		label = ManualLabel
+	}
 	e.count++
-	e.countBy[req.Vars["dialer_campaign"]]++
-	e.cfg.Observer.Originated(req.Vars["dialer_campaign"])
+	e.countBy[label]++
+	e.cfg.Observer.Originated(label)
 	if e.sendq == nil {
 		e.sent(sendResult{uuid: req.UUID, err: e.sw.Originate(ctx, req)})
 		return

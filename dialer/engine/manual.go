@@ -30,6 +30,10 @@ type manualCall struct {
 	final Update
 }
 
+// ManualLabel stands for the campaign of manual calls in figures and
+// metrics (no campaign can be named so: names are identifiers).
+const ManualLabel = "(manual)"
+
 // manualDefaultRing is how long a manual call's number rings when the
 // engine's configuration does not say.
 const manualDefaultRing = 30 * time.Second
