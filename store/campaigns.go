@@ -482,6 +482,7 @@ type CampaignSummary struct {
 	State    string `db:"state" json:"state"`
 	Priority int    `db:"priority" json:"priority"`
 	Calendar string `db:"calendar" json:"calendar"`
+	MaxLines int    `db:"max_lines" json:"max_lines"`
 	Members  int    `db:"members" json:"members"`
 	Waiting  int    `db:"waiting" json:"waiting"`
 	Done     int    `db:"done" json:"done"`
@@ -492,7 +493,7 @@ type CampaignSummary struct {
 func (d *DB) Campaigns(ctx context.Context) ([]CampaignSummary, error) {
 	var out []CampaignSummary
 	err := d.db.SelectContext(ctx, &out, `
-		SELECT c.id, c.name, c.mode, c.state, c.priority, cal.name AS calendar,
+		SELECT c.id, c.name, c.mode, c.state, c.priority, cal.name AS calendar, c.max_lines,
 		       count(m.id) AS members,
 		       count(m.id) FILTER (WHERE m.state IN ('waiting', 'calling')) AS waiting,
 		       count(m.id) FILTER (WHERE m.state = 'done') AS done,

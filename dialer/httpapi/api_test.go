@@ -164,7 +164,7 @@ func TestCampaigns(t *testing.T) {
 		t.Fatalf("campaign view %v", c)
 	}
 	st, out = f.do("GET", "/v1/campaigns/sales", "")
-	if st != 200 || out["definition"].(map[string]any)["mode"] != "progressive" {
+	if st != 200 || out["definition"].(map[string]any)["mode"] != "progressive" || out["max_lines"] != 5.0 {
 		t.Fatalf("get: %d %v", st, out)
 	}
 

@@ -34,6 +34,16 @@ func (s *Server) liveByName() map[string]campaignLive {
 	return out
 }
 
+// view pairs a campaign with its live figures; a campaign the daemon
+// does not work now has no line in use out of its own limit.
+func view(c store.CampaignSummary, live map[string]campaignLive) campaignView {
+	l, ok := live[c.Name]
+	if !ok {
+		l.MaxLines = c.MaxLines
+	}
+	return campaignView{CampaignSummary: c, Live: l}
+}
+
 func (s *Server) status(w http.ResponseWriter, r *http.Request) error {
 	st, err := s.store.DaemonStatus(r.Context())
 	if err != nil {
@@ -51,7 +61,7 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 	live := s.liveByName()
 	out := make([]campaignView, len(list))
 	for i, c := range list {
-		out[i] = campaignView{CampaignSummary: c, Live: live[c.Name]}
+		out[i] = view(c, live)
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"campaigns": out})
 	return nil
@@ -64,7 +74,7 @@ func (s *Server) summary(r *http.Request, name string) (campaignView, error) {
 	}
 	for _, c := range list {
 		if c.Name == name {
-			return campaignView{CampaignSummary: c, Live: s.liveByName()[name]}, nil
+			return view(c, s.liveByName()), nil
 		}
 	}
 	return campaignView{}, notFound("no campaign named %q", name)
