@@ -48,6 +48,38 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 	}
 }
 
+// serveAPI runs the daemon until the test ends and returns its API's base
+// URL, once the switch is connected, and the campaign's members by name.
+func (e *e2e) serveAPI(campaignID int64) (string, map[string]int64) {
+	t := e.t
+	t.Helper()
+	addr := make(chan string, 1)
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := e.serve(ctx, serveOptions{statusTick: 50 * time.Millisecond, httpAddr: func(a string) { addr <- a }}, e.sim.Now)
+	t.Cleanup(func() {
+		cancel()
+		waitDaemon(t, done, 30*time.Second)
+	})
+	base := "http://" + <-addr
+	waitFor(t, 10*time.Second, "the switch", func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	})
+	members, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: campaignID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]int64{}
+	for _, m := range members {
+		ids[m.Name] = m.ID
+	}
+	return base, ids
+}
+
 const resultCampaign = `
 name: desk
 mode: progressive
@@ -86,19 +118,7 @@ func TestAPI_ResultDrivesTheEngine(t *testing.T) {
 	if _, err := e.db.RequestAgentState(e.ctx, "agent-1", dialer.AgentAvailable); err != nil {
 		t.Fatal(err)
 	}
-	addr := make(chan string, 1)
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := e.serve(ctx, serveOptions{statusTick: 50 * time.Millisecond, httpAddr: func(a string) { addr <- a }}, e.sim.Now)
-	defer func() {
-		cancel()
-		waitDaemon(t, done, 30*time.Second)
-	}()
-	base := "http://" + <-addr
-	members, _ := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
-	ids := map[string]int64{}
-	for _, m := range members {
-		ids[m.Name] = m.ID
-	}
+	base, ids := e.serveAPI(c.ID)
 	agentState := func() dialer.AgentState {
 		a, err := e.db.Agent(e.ctx, "agent-1")
 		if err != nil {
@@ -239,27 +259,7 @@ func TestAPI_ClickToCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.cfg.Manual.DialTemplate = "loopback/{number}/dialer_lab"
-	addr := make(chan string, 1)
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := e.serve(ctx, serveOptions{statusTick: 50 * time.Millisecond, httpAddr: func(a string) { addr <- a }}, e.sim.Now)
-	defer func() {
-		cancel()
-		waitDaemon(t, done, 30*time.Second)
-	}()
-	base := "http://" + <-addr
-	waitFor(t, 10*time.Second, "the switch", func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
-	members, _ := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
-	ids := map[string]int64{}
-	for _, m := range members {
-		ids[m.Name] = m.ID
-	}
+	base, ids := e.serveAPI(c.ID)
 
 	st, out := apiCall(t, "POST", base+"/v1/calls", `{"agent":"agent-2","campaign":"desk","member_id":`+strconv.FormatInt(ids["ann"], 10)+`}`)
 	if st != 409 || !strings.Contains(out["error"].(map[string]any)["message"].(string), "not assigned") {
