@@ -489,10 +489,10 @@ type CampaignSummary struct {
 	Failed   int    `db:"failed" json:"failed"`
 }
 
-// Campaigns lists the campaigns with member counts, by priority then name.
-func (d *DB) Campaigns(ctx context.Context) ([]CampaignSummary, error) {
-	var out []CampaignSummary
-	err := d.db.SelectContext(ctx, &out, `
+// summarySelect reads campaigns with their member counts; a WHERE on c
+// goes between it and summaryGroup.
+const (
+	summarySelect = `
 		SELECT c.id, c.name, c.mode, c.state, c.priority, cal.name AS calendar, c.max_lines,
 		       count(m.id) AS members,
 		       count(m.id) FILTER (WHERE m.state IN ('waiting', 'calling')) AS waiting,
@@ -500,11 +500,29 @@ func (d *DB) Campaigns(ctx context.Context) ([]CampaignSummary, error) {
 		       count(m.id) FILTER (WHERE m.state = 'failed') AS failed
 		FROM campaigns c
 		JOIN calendars cal ON cal.id = c.calendar_id
-		LEFT JOIN members m ON m.campaign_id = c.id
+		LEFT JOIN members m ON m.campaign_id = c.id`
+	summaryGroup = `
 		GROUP BY c.id
-		ORDER BY c.priority, c.name`)
-	if err != nil {
+		ORDER BY c.priority, c.name`
+)
+
+// Campaigns lists the campaigns with member counts, by priority then name.
+func (d *DB) Campaigns(ctx context.Context) ([]CampaignSummary, error) {
+	var out []CampaignSummary
+	if err := d.db.SelectContext(ctx, &out, summarySelect+summaryGroup); err != nil {
 		return nil, fmt.Errorf("list campaigns: %w", err)
+	}
+	return out, nil
+}
+
+// CampaignSummary returns one campaign with its member counts.
+func (d *DB) CampaignSummary(ctx context.Context, name string) (CampaignSummary, error) {
+	var out CampaignSummary
+	if err := d.db.GetContext(ctx, &out, summarySelect+` WHERE c.name = ?`+summaryGroup, name); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return out, fmt.Errorf("campaign %s: %w", name, ErrNotFound)
+		}
+		return out, fmt.Errorf("campaign %s summary: %w", name, err)
 	}
 	return out, nil
 }

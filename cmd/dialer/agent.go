@@ -186,9 +186,7 @@ agent's call to end.`,
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		load := func(ctx context.Context, db *store.DB) ([]agentView, error) {
 			if campaign != "" {
-				if _, err := db.Campaign(ctx, campaign); errors.Is(err, store.ErrNotFound) {
-					return nil, fmt.Errorf("--campaign: no campaign named %q", campaign)
-				} else if err != nil {
+				if _, err := findCampaign(ctx, db, campaign, "--campaign"); err != nil {
 					return nil, err
 				}
 			}

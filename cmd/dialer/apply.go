@@ -2,12 +2,28 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
+	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 )
+
+// findCampaign loads a campaign by name. An unknown name is an error that
+// says where the name came from: "" for an argument, or a flag such as
+// "--campaign".
+func findCampaign(ctx context.Context, db *store.DB, name, flag string) (*dialer.Campaign, error) {
+	c, err := db.Campaign(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		if flag != "" {
+			return nil, fmt.Errorf("%s: no campaign named %q", flag, name)
+		}
+		return nil, fmt.Errorf("no campaign named %q", name)
+	}
+	return c, err
+}
 
 // withStore opens the configured database for the length of fn.
 func (a *app) withStore(ctx context.Context, fn func(db *store.DB) error) error {

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -62,10 +61,7 @@ no partial file behind.`,
 			return err
 		}
 		defer db.Close()
-		c, err := db.Campaign(ctx, args[0])
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no campaign named %q", args[0])
-		}
+		c, err := findCampaign(ctx, db, args[0], "")
 		if err != nil {
 			return err
 		}

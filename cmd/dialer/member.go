@@ -64,10 +64,7 @@ row is written with its reason to the --rejects file.`,
 				return err
 			}
 			defer db.Close()
-			c, err := db.Campaign(ctx, campaign)
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("--campaign: no campaign named %q", campaign)
-			}
+			c, err := findCampaign(ctx, db, campaign, "--campaign")
 			if err != nil {
 				return err
 			}

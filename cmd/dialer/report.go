@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -36,10 +35,7 @@ wrap-up.`,
 			return err
 		}
 		defer db.Close()
-		c, err := db.Campaign(ctx, args[0])
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no campaign named %q", args[0])
-		}
+		c, err := findCampaign(ctx, db, args[0], "")
 		if err != nil {
 			return err
 		}

@@ -1,14 +1,12 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/schedule"
-	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 )
 
@@ -70,10 +68,7 @@ calendar opens. Times missed while the daemon was down are not replayed.`,
 			return err
 		}
 		defer db.Close()
-		c, err := db.Campaign(ctx, args[0])
-		if errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no campaign named %q", args[0])
-		}
+		c, err := findCampaign(ctx, db, args[0], "")
 		if err != nil {
 			return err
 		}

@@ -35,6 +35,7 @@ var OpenAPI []byte
 // Store is what the API needs of the campaign store.
 type Store interface {
 	Campaigns(ctx context.Context) ([]store.CampaignSummary, error)
+	CampaignSummary(ctx context.Context, name string) (store.CampaignSummary, error)
 	Campaign(ctx context.Context, name string) (*dialer.Campaign, error)
 	CampaignByID(ctx context.Context, id int64) (*dialer.Campaign, error)
 	CampaignCalendar(ctx context.Context, campaignID int64) (*store.CalendarInfo, error)

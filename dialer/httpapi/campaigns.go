@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
@@ -21,6 +22,15 @@ type campaignLive struct {
 	LinesInUse int    `json:"lines_in_use"`
 	MaxLines   int    `json:"max_lines"`
 	Originates uint64 `json:"originates"`
+}
+
+// campaign loads a campaign named in the path; an unknown one is a 404.
+func (s *Server) campaign(ctx context.Context, name string) (*dialer.Campaign, error) {
+	c, err := s.store.Campaign(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("no campaign named %q", name)
+	}
+	return c, err
 }
 
 func (s *Server) liveByName() map[string]campaignLive {
@@ -67,29 +77,17 @@ func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) summary(r *http.Request, name string) (campaignView, error) {
-	list, err := s.store.Campaigns(r.Context())
-	if err != nil {
-		return campaignView{}, err
-	}
-	for _, c := range list {
-		if c.Name == name {
-			return view(c, s.liveByName()), nil
-		}
-	}
-	return campaignView{}, notFound("no campaign named %q", name)
-}
-
 func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("name")
-	v, err := s.summary(r, name)
+	c, err := s.campaign(r.Context(), name)
 	if err != nil {
 		return err
 	}
-	c, err := s.store.Campaign(r.Context(), name)
+	sum, err := s.store.CampaignSummary(r.Context(), name)
 	if err != nil {
 		return err
 	}
+	v := view(sum, s.liveByName())
 	writeJSON(w, http.StatusOK, struct {
 		campaignView
 		Definition *dialer.Campaign `json:"definition"`
@@ -102,10 +100,7 @@ func (s *Server) getCampaign(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) campaignState(to dialer.State, verb string) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		name := r.PathValue("name")
-		c, err := s.store.Campaign(r.Context(), name)
-		if errors.Is(err, store.ErrNotFound) {
-			return notFound("no campaign named %q", name)
-		}
+		c, err := s.campaign(r.Context(), name)
 		if err != nil {
 			return err
 		}

@@ -30,10 +30,7 @@ type addBody struct {
 func (s *Server) addMembers(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	name := r.PathValue("name")
-	c, err := s.store.Campaign(ctx, name)
-	if errors.Is(err, store.ErrNotFound) {
-		return notFound("no campaign named %q", name)
-	}
+	c, err := s.campaign(ctx, name)
 	if err != nil {
 		return err
 	}
@@ -218,10 +215,7 @@ func (s *Server) getMember(w http.ResponseWriter, r *http.Request) error {
 // byKey finds a campaign's member by external key.
 func (s *Server) byKey(r *http.Request) (*dialer.Member, error) {
 	name, key := r.PathValue("name"), r.PathValue("key")
-	c, err := s.store.Campaign(r.Context(), name)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("no campaign named %q", name)
-	}
+	c, err := s.campaign(r.Context(), name)
 	if err != nil {
 		return nil, err
 	}
