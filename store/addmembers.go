@@ -44,8 +44,9 @@ func (d *DB) AddMembers(ctx context.Context, campaignID int64, ms []memberfile.M
 			}
 			for j, n := range m.Numbers {
 				var other int64
-				err := tx.GetContext(ctx, &other, `SELECT member_id FROM communications WHERE campaign_id = ? AND number = ?`,
-					campaignID, n.Number)
+				err := tx.GetContext(ctx, &other, `
+					SELECT c.member_id FROM campaign_numbers n JOIN communications c ON c.id = n.communication_id
+					WHERE n.campaign_id = ? AND n.number = ?`, campaignID, n.Number)
 				if err == nil {
 					return &FieldError{Field: fmt.Sprintf("%s.communications[%d].number", field, j), Conflict: true,
 						Reason: fmt.Sprintf("%s is already a number of member %d", n.Number, other)}
@@ -66,9 +67,13 @@ func (d *DB) AddMembers(ctx context.Context, campaignID int64, ms []memberfile.M
 				return fmt.Errorf("insert %s: %w", field, err)
 			}
 			for _, n := range m.Numbers {
-				if _, err := tx.ExecContext(ctx, `
-					INSERT INTO communications (member_id, campaign_id, number, type, position) VALUES (?, ?, ?, ?, ?)`,
-					id, campaignID, n.Number, n.Type, n.Position); err != nil {
+				var commID int64
+				if err := tx.GetContext(ctx, &commID, `
+					INSERT INTO communications (member_id, campaign_id, number, type, position) VALUES (?, ?, ?, ?, ?)
+					RETURNING id`, id, campaignID, n.Number, n.Type, n.Position); err != nil {
+					return fmt.Errorf("insert %s number %s: %w", field, n.Number, err)
+				}
+				if err := addCampaignNumber(ctx, tx, campaignID, n.Number, commID); err != nil {
 					return fmt.Errorf("insert %s number %s: %w", field, n.Number, err)
 				}
 			}

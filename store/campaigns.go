@@ -546,8 +546,8 @@ func (d *DB) DeleteCampaign(ctx context.Context, name string, force bool) error 
 		}
 		for _, q := range []string{
 			`DELETE FROM attempts WHERE campaign_id = ?`,
-			`DELETE FROM communications WHERE campaign_id = ?`,
-			`DELETE FROM members WHERE campaign_id = ?`,
+			`DELETE FROM campaign_numbers WHERE campaign_id = ?`,
+			`DELETE FROM members WHERE campaign_id = ?`, // and their communications
 			`DELETE FROM campaigns WHERE id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, row.ID); err != nil {

@@ -154,8 +154,9 @@ func resultNumber(ctx context.Context, tx *sqlx.Tx, memberID, campaignID int64, 
 		ID       int64 `db:"id"`
 		MemberID int64 `db:"member_id"`
 	}
-	err := tx.GetContext(ctx, &c, `SELECT id, member_id FROM communications WHERE campaign_id = ? AND number = ?`,
-		campaignID, number)
+	err := tx.GetContext(ctx, &c, `
+		SELECT c.id, c.member_id FROM campaign_numbers n JOIN communications c ON c.id = n.communication_id
+		WHERE n.campaign_id = ? AND n.number = ?`, campaignID, number)
 	switch {
 	case err == nil && c.MemberID != memberID:
 		return 0, false, &FieldError{Field: "next_communication", Conflict: true,
@@ -173,6 +174,9 @@ func resultNumber(ctx context.Context, tx *sqlx.Tx, memberID, campaignID int64, 
 		INSERT INTO communications (member_id, campaign_id, number, type, position)
 		VALUES (?, ?, ?, '', (SELECT coalesce(min(position), 1) - 1 FROM communications WHERE member_id = ?))
 		RETURNING id`, memberID, campaignID, number, memberID); err != nil {
+		return 0, false, fmt.Errorf("add %s: %w", number, err)
+	}
+	if err := addCampaignNumber(ctx, tx, campaignID, number, id); err != nil {
 		return 0, false, fmt.Errorf("add %s: %w", number, err)
 	}
 	return id, true, nil

@@ -68,6 +68,7 @@ func Open(ctx context.Context, file string, opts ...Option) (*DB, error) {
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
 	q.Set("_cache_size", "-65536")
+	q.Set("_mutex", "no")
 	dsn := "file:" + file + "?" + q.Encode()
 	db, err := sqlx.Open(driverName, dsn)
 	if err != nil {
@@ -165,19 +166,66 @@ func (d *DB) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		err = d.tx(ctx, func(tx *sqlx.Tx) error {
+		apply := func(tx *sqlx.Tx) error {
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
 			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
 				version, base, toMS(d.now()))
 			return err
-		})
+		}
+		if strings.HasPrefix(string(body), foreignKeysOff) {
+			err = d.txNoForeignKeys(ctx, apply)
+		} else {
+			err = d.tx(ctx, apply)
+		}
 		if err != nil {
 			return fmt.Errorf("apply migration %s: %w", base, err)
 		}
 	}
 	return nil
+}
+
+// foreignKeysOff, as a migration's first line, runs it with foreign keys
+// off, as SQLite's procedure for rebuilding a table requires; the keys
+// are checked before the migration commits.
+const foreignKeysOff = "-- foreign_keys: off\n"
+
+// txNoForeignKeys runs fn in a write transaction on a connection with
+// foreign key enforcement off, and commits only if no foreign key is
+// broken when fn returns.
+func (d *DB) txNoForeignKeys(ctx context.Context, fn func(*sqlx.Tx) error) error {
+	conn, err := d.db.Connx(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), `PRAGMA foreign_keys = ON`)
+	tx, err := conn.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	var broken []struct {
+		Table  string        `db:"table"`
+		RowID  sql.NullInt64 `db:"rowid"`
+		Parent string        `db:"parent"`
+		FKID   int           `db:"fkid"`
+	}
+	if err := tx.SelectContext(ctx, &broken, `PRAGMA foreign_key_check`); err != nil {
+		return fmt.Errorf("check foreign keys: %w", err)
+	}
+	if len(broken) > 0 {
+		b := broken[0]
+		return fmt.Errorf("%d rows break a foreign key, e.g. %s row %d (parent %s)", len(broken), b.Table, b.RowID.Int64, b.Parent)
+	}
+	return tx.Commit()
 }
 
 // Migrations lists the applied migrations, oldest first.
@@ -238,5 +286,6 @@ func isBusy(err error) bool {
 
 func isUnique(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
+	return errors.As(err, &se) &&
+		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 }

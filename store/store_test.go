@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -285,10 +286,18 @@ func TestImport_DuplicatesRefused(t *testing.T) {
 	if err != nil || len(bad) != 1 || bad[0].Field != "external_key" || bad[0].Line != 2 {
 		t.Fatalf("duplicate key: bad=%v err=%v", bad, err)
 	}
-	if _, err := imp.Add(ctx, []memberfile.Member{member(3, 3, "b", "+12125550102")}); err == nil {
-		t.Fatal("a number already in the campaign was inserted")
+	// Numbers are checked against the campaign when the import commits
+	// (the importer checked them before it began).
+	if _, err := imp.Add(ctx, []memberfile.Member{member(3, 3, "b", "+12125550102")}); err != nil {
+		t.Fatal(err)
 	}
-	imp.Rollback()
+	_, _, err = imp.Commit(ctx)
+	if err == nil || !strings.Contains(err.Error(), "line 3: +12125550102 is already a number of the campaign") {
+		t.Fatalf("commit with a number already in the campaign: %v", err)
+	}
+	if ms, _ := db.Members(ctx, store.MemberFilter{CampaignID: id}); len(ms) != 1 {
+		t.Fatalf("members after the failed import: %d, want 1", len(ms))
+	}
 	var seen []string
 	db.CampaignNumbers(ctx, id, func(n string) { seen = append(seen, n) })
 	if len(seen) != 2 {
@@ -426,4 +435,36 @@ func TestBlocklist_Scopes(t *testing.T) {
 
 func readCampaignFrom(r io.Reader) (*dialer.Campaign, error) {
 	return dialer.ReadCampaign(r, "campaign")
+}
+
+// An insert the store refuses (here a CHECK constraint: the decoder never
+// lets such a priority through) surfaces from Add or Commit with its lines,
+// and nothing of the import remains.
+func TestImport_WriterErrorFailsTheImport(t *testing.T) {
+	db, _ := openDB(t)
+	applyCalendar(t, db)
+	ctx := context.Background()
+	db.ApplyCampaign(ctx, readCampaign(t, "../testdata/campaigns/ivr.yaml"))
+	id := mustID(t, db, "survey-ivr")
+	imp, err := db.BeginImport(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer imp.Rollback()
+	_, addErr := imp.Add(ctx, []memberfile.Member{member(2, 3, "a", "+12125550101"), member(3, 9, "b", "+12125550102")})
+	for i := 0; addErr == nil && i < 100; i++ {
+		_, addErr = imp.Add(ctx, []memberfile.Member{member(4+i, 3, fmt.Sprint("k", i), fmt.Sprintf("+1212555%04d", 200+i))})
+	}
+	_, _, commitErr := imp.Commit(ctx)
+	if commitErr == nil {
+		t.Fatal("import with a refused row committed")
+	}
+	for _, err := range []error{addErr, commitErr} {
+		if err != nil && !strings.Contains(err.Error(), "insert members (lines 2-3)") {
+			t.Fatalf("error does not name the lines: %v", err)
+		}
+	}
+	if ms, _ := db.Members(ctx, store.MemberFilter{CampaignID: id}); len(ms) != 0 {
+		t.Fatalf("members after the failed import: %d", len(ms))
+	}
 }
