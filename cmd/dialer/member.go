@@ -121,7 +121,7 @@ row is written with its reason to the --rejects file.`,
 			}
 			// A large import allocates at a high rate while keeping a big
 			// live set (the numbers seen): collect garbage less often.
-			defer debug.SetGCPercent(debug.SetGCPercent(400))
+			defer debug.SetGCPercent(debug.SetGCPercent(200))
 			progress := newProgress(cmd.ErrOrStderr(), size, !noProgress)
 			started := time.Now()
 			imp, err := db.BeginImport(ctx, c.ID)
