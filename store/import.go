@@ -97,7 +97,9 @@ func (a addedNumber) number() string {
 	return strings.TrimRight(string(b[:]), "\x00")
 }
 
-// BeginImport starts an import into a campaign.
+// BeginImport starts an import into a campaign. ctx bounds the whole
+// import, including the writer's inserts; Commit or Rollback must follow,
+// as they end the writer and give the connection back.
 func (d *DB) BeginImport(ctx context.Context, campaignID int64) (*Import, error) {
 	conn, err := d.db.Connx(ctx)
 	if err != nil {
