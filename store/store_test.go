@@ -200,6 +200,18 @@ func TestApplyCampaign_UnknownCalendarWritesNothing(t *testing.T) {
 	}
 }
 
+// openIVR opens a new store holding the example IVR campaign and returns
+// the campaign's id.
+func openIVR(t *testing.T) (*store.DB, int64) {
+	t.Helper()
+	db, _ := openDB(t)
+	applyCalendar(t, db)
+	if _, err := db.ApplyCampaign(context.Background(), readCampaign(t, "../testdata/campaigns/ivr.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	return db, mustID(t, db, "survey-ivr")
+}
+
 func mustID(t *testing.T, db *store.DB, name string) int64 {
 	t.Helper()
 	c, err := db.Campaign(context.Background(), name)
@@ -255,11 +267,8 @@ func importMembers(t *testing.T, db *store.DB, campaignID int64, ms ...memberfil
 }
 
 func TestImport_RollbackLeavesNothing(t *testing.T) {
-	db, _ := openDB(t)
-	applyCalendar(t, db)
+	db, id := openIVR(t)
 	ctx := context.Background()
-	db.ApplyCampaign(ctx, readCampaign(t, "../testdata/campaigns/ivr.yaml"))
-	id := mustID(t, db, "survey-ivr")
 	imp, err := db.BeginImport(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -274,11 +283,8 @@ func TestImport_RollbackLeavesNothing(t *testing.T) {
 }
 
 func TestImport_DuplicatesRefused(t *testing.T) {
-	db, _ := openDB(t)
-	applyCalendar(t, db)
+	db, id := openIVR(t)
 	ctx := context.Background()
-	db.ApplyCampaign(ctx, readCampaign(t, "../testdata/campaigns/ivr.yaml"))
-	id := mustID(t, db, "survey-ivr")
 	importMembers(t, db, id, member(2, 3, "a", "+12125550101", "+12125550102"))
 
 	imp, _ := db.BeginImport(ctx, id)
@@ -404,11 +410,8 @@ func TestResetAndDeleteMembers(t *testing.T) {
 }
 
 func TestBlocklist_Scopes(t *testing.T) {
-	db, _ := openDB(t)
-	applyCalendar(t, db)
+	db, id := openIVR(t)
 	ctx := context.Background()
-	db.ApplyCampaign(ctx, readCampaign(t, "../testdata/campaigns/ivr.yaml"))
-	id := mustID(t, db, "survey-ivr")
 	if n, err := db.BlockNumbers(ctx, "", []string{"+12125550101", "+12125550101"}, "dnc"); err != nil || n != 1 {
 		t.Fatalf("global add = %d, %v", n, err)
 	}
@@ -441,11 +444,8 @@ func readCampaignFrom(r io.Reader) (*dialer.Campaign, error) {
 // lets such a priority through) surfaces from Add or Commit with its lines,
 // and nothing of the import remains.
 func TestImport_WriterErrorFailsTheImport(t *testing.T) {
-	db, _ := openDB(t)
-	applyCalendar(t, db)
+	db, id := openIVR(t)
 	ctx := context.Background()
-	db.ApplyCampaign(ctx, readCampaign(t, "../testdata/campaigns/ivr.yaml"))
-	id := mustID(t, db, "survey-ivr")
 	imp, err := db.BeginImport(ctx, id)
 	if err != nil {
 		t.Fatal(err)
