@@ -33,9 +33,11 @@ lint:
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	scripts/bench-import.sh
+	scripts/bench-import-floor.sh
 
 bench-import: build
 	scripts/bench-import.sh
+	scripts/bench-import-floor.sh
 
 # Loads the example campaign and members into a fresh database and shows
 # what was stored.
