@@ -230,26 +230,21 @@ func (imp *Import) rows(ms []memberfile.Member) (importRows, error) {
 // write inserts the chunks Add sends until the channel is closed. After an
 // error it keeps receiving, so that Add never blocks, and inserts nothing.
 func (imp *Import) write(ctx context.Context) {
-	memberStmts, commStmts := map[int]*sql.Stmt{}, map[int]*sql.Stmt{}
-	defer func() {
-		for _, s := range memberStmts {
-			s.Close()
-		}
-		for _, s := range commStmts {
-			s.Close()
-		}
-	}()
-	memberInsert := fmt.Sprintf(`INSERT INTO members (%s, campaign_id, created_at, updated_at) VALUES `,
-		strings.Join(importMemberColumns, ", "))
-	memberRow := rowOf(len(importMemberColumns), imp.campaignID, imp.now, imp.now)
-	commInsert := fmt.Sprintf(`INSERT INTO communications (%s, campaign_id) VALUES `, strings.Join(importCommColumns, ", "))
-	commRow := rowOf(len(importCommColumns), imp.campaignID)
+	members := newMultiInsert(imp.tx, "members", importMemberColumns,
+		[]string{"campaign_id", "created_at", "updated_at"}, imp.campaignID, imp.now, imp.now)
+	defer members.close()
+	numbers := newMultiInsert(imp.tx, "communications", importCommColumns, []string{"campaign_id"}, imp.campaignID)
+	defer numbers.close()
 	var err error
 	for r := range imp.chunks {
 		if err != nil {
 			continue
 		}
-		err = imp.insert(ctx, r, memberStmts, memberInsert, memberRow, commStmts, commInsert, commRow)
+		if err = members.exec(ctx, r.memberArgs); err != nil {
+			err = fmt.Errorf("insert members (lines %d-%d): %w", r.firstLine, r.lastLine, err)
+		} else if err = numbers.exec(ctx, r.numArgs); err != nil {
+			err = fmt.Errorf("insert numbers (lines %d-%d): %w", r.firstLine, r.lastLine, err)
+		}
 		if err != nil {
 			imp.failMu.Lock()
 			imp.failed = err
@@ -259,55 +254,54 @@ func (imp *Import) write(ctx context.Context) {
 	imp.writerErr <- err
 }
 
-// rowOf is a VALUES row: n placeholders, then constants.
-func rowOf(n int, constants ...int64) string {
-	parts := make([]string, 0, n+len(constants))
-	for range n {
-		parts = append(parts, "?")
-	}
-	for _, c := range constants {
-		parts = append(parts, strconv.FormatInt(c, 10))
-	}
-	return "(" + strings.Join(parts, ", ") + ")"
+// multiInsert inserts rows into a table with multi-row INSERTs of up to
+// importChunk*2 rows, each statement prepared once per row count. Columns
+// with one value for every row are written into the statement.
+type multiInsert struct {
+	tx    *sqlx.Tx
+	head  string // INSERT INTO table (columns) VALUES
+	row   string // (?, ?, 7, 1732000000000)
+	cols  int    // bound values per row
+	stmts map[int]*sql.Stmt
 }
 
-func (imp *Import) insert(ctx context.Context, r importRows,
-	memberStmts map[int]*sql.Stmt, memberInsert, memberRow string,
-	commStmts map[int]*sql.Stmt, commInsert, commRow string,
-) error {
-	s, err := imp.stmt(ctx, memberStmts, memberInsert, memberRow, r.members)
-	if err != nil {
-		return fmt.Errorf("prepare member insert: %w", err)
+func newMultiInsert(tx *sqlx.Tx, table string, bound, fixed []string, values ...int64) *multiInsert {
+	row := make([]string, 0, len(bound)+len(values))
+	for range bound {
+		row = append(row, "?")
 	}
-	if _, err := s.ExecContext(ctx, r.memberArgs...); err != nil {
-		return fmt.Errorf("insert members (lines %d-%d): %w", r.firstLine, r.lastLine, err)
+	for _, v := range values {
+		row = append(row, strconv.FormatInt(v, 10))
 	}
-	cols := len(importCommColumns)
-	for off := 0; off < r.numbers; {
-		n := min(r.numbers-off, importChunk*2)
-		s, err := imp.stmt(ctx, commStmts, commInsert, commRow, n)
-		if err != nil {
-			return fmt.Errorf("prepare number insert: %w", err)
+	return &multiInsert{tx: tx, cols: len(bound), stmts: map[int]*sql.Stmt{},
+		head: "INSERT INTO " + table + " (" + strings.Join(append(slices.Clip(bound), fixed...), ", ") + ") VALUES ",
+		row:  "(" + strings.Join(row, ", ") + ")"}
+}
+
+// exec inserts the rows whose bound values args holds, in order.
+func (m *multiInsert) exec(ctx context.Context, args []any) error {
+	for len(args) > 0 {
+		n := min(len(args)/m.cols, importChunk*2)
+		s, ok := m.stmts[n]
+		if !ok {
+			var err error
+			if s, err = m.tx.PrepareContext(ctx, m.head+strings.TrimSuffix(strings.Repeat(m.row+", ", n), ", ")); err != nil {
+				return fmt.Errorf("prepare: %w", err)
+			}
+			m.stmts[n] = s
 		}
-		if _, err := s.ExecContext(ctx, r.numArgs[off*cols:(off+n)*cols]...); err != nil {
-			return fmt.Errorf("insert numbers (lines %d-%d): %w", r.firstLine, r.lastLine, err)
+		if _, err := s.ExecContext(ctx, args[:n*m.cols]...); err != nil {
+			return err
 		}
-		off += n
+		args = args[n*m.cols:]
 	}
 	return nil
 }
 
-// stmt prepares (once per row count) a multi-row INSERT.
-func (imp *Import) stmt(ctx context.Context, cache map[int]*sql.Stmt, insert, row string, rows int) (*sql.Stmt, error) {
-	if s, ok := cache[rows]; ok {
-		return s, nil
+func (m *multiInsert) close() {
+	for _, s := range m.stmts {
+		s.Close()
 	}
-	s, err := imp.tx.PrepareContext(ctx, insert+strings.TrimSuffix(strings.Repeat(row+", ", rows), ", "))
-	if err != nil {
-		return nil, err
-	}
-	cache[rows] = s
-	return s, nil
 }
 
 func (imp *Import) writerFailed() error {
@@ -379,14 +373,8 @@ func (imp *Import) recordNumbers(ctx context.Context) error {
 		}
 		return cmp.Compare(a.lo, b.lo)
 	})
-	stmts := map[int]*sql.Stmt{}
-	defer func() {
-		for _, s := range stmts {
-			s.Close()
-		}
-	}()
-	insert := `INSERT INTO campaign_numbers (number, communication_id, campaign_id) VALUES `
-	row := rowOf(2, imp.campaignID)
+	insert := newMultiInsert(imp.tx, "campaign_numbers", []string{"number", "communication_id"}, []string{"campaign_id"}, imp.campaignID)
+	defer insert.close()
 	args := make([]any, 0, importChunk*2*2)
 	for rest := imp.added; len(rest) > 0; {
 		chunk := rest[:min(len(rest), importChunk*2)]
@@ -395,11 +383,7 @@ func (imp *Import) recordNumbers(ctx context.Context) error {
 		for _, a := range chunk {
 			args = append(args, a.number(), a.commID)
 		}
-		s, err := imp.stmt(ctx, stmts, insert, row, len(chunk))
-		if err != nil {
-			return fmt.Errorf("prepare number insert: %w", err)
-		}
-		if _, err := s.ExecContext(ctx, args...); err != nil {
+		if err := insert.exec(ctx, args); err != nil {
 			if isUnique(err) {
 				return imp.duplicateNumber(ctx, chunk, err)
 			}
