@@ -52,7 +52,7 @@ type Import struct {
 
 	chunks    chan importRows // to the writer; closed by finish
 	writerErr chan error      // the writer's result, once chunks is closed
-	finished  bool
+	finished  bool            // true once the writer was stopped, and before it started
 	failMu    sync.Mutex
 	failed    error // the writer's first error, seen by Add before it is done
 }
