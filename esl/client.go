@@ -689,9 +689,13 @@ func (r rawCommand) BuildMessage() string { return string(r) }
 // job can be registered before the command is written (defect 5).
 type bgapiCommand struct{ cmd, jobUUID string }
 
-// BuildMessage returns the command line and its Job-UUID header.
+// BuildMessage returns the command line and its Job-UUID header, each ended
+// by CRLF like the blank line eslgo appends. The line ending must be the
+// same throughout: FreeSWITCH's read_packet ends a line at the first CR of
+// the packet if there is one, else at the first LF, so "cmd\nheader\r\n"
+// reads as one command line and the Job-UUID header is never seen.
 func (b bgapiCommand) BuildMessage() string {
-	return "bgapi " + b.cmd + "\nJob-UUID: " + b.jobUUID
+	return "bgapi " + b.cmd + "\r\nJob-UUID: " + b.jobUUID
 }
 
 // api runs "api <cmd>" and returns the body; a body starting with -ERR or

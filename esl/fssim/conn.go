@@ -271,47 +271,81 @@ func (cmd *command) header(name string) (string, bool) {
 	return "", false
 }
 
-// readCommand reads one command the way read_packet does: leading blank
-// lines are skipped, lines end with LF (CR is ignored), an empty line ends
-// the command, and a Content-Length header pulls in a body.
+// readCommand reads one command the way mod_event_socket's read_packet
+// does. Leading CR and LF bytes are skipped. The packet ends at its second
+// LF with only CRs between them (any other byte restarts the count), or at
+// maxPacket bytes. Its lines are then cut the way read_packet and strip_cr
+// cut them: a line ends at the first CR in the rest of the packet if there
+// is one, else at the first LF, and the run of CRs and LFs there is
+// skipped. So a packet that mixes "\n" and "\r\n" reads as one long
+// command line whose later headers are never seen, as on the real switch.
+// The first line is the command; later lines are "Name: value" headers
+// (lines without a colon are ignored), and a Content-Length header pulls
+// in that many body bytes after the packet.
 func readCommand(r *bufio.Reader) (*command, error) {
-	var cmd *command
-	total, clen := 0, 0
-	for {
-		line, err := r.ReadString('\n')
+	var packet []byte
+	for lfs := 0; lfs < 2 && len(packet) < maxPacket; {
+		b, err := r.ReadByte()
 		if err != nil {
 			return nil, err
 		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" && cmd == nil {
+		if len(packet) == 0 && (b == '\r' || b == '\n') {
 			continue
 		}
-		total += len(line)
-		if line == "" || total >= maxPacket {
-			if clen > 0 {
-				body := make([]byte, clen)
-				if _, err := io.ReadFull(r, body); err != nil {
-					return nil, err
-				}
-				cmd.body = string(body)
-			}
-			return cmd, nil
+		packet = append(packet, b)
+		switch b {
+		case '\n':
+			lfs++
+		case '\r':
+		default:
+			lfs = 0
 		}
-		if cmd == nil {
-			cmd = &command{line: line}
+	}
+	cmd := &command{}
+	clen := 0
+	for i, line := range packetLines(string(packet)) {
+		if i == 0 {
+			cmd.line = line
 			continue
 		}
-		if i := strings.IndexByte(line, ':'); i >= 0 {
-			name := line[:i]
-			val := strings.TrimLeft(line[i+1:], " ")
-			cmd.headers = append(cmd.headers, header{name, val})
-			if strings.EqualFold(name, "content-length") {
-				if n, err := strconv.Atoi(val); err == nil && n > 0 && n <= maxPacket {
-					clen = n
-				}
+		name, val, ok := strings.Cut(line, ":")
+		if !ok || name == "" {
+			continue
+		}
+		val = strings.TrimLeft(val, " ")
+		cmd.headers = append(cmd.headers, header{name, val})
+		if strings.EqualFold(name, "content-length") {
+			if n, err := strconv.Atoi(val); err == nil && n > 0 && n <= maxPacket {
+				clen = n
 			}
 		}
 	}
+	if clen > 0 {
+		body := make([]byte, clen)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		cmd.body = string(body)
+	}
+	return cmd, nil
+}
+
+// packetLines cuts a packet into lines as read_packet does: each line ends
+// at the first CR of the rest if any, else at its first LF.
+func packetLines(p string) []string {
+	var lines []string
+	for p != "" {
+		end := strings.IndexByte(p, '\r')
+		if end < 0 {
+			end = strings.IndexByte(p, '\n')
+		}
+		if end < 0 {
+			return append(lines, p)
+		}
+		lines = append(lines, p[:end])
+		p = strings.TrimLeft(p[end:], "\r\n")
+	}
+	return lines
 }
 
 // readLoop runs the connection's commands until it closes.
