@@ -107,7 +107,6 @@ func (b *RealBackend) Channels() []Channel { return b.rec.channels() }
 // Events returns every event the recorder received, in arrival order.
 func (b *RealBackend) Events() []Event { return b.rec.all() }
 
-
 // Restart implements Backend: SIGKILL the switch and start it again in
 // the same directory. Only an fs-lab switch can be restarted.
 func (b *RealBackend) Restart(ctx context.Context) error {
