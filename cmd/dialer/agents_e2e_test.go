@@ -146,7 +146,7 @@ var longTalk = &fssim.Scenario{Name: "long-talk", Rules: []fssim.Rule{{Name: "lo
 	Outcome: fssim.Outcome{Ring: time.Second, Answer: true, Talk: 12 * time.Second}}}}
 
 func TestServe_ProgressiveEndToEnd(t *testing.T) {
-	e := newE2E(t, fssim.Options{Speed: 20, HeartbeatInterval: time.Second, Scenario: longTalk})
+	e := newSimE2E(t, fssim.Options{Speed: 20, HeartbeatInterval: time.Second, Scenario: longTalk})
 	c := e.load(`
 name: prog
 mode: progressive
@@ -210,7 +210,7 @@ retry: {max_attempts: 2, interval: 20s, max_minus: 1}
 }
 
 func TestServe_PreemptiveEndToEnd(t *testing.T) {
-	e := newE2E(t, fssim.Options{Speed: 20, HeartbeatInterval: time.Second})
+	e := newSimE2E(t, fssim.Options{Speed: 20, HeartbeatInterval: time.Second})
 	c := e.load(`
 name: pre
 mode: preemptive
@@ -307,7 +307,7 @@ func TestServe_AgentsSurviveESLDrops(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drop test: skipped with -short")
 	}
-	e := newE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
+	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
 	c := loadAgentChurn(e, "dropa", "d", 60)
 	e.cfg.ESL.HeartbeatTimeout = 3 * time.Second
 	done := e.serve(e.ctx, serveOptions{untilDone: true, drain: 5 * time.Second, statusTick: 100 * time.Millisecond}, time.Now)
@@ -342,7 +342,7 @@ func TestServe_AgentsSurviveSIGKILL(t *testing.T) {
 		t.Skip("crash test: skipped with -short")
 	}
 	bin := buildDialer(t)
-	e := newE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
+	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
 	c := loadAgentChurn(e, "killa", "k", 80)
 	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address, "DIALER_HTTP_LISTEN=127.0.0.1:0",
 		"DIALER_LIMITS_MAX_CPS=300", "DIALER_LOG_LEVEL=warn")

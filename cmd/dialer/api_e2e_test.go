@@ -94,7 +94,7 @@ retry: {max_attempts: 3, interval: 1h}
 // calls the member again on the number and at the time the result named;
 // a result that stops every number keeps the member from being called.
 func TestAPI_ResultDrivesTheEngine(t *testing.T) {
-	e := newE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
+	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
 	// The campaign's callbacks: connect events name the agent.
 	var hookMu sync.Mutex
 	hooks := map[string]map[string]any{}
@@ -232,7 +232,7 @@ func TestAPI_ResultDrivesTheEngine(t *testing.T) {
 // a blocked number, a member in a call and an agent not assigned to the
 // campaign are refused with the reason, and nothing is dialed for them.
 func TestAPI_ClickToCall(t *testing.T) {
-	e := newE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
+	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
 	c := e.load(resultCampaign+alwaysOpen, []string{"ann:+12125550103", "bob:+12125550122"})
 	// Paused: the campaign places no call by itself; retry waits are
 	// long, so only the click-to-call can dial.

@@ -25,7 +25,7 @@ func BenchmarkEngineThroughput(b *testing.B) {
 	const members = 20000
 	for i := 0; i < b.N; i++ {
 		t := &testing.T{}
-		e := newE2E(t, fssim.Options{Speed: 1000, HeartbeatInterval: time.Second})
+		e := newSimE2E(t, fssim.Options{Speed: 1000, HeartbeatInterval: time.Second})
 		defer e.sim.Close()
 		if f, err := os.Create(filepath.Join(os.TempDir(), "bench-serve.log")); err == nil {
 			e.log = f
@@ -132,7 +132,7 @@ func BenchmarkDaemonMemoryPerCall(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		e := newE2E(&testing.T{}, fssim.Options{Scenario: sc, HeartbeatInterval: 5 * time.Second})
+		e := newSimE2E(&testing.T{}, fssim.Options{Scenario: sc, HeartbeatInterval: 5 * time.Second})
 		doc := `
 name: mem
 mode: ivr

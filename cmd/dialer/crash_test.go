@@ -74,7 +74,7 @@ func TestServe_SurvivesSIGKILL(t *testing.T) {
 	}
 	const speed = 10
 	bin := buildDialer(t)
-	e := newE2E(t, fssim.Options{Speed: speed, HeartbeatInterval: time.Second})
+	e := newSimE2E(t, fssim.Options{Speed: speed, HeartbeatInterval: time.Second})
 	c := e.load(crashCampaign, crashMembers(500))
 	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address, "DIALER_HTTP_LISTEN=127.0.0.1:0",
 		"DIALER_LIMITS_MAX_CPS=300", "DIALER_LIMITS_MAX_CALLS=300", "DIALER_LOG_LEVEL=warn")
@@ -118,7 +118,7 @@ func TestServe_SurvivesSIGKILL(t *testing.T) {
 		t.Fatal("the killed runs dialed nothing: the test proves nothing")
 	}
 	checkSettled(t, e.db, c.ID)
-	checkNoOverlap(t, spans(e.sim, time.Time{}), 2*time.Second*speed-time.Second)
+	checkNoOverlap(t, spans(e.sw, time.Time{}), 2*time.Second*speed-time.Second)
 }
 
 // TestServe_SurvivesESLDrops drops the event socket 20 times and restarts
@@ -128,7 +128,7 @@ func TestServe_SurvivesESLDrops(t *testing.T) {
 		t.Skip("drop test: skipped with -short")
 	}
 	const speed = 10
-	e := newE2E(t, fssim.Options{Speed: speed, HeartbeatInterval: time.Second})
+	e := newSimE2E(t, fssim.Options{Speed: speed, HeartbeatInterval: time.Second})
 	c := e.load(crashCampaign, crashMembers(300))
 	e.cfg.ESL.HeartbeatTimeout = 3 * time.Second
 	done := e.serve(e.ctx, serveOptions{untilDone: true, drain: 5 * time.Second, statusTick: 100 * time.Millisecond}, time.Now)
@@ -143,7 +143,7 @@ func TestServe_SurvivesESLDrops(t *testing.T) {
 	}
 	waitDaemon(t, done, 3*time.Minute)
 	checkSettled(t, e.db, c.ID)
-	checkNoOverlap(t, spans(e.sim, restartAt), 2*time.Second*speed-time.Second)
+	checkNoOverlap(t, spans(e.sw, restartAt), 2*time.Second*speed-time.Second)
 	lost := 0
 	ms, _ := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
 	for _, m := range ms {

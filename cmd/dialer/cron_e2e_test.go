@@ -143,7 +143,7 @@ func TestServe_CronStartsAndStops(t *testing.T) {
 	const speed = 60
 	tol := speed * cronLag // 48 s of simulated time
 	start, stop, opens := at(9, 5), at(9, 12), at(9, 8)
-	e := newE2E(t, fssim.Options{Speed: speed, StartTime: at(9, 2), HeartbeatInterval: time.Minute})
+	e := newSimE2E(t, fssim.Options{Speed: speed, StartTime: at(9, 2), HeartbeatInterval: time.Minute})
 	e.apply(cronCampaign("cron", "5 9 * * *", "12 9 * * *", "20s", "00:00-24:00"), ringingMembers("c", 100))
 	e.apply(cronCampaign("late", "5 9 * * *", "12 9 * * *", "20s", "09:08-24:00"), ringingMembers("l", 200))
 	ctx, cancel := context.WithCancel(e.ctx)
@@ -187,7 +187,7 @@ func TestServe_CronStartsAndStops(t *testing.T) {
 	// Started by cron, the late campaign waited for its calendar.
 	checkState(t, "late", states["late"], start.Add(tol), opens, dialer.StateRunning)
 	// Calls ringing at the stop ended by the ring timeout.
-	for _, s := range spans(e.sim, time.Time{}) {
+	for _, s := range spans(e.sw, time.Time{}) {
 		if s.end.After(stop.Add(tol + 10*time.Second)) {
 			t.Errorf("call to %s ended at %s, after the stop and the 10 s ring timeout", s.number, stamp(s.end))
 		}
@@ -209,7 +209,7 @@ func TestServe_CronNextDayAcrossDST(t *testing.T) {
 	if got, want := sun(9, 0).Sub(sat(9, 0)), 23*time.Hour; got != want {
 		t.Fatalf("09:00 to 09:00 across the change is %s, want %s", got, want)
 	}
-	e := newE2E(t, fssim.Options{Speed: speed, StartTime: sat(7, 30), HeartbeatInterval: 10 * time.Minute})
+	e := newSimE2E(t, fssim.Options{Speed: speed, StartTime: sat(7, 30), HeartbeatInterval: 10 * time.Minute})
 	e.apply(cronCampaign("daily", "0 9 * * *", "0 10 * * *", "5m", "00:00-24:00"), ringingMembers("d", 100))
 	ctx, cancel := context.WithCancel(e.ctx)
 	defer cancel()

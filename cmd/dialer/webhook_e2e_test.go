@@ -177,7 +177,7 @@ func TestServe_WebhooksSurviveSIGKILL(t *testing.T) {
 	}
 	bin := buildDialer(t)
 	rc := newHookReceiver(t)
-	e := newE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
+	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
 	c := e.load(fmt.Sprintf(hookCampaign, rc.url()), labMembers("w", 30, 99))
 	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address,
 		"DIALER_HTTP_LISTEN=127.0.0.1:0", "DIALER_LIMITS_MAX_CPS=300", "DIALER_LIMITS_MAX_CALLS=300", "DIALER_LOG_LEVEL=warn",

@@ -48,7 +48,7 @@ func Real(tb testing.TB) *RealBackend {
 	if sw == nil {
 		tb.Skip(labSkip)
 	}
-	b := &RealBackend{sw: sw}
+	b := &RealBackend{sw: sw, proxy: newProxy(tb, sw.addr)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := b.hangupAll(ctx); err != nil {
@@ -72,15 +72,21 @@ func Real(tb testing.TB) *RealBackend {
 
 // RealBackend is a real FreeSWITCH as a Backend.
 type RealBackend struct {
-	sw  *labSwitch
-	rec *recorder
+	sw    *labSwitch
+	proxy *proxy
+	rec   *recorder
 }
 
 // Name implements Backend.
 func (*RealBackend) Name() string { return "freeswitch" }
 
-// Addr implements Backend.
-func (b *RealBackend) Addr() string { return b.sw.addr }
+// Addr implements Backend: a relay to the switch that DropConnections
+// can cut.
+func (b *RealBackend) Addr() string { return b.proxy.addr() }
+
+// DropConnections implements Backend: every connection made through Addr
+// is cut at once.
+func (b *RealBackend) DropConnections() { b.proxy.drop() }
 
 // Password implements Backend.
 func (b *RealBackend) Password() string { return b.sw.password }
@@ -125,11 +131,11 @@ func (b *RealBackend) Restart(ctx context.Context) error {
 
 // hangupAll hangs up every channel and waits until none is left.
 func (b *RealBackend) hangupAll(ctx context.Context) error {
-	if _, err := API(ctx, b, "hupall MANAGER_REQUEST"); err != nil {
+	if _, err := apiAt(ctx, b.sw.addr, b.sw.password, "hupall MANAGER_REQUEST"); err != nil {
 		return err
 	}
 	for {
-		out, err := API(ctx, b, "show channels count")
+		out, err := apiAt(ctx, b.sw.addr, b.sw.password, "show channels count")
 		if err != nil {
 			return err
 		}

@@ -253,7 +253,11 @@ func command(nc net.Conn, br *bufio.Reader, line string) (string, error) {
 // API runs one api command on a connection of its own and returns its
 // output.
 func API(ctx context.Context, b Backend, cmd string) (string, error) {
-	nc, br, err := dialAuthed(ctx, b.Addr(), b.Password())
+	return apiAt(ctx, b.Addr(), b.Password(), cmd)
+}
+
+func apiAt(ctx context.Context, addr, password, cmd string) (string, error) {
+	nc, br, err := dialAuthed(ctx, addr, password)
 	if err != nil {
 		return "", err
 	}

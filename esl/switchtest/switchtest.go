@@ -61,6 +61,8 @@ type Backend interface {
 	// Restart makes the switch go away without a word and come back
 	// empty: every channel is lost and every connection drops.
 	Restart(ctx context.Context) error
+	// DropConnections cuts every event socket connection made to Addr.
+	DropConnections()
 	// Real reports whether this is a real FreeSWITCH.
 	Real() bool
 }
@@ -110,6 +112,9 @@ func (s *SimBackend) Restart(context.Context) error {
 	s.Server.Restart()
 	return nil
 }
+
+// DropConnections implements Backend.
+func (s *SimBackend) DropConnections() { s.Server.DropConnections(false) }
 
 // Channels implements Backend.
 func (s *SimBackend) Channels() []Channel {
