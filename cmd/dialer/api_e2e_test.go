@@ -13,6 +13,7 @@ import (
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/esl/fssim"
+	"github.com/fsdialer/dialer/esl/switchtest"
 	"github.com/fsdialer/dialer/store"
 )
 
@@ -55,7 +56,7 @@ func (e *e2e) serveAPI(campaignID int64) (string, map[string]int64) {
 	t.Helper()
 	addr := make(chan string, 1)
 	ctx, cancel := context.WithCancel(e.ctx)
-	done := e.serve(ctx, serveOptions{statusTick: 50 * time.Millisecond, httpAddr: func(a string) { addr <- a }}, e.sim.Now)
+	done := e.serve(ctx, serveOptions{statusTick: 50 * time.Millisecond, httpAddr: func(a string) { addr <- a }}, e.sw.Now)
 	t.Cleanup(func() {
 		cancel()
 		waitDaemon(t, done, 30*time.Second)
@@ -94,7 +95,17 @@ retry: {max_attempts: 3, interval: 1h}
 // calls the member again on the number and at the time the result named;
 // a result that stops every number keeps the member from being called.
 func TestAPI_ResultDrivesTheEngine(t *testing.T) {
-	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, testResultDrivesTheEngine)
+}
+
+func testResultDrivesTheEngine(t *testing.T, sw switchtest.Backend) {
+	e := newE2E(t, sw)
+	// The next call waits `after` on the switch's clock: 30 s, or 5 s of
+	// real time on a real switch.
+	after := 30 * time.Second
+	if sw.Real() {
+		after = 5 * time.Second
+	}
 	// The campaign's callbacks: connect events name the agent.
 	var hookMu sync.Mutex
 	hooks := map[string]map[string]any{}
@@ -143,15 +154,15 @@ func TestAPI_ResultDrivesTheEngine(t *testing.T) {
 		first, second = "bob", "ann"
 	}
 	newNumber := "+12125550144"
-	resultAt := e.sim.Now()
+	resultAt := e.sw.Now()
 	st, out := apiCall(t, "POST", base+"/v1/members/"+strconv.FormatInt(ids[first], 10)+"/result",
-		`{"success":false,"next_after_sec":30,"next_communication":"`+newNumber+`","comment":"wrong person, call the office"}`)
+		`{"success":false,"next_after_sec":`+strconv.Itoa(int(after.Seconds()))+`,"next_communication":"`+newNumber+`","comment":"wrong person, call the office"}`)
 	if st != 200 || out["state"] != "waiting" || out["agent"] != "agent-1" || out["number_added"] != true {
 		t.Fatalf("result: %d %v", st, out)
 	}
 	// The wrap-up ends at once: well before its ten minutes.
 	waitFor(t, 10*time.Second, "the wrap-up to end", func() bool { return agentState() != dialer.AgentWrapUp })
-	if waited := e.sim.Now().Sub(resultAt); waited > time.Minute {
+	if waited := e.sw.Now().Sub(resultAt); waited > time.Minute {
 		t.Fatalf("wrap-up ended %s after the result", waited)
 	}
 	// The other member is called now (the agent is free again); its
@@ -165,42 +176,42 @@ func TestAPI_ResultDrivesTheEngine(t *testing.T) {
 	if st != 200 || out["state"] != "failed" || out["end_cause"] != "MAX_TRY_COUNT" {
 		t.Fatalf("stop all: %d %v", st, out)
 	}
-	stoppedAt := e.sim.Now()
+	stoppedAt := e.sw.Now()
 	// The first member is called again on its new number, not before the
-	// 30 s the result asked for.
+	// time the result asked for.
 	defer func() {
 		if t.Failed() {
-			for _, o := range e.sim.Originates() {
-				t.Logf("originate %s %s member %s", o.SimTime.Format("15:04:05"), o.Destination, o.Vars["dialer_member_id"])
+			for _, o := range switchLegs(sw).customers {
+				t.Logf("originate %s %s member %s", o.Created.Format("15:04:05"), o.Destination, o.Vars["dialer_member_id"])
 			}
 		}
 	}()
 	waitFor(t, 60*time.Second, "the first member to be called on its new number", func() bool {
-		for _, o := range e.sim.Originates() {
+		for _, o := range switchLegs(e.sw).customers {
 			if o.Vars["dialer_member_id"] == strconv.FormatInt(ids[first], 10) && strings.Contains(o.Destination, newNumber[1:]) {
 				return true
 			}
 		}
 		return false
 	})
-	for _, o := range e.sim.Originates() {
-		if o.Vars["dialer_member_id"] != strconv.FormatInt(ids[first], 10) || o.SimTime.Before(resultAt) {
+	for _, o := range switchLegs(e.sw).customers {
+		if o.Vars["dialer_member_id"] != strconv.FormatInt(ids[first], 10) || o.Created.Before(resultAt) {
 			continue
 		}
 		if !strings.Contains(o.Destination, newNumber[1:]) {
 			t.Fatalf("after the result the member was called on %s, want %s", o.Destination, newNumber)
 		}
-		if o.SimTime.Sub(resultAt) < 30*time.Second {
-			t.Fatalf("called %s after the result, which asked for 30 s", o.SimTime.Sub(resultAt))
+		if o.Created.Sub(resultAt) < after {
+			t.Fatalf("called %s after the result, which asked for %s", o.Created.Sub(resultAt), after)
 		}
 	}
 	waitFor(t, 30*time.Second, "the first member's second call to end", func() bool {
 		as, _ := e.db.MemberAttempts(e.ctx, ids[first])
 		return len(as) == 2 && as[1].Final
 	})
-	for _, o := range e.sim.Originates() {
-		if o.Vars["dialer_member_id"] == strconv.FormatInt(ids[second], 10) && o.SimTime.After(stoppedAt) {
-			t.Fatalf("member called at %s after its numbers were stopped", o.SimTime)
+	for _, o := range switchLegs(e.sw).customers {
+		if o.Vars["dialer_member_id"] == strconv.FormatInt(ids[second], 10) && o.Created.After(stoppedAt) {
+			t.Fatalf("member called at %s after its numbers were stopped", o.Created)
 		}
 	}
 	// Every attempt was answered and bridged to agent-1: each has a
@@ -232,7 +243,11 @@ func TestAPI_ResultDrivesTheEngine(t *testing.T) {
 // a blocked number, a member in a call and an agent not assigned to the
 // campaign are refused with the reason, and nothing is dialed for them.
 func TestAPI_ClickToCall(t *testing.T) {
-	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, testClickToCall)
+}
+
+func testClickToCall(t *testing.T, sw switchtest.Backend) {
+	e := newE2E(t, sw)
 	c := e.load(resultCampaign+alwaysOpen, []string{"ann:+12125550103", "bob:+12125550122"})
 	// Paused: the campaign places no call by itself; retry waits are
 	// long, so only the click-to-call can dial.
@@ -283,7 +298,7 @@ func TestAPI_ClickToCall(t *testing.T) {
 		m, _ := e.db.Member(e.ctx, ids["ann"])
 		return m.State == dialer.MemberDone
 	})
-	l := simLegs(e.sim)
+	l := switchLegs(e.sw)
 	if len(l.customers) != 1 || len(l.agents) != 1 {
 		t.Fatalf("%d customer and %d agent originates, want one each", len(l.customers), len(l.agents))
 	}
@@ -291,11 +306,11 @@ func TestAPI_ClickToCall(t *testing.T) {
 	if cust.UUID != callUUID || !strings.Contains(cust.Destination, "2125550103") || !strings.Contains(ag.Destination, "agent-1") {
 		t.Fatalf("originates: customer %s %s, agent %s", cust.UUID, cust.Destination, ag.Destination)
 	}
-	if cust.SimTime.Before(l.calls[ag.UUID].Answered) {
-		t.Fatalf("customer dialed at %s, before the agent answered at %s", cust.SimTime, l.calls[ag.UUID].Answered)
+	if cust.Created.Before(l.byUUID[ag.UUID].Answered) {
+		t.Fatalf("customer dialed at %s, before the agent answered at %s", cust.Created, l.byUUID[ag.UUID].Answered)
 	}
-	if l.calls[cust.UUID].BridgedWith != ag.UUID && l.calls[ag.UUID].BridgedWith != cust.UUID {
-		t.Fatalf("customer and agent were not bridged: %+v %+v", l.calls[cust.UUID], l.calls[ag.UUID])
+	if l.byUUID[cust.UUID].BridgedWith != ag.UUID && l.byUUID[ag.UUID].BridgedWith != cust.UUID {
+		t.Fatalf("customer and agent were not bridged: %+v %+v", l.byUUID[cust.UUID], l.byUUID[ag.UUID])
 	}
 	as, _ := e.db.MemberAttempts(e.ctx, ids["ann"])
 	if len(as) != 1 || !as[0].Final || as[0].AgentID == 0 || as[0].Cause != "NORMAL_CLEARING" {
@@ -326,14 +341,14 @@ func TestAPI_ClickToCall(t *testing.T) {
 	if req.Cause != "NORMAL_CLEARING" || req.AnsweredAt.IsZero() || req.BillsecMS < 3000 {
 		t.Fatalf("manual call record %+v", req)
 	}
-	l = simLegs(e.sim)
+	l = switchLegs(e.sw)
 	if len(l.customers) != 2 || len(l.agents) != 2 {
 		t.Fatalf("%d customer and %d agent originates, want two each", len(l.customers), len(l.agents))
 	}
 	cust, ag = l.customers[1], l.agents[1]
 	if !strings.Contains(cust.Destination, "2125550133") || cust.Vars["dialer_manual_call"] != strconv.FormatInt(reqID, 10) ||
-		ag.UUID != req.CallUUID || cust.SimTime.Before(l.calls[ag.UUID].Answered) ||
-		l.calls[cust.UUID].BridgedWith != ag.UUID && l.calls[ag.UUID].BridgedWith != cust.UUID {
+		ag.UUID != req.CallUUID || cust.Created.Before(l.byUUID[ag.UUID].Answered) ||
+		l.byUUID[cust.UUID].BridgedWith != ag.UUID && l.byUUID[ag.UUID].BridgedWith != cust.UUID {
 		t.Fatalf("manual call legs: customer %+v agent %+v", cust, ag)
 	}
 	if n, _ := e.db.MemberAttempts(e.ctx, ids["ann"]); len(n) != 1 {
@@ -357,7 +372,7 @@ func TestAPI_ClickToCall(t *testing.T) {
 	if req.Cause != "NO_ANSWER" || !req.AnsweredAt.IsZero() || req.BillsecMS != 0 {
 		t.Fatalf("unanswered manual call record %+v", req)
 	}
-	for _, o := range e.sim.Originates() {
+	for _, o := range switchLegs(e.sw).customers {
 		if strings.Contains(o.Destination, "2125550134") {
 			t.Fatalf("the number was dialed although the agent never answered")
 		}
