@@ -19,6 +19,7 @@ import (
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/esl/fssim"
+	"github.com/fsdialer/dialer/esl/switchtest"
 	"github.com/fsdialer/dialer/store"
 )
 
@@ -176,11 +177,17 @@ func TestServe_WebhooksSurviveSIGKILL(t *testing.T) {
 		t.Skip("crash test: skipped with -short")
 	}
 	bin := buildDialer(t)
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		testWebhooksSurviveSIGKILL(t, sw, bin)
+	})
+}
+
+func testWebhooksSurviveSIGKILL(t *testing.T, sw switchtest.Backend, bin string) {
 	rc := newHookReceiver(t)
-	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
+	e := newE2E(t, sw)
 	c := e.load(fmt.Sprintf(hookCampaign, rc.url()), labMembers("w", 30, 99))
 	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address,
-		"DIALER_HTTP_LISTEN=127.0.0.1:0", "DIALER_LIMITS_MAX_CPS=300", "DIALER_LIMITS_MAX_CALLS=300", "DIALER_LOG_LEVEL=warn",
+		"DIALER_ESL_PASSWORD="+e.cfg.ESL.Password, "DIALER_HTTP_LISTEN=127.0.0.1:0", "DIALER_LIMITS_MAX_CPS=300", "DIALER_LIMITS_MAX_CALLS=300", "DIALER_LOG_LEVEL=warn",
 		"DIALER_WEBHOOKS_TIMEOUT=1s", "DIALER_WEBHOOKS_BACKOFF=100ms", "DIALER_WEBHOOKS_MAX_BACKOFF=1s",
 		"DIALER_WEBHOOKS_MAX_TRIES=1000")
 	logf, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
