@@ -8,6 +8,7 @@ import (
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/esl/fssim"
+	"github.com/fsdialer/dialer/esl/switchtest"
 )
 
 // cronLag bounds, in wall time, how long a cron time takes to show in the
@@ -55,18 +56,18 @@ type stateSample struct {
 }
 
 // watchStates reads the campaigns' states from the store every 10 ms of
-// wall time until the simulated clock passes until.
-func (e *e2e) watchStates(until time.Time, names ...string) map[string][]stateSample {
+// wall time until the daemon's clock now passes until.
+func (e *e2e) watchStates(now func() time.Time, until time.Time, names ...string) map[string][]stateSample {
 	e.t.Helper()
 	out := map[string][]stateSample{}
-	for e.sim.Now().Before(until) {
+	for now().Before(until) {
 		for _, name := range names {
-			from := e.sim.Now()
+			from := now()
 			c, err := e.db.Campaign(e.ctx, name)
 			if err != nil {
 				e.t.Fatal(err)
 			}
-			out[name] = append(out[name], stateSample{from: from, to: e.sim.Now(), state: c.State})
+			out[name] = append(out[name], stateSample{from: from, to: now(), state: c.State})
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -94,15 +95,35 @@ func checkState(t *testing.T, name string, ss []stateSample, from, to time.Time,
 	}
 }
 
-// originatesBy returns the simulated times of the originates the simulator
-// received, by campaign, in arrival order.
-func originatesBy(sim *fssim.Server) map[string][]time.Time {
+// originatesBy returns when the switch created the customer calls, by
+// campaign, in creation order, on the daemon's clock (toClock maps the
+// switch's clock to it).
+func originatesBy(sw switchtest.Backend, toClock func(time.Time) time.Time) map[string][]time.Time {
 	out := map[string][]time.Time{}
-	for _, o := range sim.Originates() {
-		name := o.Vars["dialer_campaign"]
-		out[name] = append(out[name], o.SimTime)
+	for _, c := range switchLegs(sw).customers {
+		name := c.Vars["dialer_campaign"]
+		out[name] = append(out[name], toClock(c.Created))
 	}
 	return out
+}
+
+// fastClock runs from origin k times faster than wall time: the clock a
+// daemon runs on against a real switch, so that a cron schedule's minutes
+// pass in seconds while the switch takes the calls in real time.
+type fastClock struct {
+	origin, wall0 time.Time
+	k             float64
+}
+
+func newFastClock(origin time.Time, k float64) fastClock {
+	return fastClock{origin: origin, wall0: time.Now(), k: k}
+}
+
+func (c fastClock) now() time.Time { return c.at(time.Now()) }
+
+// at maps a wall time to the clock.
+func (c fastClock) at(wall time.Time) time.Time {
+	return c.origin.Add(time.Duration(float64(wall.Sub(c.wall0)) * c.k))
 }
 
 // within returns the times in [from, to); a zero to means no end.
@@ -137,61 +158,74 @@ func newYork(t *testing.T) *time.Location {
 // for its window. Read in UTC, or with the day before's offset, the times
 // would fall hours or an hour away from the simulated morning.
 func TestServe_CronStartsAndStops(t *testing.T) {
-	t.Parallel()
 	ny := newYork(t)
 	at := func(hour, minute int) time.Time { return time.Date(2026, 11, 1, hour, minute, 0, 0, ny) }
-	const speed = 60
-	tol := speed * cronLag // 48 s of simulated time
-	start, stop, opens := at(9, 5), at(9, 12), at(9, 8)
-	e := newSimE2E(t, fssim.Options{Speed: speed, StartTime: at(9, 2), HeartbeatInterval: time.Minute})
-	e.apply(cronCampaign("cron", "5 9 * * *", "12 9 * * *", "20s", "00:00-24:00"), ringingMembers("c", 100))
-	e.apply(cronCampaign("late", "5 9 * * *", "12 9 * * *", "20s", "09:08-24:00"), ringingMembers("l", 200))
-	ctx, cancel := context.WithCancel(e.ctx)
-	defer cancel()
-	began := time.Now()
-	done := e.serve(ctx, serveOptions{drain: 5 * time.Second, statusTick: 50 * time.Millisecond}, e.sim.Now)
-	// A minute past the stop and its tolerance shows that nothing dials on.
-	states := e.watchStates(stop.Add(tol+time.Minute), "cron", "late")
-	cancel()
-	waitDaemon(t, done, 30*time.Second)
-	t.Logf("wall time %s for %s of simulated time", time.Since(began).Round(time.Millisecond), e.sim.Now().Sub(at(9, 2)).Round(time.Second))
+	switchtest.Each(t, fssim.Options{Speed: 60, StartTime: at(9, 2), HeartbeatInterval: time.Minute}, func(t *testing.T, sw switchtest.Backend) {
+		// On the simulator the daemon runs on the simulator's clock; on a
+		// real switch on a clock 10 times faster than the switch's, over a
+		// shorter morning: start 09:05, calendar of "late" opening 09:06,
+		// stop 09:07.
+		speed := 60.0
+		start, stop, opens := at(9, 5), at(9, 12), at(9, 8)
+		now, toClock := sw.Now, func(t time.Time) time.Time { return t }
+		ring := 10 * time.Second
+		if sw.Real() {
+			speed, stop, opens = 10, at(9, 7), at(9, 6)
+			c := newFastClock(at(9, 5).Add(-20*time.Second), speed)
+			now, toClock = c.now, c.at
+			ring = time.Duration(speed) * 10 * time.Second
+		}
+		tol := time.Duration(speed) * cronLag
+		e := newE2E(t, sw)
+		e.apply(cronCampaign("cron", "5 9 * * *", fmt.Sprintf("%d 9 * * *", stop.Minute()), "20s", "00:00-24:00"), ringingMembers("c", 100))
+		e.apply(cronCampaign("late", "5 9 * * *", fmt.Sprintf("%d 9 * * *", stop.Minute()), "20s", opens.Format("15:04")+"-24:00"), ringingMembers("l", 200))
+		ctx, cancel := context.WithCancel(e.ctx)
+		defer cancel()
+		began, from := time.Now(), now()
+		done := e.serve(ctx, serveOptions{drain: 5 * time.Second, statusTick: 50 * time.Millisecond}, now)
+		// A minute past the stop and its tolerance shows that nothing dials on.
+		states := e.watchStates(now, stop.Add(tol+time.Minute), "cron", "late")
+		cancel()
+		waitDaemon(t, done, 30*time.Second)
+		t.Logf("wall time %s for %s of the daemon's time", time.Since(began).Round(time.Millisecond), now().Sub(from).Round(time.Second))
 
-	byCampaign := originatesBy(e.sim)
-	for _, c := range []struct {
-		name  string
-		first time.Time // when dialing may begin
-	}{{"cron", start}, {"late", opens}} {
-		calls := byCampaign[c.name]
-		if len(calls) == 0 {
-			t.Fatalf("campaign %s never dialed", c.name)
+		byCampaign := originatesBy(sw, toClock)
+		for _, c := range []struct {
+			name  string
+			first time.Time // when dialing may begin
+		}{{"cron", start}, {"late", opens}} {
+			calls := byCampaign[c.name]
+			if len(calls) == 0 {
+				t.Fatalf("campaign %s never dialed", c.name)
+			}
+			if early := within(calls, time.Time{}, c.first); len(early) > 0 {
+				t.Errorf("campaign %s dialed at %s, before %s", c.name, stamp(early[0]), stamp(c.first))
+			}
+			t.Logf("campaign %s: %d calls, the first %s after %s, the last at %s", c.name, len(calls),
+				calls[0].Sub(c.first).Round(time.Millisecond), stamp(c.first), stamp(calls[len(calls)-1]))
+			if calls[0].After(c.first.Add(tol)) {
+				t.Errorf("campaign %s first dialed at %s, want by %s", c.name, stamp(calls[0]), stamp(c.first.Add(tol)))
+			}
+			// Busy up to the stop, so that the stop is what ended the dialing.
+			if n := len(within(calls, stop.Add(-ring-time.Minute), stop)); n == 0 {
+				t.Errorf("campaign %s did not dial in the minute before the stop", c.name)
+			}
+			if late := within(calls, stop.Add(tol), time.Time{}); len(late) > 0 {
+				t.Errorf("campaign %s dialed at %s, after the stop at %s (tolerance %s)", c.name, stamp(late[0]), stamp(stop), tol)
+			}
+			checkState(t, c.name, states[c.name], time.Time{}, start, dialer.StateStopped)
+			checkState(t, c.name, states[c.name], start.Add(tol), stop, dialer.StateRunning)
+			checkState(t, c.name, states[c.name], stop.Add(tol), stop.Add(tol+time.Minute), dialer.StateStopped)
 		}
-		if early := within(calls, time.Time{}, c.first); len(early) > 0 {
-			t.Errorf("campaign %s dialed at %s, before %s", c.name, stamp(early[0]), stamp(c.first))
+		// Started by cron, the late campaign waited for its calendar.
+		checkState(t, "late", states["late"], start.Add(tol), opens, dialer.StateRunning)
+		// Calls ringing at the stop ended by the ring timeout.
+		for _, s := range spans(sw, time.Time{}) {
+			if end := toClock(s.end); end.After(stop.Add(tol + ring)) {
+				t.Errorf("call to %s ended at %s, after the stop and the ring timeout", s.number, stamp(end))
+			}
 		}
-		t.Logf("campaign %s: %d calls, the first %s after %s, the last at %s", c.name, len(calls),
-			calls[0].Sub(c.first).Round(time.Millisecond), stamp(c.first), stamp(calls[len(calls)-1]))
-		if calls[0].After(c.first.Add(tol)) {
-			t.Errorf("campaign %s first dialed at %s, want by %s", c.name, stamp(calls[0]), stamp(c.first.Add(tol)))
-		}
-		// Busy up to the stop, so that the stop is what ended the dialing.
-		if n := len(within(calls, stop.Add(-time.Minute), stop)); n == 0 {
-			t.Errorf("campaign %s did not dial in the minute before the stop", c.name)
-		}
-		if late := within(calls, stop.Add(tol), time.Time{}); len(late) > 0 {
-			t.Errorf("campaign %s dialed at %s, after the stop at %s (tolerance %s)", c.name, stamp(late[0]), stamp(stop), tol)
-		}
-		checkState(t, c.name, states[c.name], time.Time{}, start, dialer.StateStopped)
-		checkState(t, c.name, states[c.name], start.Add(tol), stop, dialer.StateRunning)
-		checkState(t, c.name, states[c.name], stop.Add(tol), stop.Add(tol+time.Minute), dialer.StateStopped)
-	}
-	// Started by cron, the late campaign waited for its calendar.
-	checkState(t, "late", states["late"], start.Add(tol), opens, dialer.StateRunning)
-	// Calls ringing at the stop ended by the ring timeout.
-	for _, s := range spans(e.sw, time.Time{}) {
-		if s.end.After(stop.Add(tol + 10*time.Second)) {
-			t.Errorf("call to %s ended at %s, after the stop and the 10 s ring timeout", s.number, stamp(s.end))
-		}
-	}
+	})
 }
 
 // TestServe_CronNextDayAcrossDST runs the daemon for a day and a bit, at
@@ -215,12 +249,12 @@ func TestServe_CronNextDayAcrossDST(t *testing.T) {
 	defer cancel()
 	began := time.Now()
 	done := e.serve(ctx, serveOptions{drain: 5 * time.Second, statusTick: 50 * time.Millisecond}, e.sim.Now)
-	states := e.watchStates(sun(10, 0).Add(tol+10*time.Minute), "daily")
+	states := e.watchStates(e.sim.Now, sun(10, 0).Add(tol+10*time.Minute), "daily")
 	cancel()
 	waitDaemon(t, done, 30*time.Second)
 	t.Logf("wall time %s for %s of simulated time", time.Since(began).Round(time.Millisecond), e.sim.Now().Sub(sat(7, 30)).Round(time.Minute))
 
-	calls := originatesBy(e.sim)["daily"]
+	calls := originatesBy(e.sw, func(t time.Time) time.Time { return t })["daily"]
 	for _, w := range []struct{ start, stop time.Time }{{sat(9, 0), sat(10, 0)}, {sun(9, 0), sun(10, 0)}} {
 		in := within(calls, w.start, w.stop.Add(tol))
 		if len(in) == 0 {
