@@ -16,10 +16,11 @@ all: build
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dialer
 
-# The full suite, with the race detector, on real SQLite files and real TCP.
+# The full suite, with the race detector, on real SQLite files and real
+# TCP; end-to-end suites on the simulator and on a real FreeSWITCH
+# (scripts/test.sh says how it is found).
 test:
-	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 $(PKGS)
+	GO=$(GO) scripts/test.sh
 
 test-short:
 	$(GO) test -count=1 -short $(PKGS)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The full suite (make test): vet, then every package with the race
+# detector. End-to-end suites run once on the simulator and once on a real
+# FreeSWITCH (started from ../shared/freeswitch/fs-lab, or the one
+# DIALER_TEST_FREESWITCH=host:port[,password] names; without either the
+# real runs are skipped, saying why). The output has one line per package
+# and one per backend run, naming the backend; the whole log is in
+# .test.log.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+log=.test.log
+
+$GO vet ./... || exit 1
+$GO test -race -count=1 -v -timeout 30m ./... >"$log" 2>&1
+rc=$?
+grep -E '^(ok|FAIL|panic:)|^ *--- (PASS|FAIL|SKIP): [^ ]+/(simulator|freeswitch) |real FreeSWITCH: ' "$log" |
+  sed -E 's/^ +//'
+if [ $rc -ne 0 ]; then
+  echo
+  echo "failures (the whole log is in $log):"
+  grep -E -e '--- FAIL' -e '^\s+\S+\.go:[0-9]+: ' -e '^panic:' "$log" | grep -v ': switch: ' | head -300
+fi
+exit $rc
