@@ -184,6 +184,9 @@ func sharedLab() (*labSwitch, error) {
 // the working directory (DIALER_FS_LAB overrides it).
 func findLab() (string, error) {
 	if p := os.Getenv("DIALER_FS_LAB"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			return "", fmt.Errorf("DIALER_FS_LAB: %w", err)
+		}
 		return p, nil
 	}
 	root, err := repoRoot()
