@@ -316,31 +316,42 @@ func checkNumberingPlan(t *testing.T, e *e2e, campaignID int64) {
 	}
 }
 
+// TestServe_NothingOutsideTheWindow runs a campaign whose calendar is open
+// 09:00-09:03 from 08:59 to 09:04: every originate the switch saw falls in
+// the window. On a real switch the daemon's clock runs 30 times faster
+// than the switch's, as the simulator's does.
 func TestServe_NothingOutsideTheWindow(t *testing.T) {
 	start := time.Date(2026, 11, 23, 8, 59, 0, 0, time.UTC) // a Monday
-	e := newSimE2E(t, fssim.Options{Speed: 30, StartTime: start, HeartbeatInterval: time.Second})
-	e.load(strings.Replace(labCampaign, "interval: 30s", "interval: 20s", 1)+
-		"calendar: {timezone: UTC, weekly: {mon: [\"09:00-09:03\"]}}\n", labMembers("b", 50, 59))
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := e.serve(ctx, serveOptions{drain: 5 * time.Second, statusTick: 50 * time.Millisecond}, e.sim.Now)
-	for e.sim.Now().Before(start.Add(5 * time.Minute)) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	cancel()
-	waitDaemon(t, done, 30*time.Second)
-	ss := spans(e.sw, time.Time{})
-	if len(ss) < 10 {
-		t.Fatalf("only %d calls in the window", len(ss))
-	}
-	for _, s := range ss {
-		if s.start.Before(start.Add(time.Minute)) || !s.start.Before(start.Add(4*time.Minute)) {
-			t.Fatalf("originate at %s, outside 09:00-09:03", s.start.Format("15:04:05.000"))
+	switchtest.Each(t, fssim.Options{Speed: 30, StartTime: start, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		now, toClock := sw.Now, func(t time.Time) time.Time { return t }
+		if sw.Real() {
+			c := newFastClock(start, 30)
+			now, toClock = c.now, c.at
 		}
-	}
-	open, _ := e.db.OpenAttempts(e.ctx)
-	if len(open) != 0 {
-		t.Fatalf("%d attempts left open after a clean stop", len(open))
-	}
+		e := newE2E(t, sw)
+		e.load(strings.Replace(labCampaign, "interval: 30s", "interval: 20s", 1)+
+			"calendar: {timezone: UTC, weekly: {mon: [\"09:00-09:03\"]}}\n", labMembers("b", 50, 59))
+		ctx, cancel := context.WithCancel(e.ctx)
+		done := e.serve(ctx, serveOptions{drain: 5 * time.Second, statusTick: 50 * time.Millisecond}, now)
+		for now().Before(start.Add(5 * time.Minute)) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		cancel()
+		waitDaemon(t, done, 30*time.Second)
+		ss := spans(e.sw, time.Time{})
+		if len(ss) < 10 {
+			t.Fatalf("only %d calls in the window", len(ss))
+		}
+		for _, s := range ss {
+			if at := toClock(s.start); at.Before(start.Add(time.Minute)) || !at.Before(start.Add(4*time.Minute)) {
+				t.Fatalf("originate at %s, outside 09:00-09:03", at.Format("15:04:05.000"))
+			}
+		}
+		open, _ := e.db.OpenAttempts(e.ctx)
+		if len(open) != 0 {
+			t.Fatalf("%d attempts left open after a clean stop", len(open))
+		}
+	})
 }
 
 // TestServe_MetricsAgreeWithReport scrapes /metrics during a run and
