@@ -14,8 +14,10 @@ log=.test.log
 $GO vet ./... || exit 1
 $GO test -race -count=1 -v -timeout 30m ./... >"$log" 2>&1
 rc=$?
-grep -E '^(ok|FAIL|panic:)|^ *--- (PASS|FAIL|SKIP): [^ ]+/(simulator|freeswitch) |real FreeSWITCH: ' "$log" |
-  sed -E 's/^ +//'
+# Why the real-switch runs were skipped, once, then a line per package and
+# per backend run.
+grep -E '^ +[a-z_]+\.go:[0-9]+: real FreeSWITCH: ' "$log" | sed -E 's/^ +[a-z_]+\.go:[0-9]+: //' | sort -u
+grep -E '^(ok|FAIL|panic:)|^ *--- (PASS|FAIL|SKIP): [^ ]+/(simulator|freeswitch) ' "$log" | sed -E 's/^ +//'
 if [ $rc -ne 0 ]; then
   echo
   echo "failures (the whole log is in $log):"
