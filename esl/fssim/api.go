@@ -108,11 +108,25 @@ func (s *Server) apiBridge(arg string, at time.Time) string {
 	for _, other := range f[1:min(len(f), 3)] {
 		b := s.chans[other]
 		if a != nil && b != nil && a != b {
-			s.bridge(a, b, at)
+			s.bridgeTaking(a, b, at)
 			return "+OK " + other + "\n"
 		}
 	}
 	return "-ERR Invalid uuid\n"
+}
+
+// bridgeTaking bridges a and b, first taking either from an originate
+// that has not returned yet (takeFromOriginate).
+func (s *Server) bridgeTaking(a, b *channel, at time.Time) {
+	if a.ended || b.ended {
+		return
+	}
+	for _, pair := range [][2]*channel{{a, b}, {b, a}} {
+		if c := pendingOriginate(pair[0]); c != nil && !s.takeFromOriginate(c, pair[1], at) {
+			return
+		}
+	}
+	s.bridge(a, b, at)
 }
 
 func (s *Server) apiTransfer(arg string, at time.Time) string {

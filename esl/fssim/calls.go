@@ -458,13 +458,14 @@ func (s *Server) answer(c *call, at time.Time) {
 	s.sched.cancel(c.timeoutT)
 	c.timeoutT = nil
 	if c.done != nil {
-		s.completeOK(c, at)
+		answered := at
+		s.addTimer(a, at.Add(originateReturnLag), func(at time.Time) { s.originateReturns(c, answered, at) })
 	} else {
 		a.flipCallerID()
 		a.callState = "ACTIVE"
-	}
-	if a.isIVR && c.out.Digit != "" {
-		s.scheduleDigit(a, at)
+		if a.isIVR && c.out.Digit != "" {
+			s.scheduleDigit(a, at)
+		}
 	}
 	if !c.out.Stay {
 		callee := a
@@ -481,6 +482,55 @@ func (s *Server) answer(c *call, at time.Time) {
 			}
 		})
 	}
+}
+
+// originateReturnLag is how long after the answer the originate returns.
+// FreeSWITCH's originate thread notices the answer at its next pass (one
+// 20 ms frame: the job came 0 to 21 ms after CHANNEL_ANSWER on 1.10.12);
+// a uuid_bridge that reaches the channel in between takes it from the
+// originate (see takeFromOriginate).
+const originateReturnLag = 20 * time.Millisecond
+
+// originateReturns completes an originate whose a-leg answered at
+// answered, unless a hangup or a bridge already gave it its result.
+func (s *Server) originateReturns(c *call, answered, at time.Time) {
+	if c.done == nil || c.a.ended {
+		return
+	}
+	s.completeOK(c, at)
+	if c.a.isIVR && c.out.Digit != "" {
+		s.scheduleDigit(c.a, answered)
+	}
+}
+
+// pendingOriginate returns the call whose originate has not returned yet
+// and whose a-leg is ch, or nil.
+func pendingOriginate(ch *channel) *call {
+	if c := ch.call; c != nil && c.done != nil && c.a == ch {
+		return c
+	}
+	return nil
+}
+
+// takeFromOriginate fails an originate whose channel uuid_bridge took
+// before it returned, as FreeSWITCH does: the job answers
+// "-ERR ORIGINATOR_CANCEL" (after the bridge's +OK, before its
+// CHANNEL_BRIDGE) and never runs the application or extension. An
+// answered channel lives on for the bridge; one still ringing cannot be
+// bridged and hangs up DESTINATION_OUT_OF_ORDER, taking the other leg
+// down with ORIGINATOR_CANCEL. It reports whether the bridge can go on.
+func (s *Server) takeFromOriginate(c *call, other *channel, at time.Time) bool {
+	done := c.done
+	c.done = nil
+	s.sched.cancel(c.timeoutT)
+	c.timeoutT = nil
+	done("-ERR ORIGINATOR_CANCEL\n", at)
+	if !c.a.answered.IsZero() {
+		return true
+	}
+	s.hangupCall(c.a, "DESTINATION_OUT_OF_ORDER", at)
+	s.hangupCall(other, "ORIGINATOR_CANCEL", at)
+	return false
 }
 
 // completeOK returns "+OK <uuid>" and lets the a-leg run its application
