@@ -65,9 +65,13 @@ type CallRecord struct {
 	// JobDone, JobOK: the BACKGROUND_JOB arrived, with +OK.
 	JobDone bool
 	JobOK   bool
-	// Final: the outcome is known: Complete, or the job failed (then there
-	// is no answered call; if a channel was created, its HANGUP_COMPLETE
-	// may still add Q850 and SIPTermStatus, never change the rest).
+	// Final: the outcome is known: Complete, or the job failed with any
+	// cause but ORIGINATOR_CANCEL (then there is no answered call; if a
+	// channel was created, its HANGUP_COMPLETE may still add Q850 and
+	// SIPTermStatus, never change the rest). ORIGINATOR_CANCEL means the
+	// channel was taken from the originate before it returned (uuid_bridge
+	// in the moment after the answer): the channel lives on, bridged, and
+	// only its HANGUP_COMPLETE ends the call.
 	Final bool
 	// CreatedAt, AnsweredAt, HangupAt are zero when unknown.
 	CreatedAt, AnsweredAt, HangupAt time.Time
@@ -306,9 +310,13 @@ func (c *Call) keepVar(name string) bool {
 }
 
 // Final reports that the call's outcome is known (see CallRecord.Final).
+// It never turns back to false as events are applied, in any order.
 func (c *Call) Final() bool {
+	if c.complete {
+		return true
+	}
 	jobDone, jobOK := c.jobState()
-	return c.complete || jobDone && !jobOK
+	return jobDone && !jobOK && !c.jobTaken()
 }
 
 func (c *Call) jobState() (done, ok bool) {
@@ -318,6 +326,18 @@ func (c *Call) jobState() (done, ok bool) {
 	ok, _, _ = parseJobBody(c.job.v)
 	return true, ok
 }
+
+// jobTaken reports a job that failed because its channel was taken from
+// the originate (FreeSWITCH answers "-ERR ORIGINATOR_CANCEL" when
+// uuid_bridge reaches an answered channel before the originate returned):
+// the job says nothing of how the call ends.
+func (c *Call) jobTaken() bool {
+	ok, _, cause := parseJobBody(c.job.v)
+	return !ok && cause == jobTakenCause
+}
+
+// jobTakenCause is the cause of an originate whose channel was taken.
+const jobTakenCause = "ORIGINATOR_CANCEL"
 
 // Record returns the merged state.
 func (c *Call) Record() CallRecord {

@@ -159,6 +159,27 @@ func dtmfFlow() []esl.Event {
 	return evs
 }
 
+// bridgedBeforeReturnFlow is FreeSWITCH's order when uuid_bridge takes an
+// answered channel before its originate returned: the job fails with
+// ORIGINATOR_CANCEL after the bridge's +OK, and the channel talks on,
+// bridged, until its own hangup.
+func bridgedBeforeReturnFlow() []esl.Event {
+	f := newFlow()
+	var evs []esl.Event
+	evs = append(evs, f.channel("CHANNEL_CREATE", nil))
+	f.answer = t0 + 1020000
+	evs = append(evs, f.channel("CHANNEL_ANSWER", nil))
+	evs = append(evs, f.job("-ERR ORIGINATOR_CANCEL\n"))
+	f.bridged = t0 + 1080000
+	evs = append(evs, f.channel("CHANNEL_BRIDGE", map[string]string{
+		"Bridge-A-Unique-ID": callUUID, "Bridge-B-Unique-ID": peerUUID, "Other-Leg-Unique-ID": peerUUID,
+	}))
+	f.hangup = t0 + 5020000
+	evs = append(evs, f.channel("CHANNEL_HANGUP", map[string]string{"Hangup-Cause": "NORMAL_CLEARING"}))
+	evs = append(evs, f.complete("NORMAL_CLEARING", "16", 4))
+	return evs
+}
+
 // A failed job without any channel event: final on its own.
 func failedJobFlow() []esl.Event {
 	f := newFlow()
@@ -243,6 +264,12 @@ func TestCall_OrderIndependent(t *testing.T) {
 				t.Errorf("record: %+v", r)
 			}
 		}},
+		{"bridged before the originate returned", bridgedBeforeReturnFlow(), func(t *testing.T, r esl.CallRecord) {
+			if !r.Final || !r.Complete || !r.Answered || !r.Bridged || r.BridgedTo != peerUUID || !r.JobDone || r.JobOK ||
+				r.Cause != "NORMAL_CLEARING" || r.Billsec != 4 {
+				t.Errorf("record: %+v", r)
+			}
+		}},
 		{"failed job without channel", failedJobFlow(), func(t *testing.T, r esl.CallRecord) {
 			if !r.Final || r.Seen || r.Complete || r.Cause != "GATEWAY_DOWN" || r.JobOK || !r.JobDone {
 				t.Errorf("record: %+v", r)
@@ -278,6 +305,27 @@ func TestCall_OrderIndependent(t *testing.T) {
 			t.Logf("%d events, %d orders, same record", len(tt.flow), orders)
 		})
 	}
+}
+
+// TestCall_JobNeverEndsATakenChannel: in FreeSWITCH's own order, the
+// ORIGINATOR_CANCEL job of a channel uuid_bridge took leaves the call live;
+// only the channel's HANGUP_COMPLETE ends it.
+func TestCall_JobNeverEndsATakenChannel(t *testing.T) {
+	c := esl.NewCall(callUUID, jobUUID)
+	for _, e := range bridgedBeforeReturnFlow() {
+		c.Apply(e)
+		r := c.Record()
+		if e.Name == "CHANNEL_HANGUP_COMPLETE" {
+			if !r.Final || r.Cause != "NORMAL_CLEARING" || !r.Answered || r.Billsec != 4 {
+				t.Fatalf("after the hangup: %+v", r)
+			}
+			return
+		}
+		if r.Final {
+			t.Fatalf("final after %s (cause %s): the job's result ended a live, answered call", e.Name, r.Cause)
+		}
+	}
+	t.Fatal("no CHANNEL_HANGUP_COMPLETE in the flow")
 }
 
 func TestCall_Apply(t *testing.T) {

@@ -100,19 +100,15 @@ func (s *eslSwitch) route(ev esl.Event) (engine.Update, bool) {
 		return engine.Update{}, false
 	}
 	if ev.Name == "BACKGROUND_JOB" {
-		line, _, _ := strings.Cut(strings.TrimSpace(ev.Body), "\n")
-		if !strings.HasPrefix(line, "+OK") {
-			cause := strings.TrimSpace(strings.TrimPrefix(line, "-ERR"))
-			if !strings.HasPrefix(line, "-ERR") || cause == "" || strings.ContainsAny(cause, " \t") {
-				cause = "ORIGINATE_FAILED"
-			}
-			w.jobCause = cause
-		}
-	} else if !w.call.Apply(ev) {
+		w.jobCause = jobCause(ev.Body)
+	}
+	if !w.call.Apply(ev) {
 		return engine.Update{}, false
 	}
+	// The channel's own events decide: a failed job ends the call only
+	// when it says the call never got up (see esl.CallRecord.Final).
 	rec := w.call.Record()
-	if rec.Complete || w.jobCause != "" {
+	if rec.Final {
 		delete(s.calls, uuid)
 		u := engine.Update{Kind: engine.CallChanged, UUID: uuid, Final: true, Answered: rec.Answered, AnsweredAt: rec.AnsweredAt,
 			Cause: rec.Cause, Q850: rec.Q850, SIPStatus: rec.SIPTermStatus, Billsec: time.Duration(rec.Billsec) * time.Second,
@@ -127,6 +123,19 @@ func (s *eslSwitch) route(ev esl.Event) (engine.Update, bool) {
 		return engine.Update{Kind: engine.CallChanged, UUID: uuid, Answered: true, AnsweredAt: rec.AnsweredAt}, true
 	}
 	return engine.Update{}, false
+}
+
+// jobCause is the cause a failed originate job gives ("" for +OK).
+func jobCause(body string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(body), "\n")
+	if strings.HasPrefix(line, "+OK") {
+		return ""
+	}
+	cause := strings.TrimSpace(strings.TrimPrefix(line, "-ERR"))
+	if !strings.HasPrefix(line, "-ERR") || cause == "" || strings.ContainsAny(cause, " \t") {
+		cause = "ORIGINATE_FAILED"
+	}
+	return cause
 }
 
 // Originate follows the call, then sends it. Member variables whose
