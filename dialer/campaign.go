@@ -105,8 +105,9 @@ type IVRTarget struct {
 
 // AgentOptions tune the agent modes.
 type AgentOptions struct {
-	// HoldTime is how long an answered customer may wait for another agent
-	// after the reserved one failed (progressive), before ABANDONED.
+	// HoldTime is how long an answered customer may wait for an agent
+	// (progressive), from its answer: an agent's phone rings no longer
+	// than what is left of it, and the customer is ABANDONED when it ends.
 	HoldTime Duration `yaml:"hold_time,omitempty" json:"hold_time,omitempty"`
 	// KeepOnLine keeps a preemptive agent on the line after a failed
 	// customer leg and offers the next member at once.

@@ -26,6 +26,10 @@ type agent struct {
 	legUp bool
 	// killed: the engine hung the leg up, so its end is no fault of the agent.
 	killed bool
+	// missed: an answered customer hung up while the agent's phone rang
+	// for it. Until the agent answers again, its next customer is dialed
+	// only once it is on the line (see confirmFirst).
+	missed bool
 	// talked: the leg was bridged to a customer; its end starts wrap-up.
 	talked bool
 	// bridgedAttempt is the attempt the agent was last bridged to, which
@@ -46,6 +50,12 @@ type agent struct {
 
 // busyWithCall reports whether the agent is in, or held for, a call.
 func (ag *agent) busyWithCall() bool { return ag.call != nil || ag.leg != "" || ag.manual != nil }
+
+// confirmFirst reports that the agent left an offer unanswered since it
+// last answered: no customer may wait on its phone ringing, so it is rung
+// before its next customer is dialed (progressive too) and takes no
+// customer already waiting but the one it rang for.
+func (ag *agent) confirmFirst() bool { return ag.missed || ag.NoAnswerCount > 0 }
 
 // agentMode reports whether a campaign connects members to agents.
 func agentMode(m dialer.Mode) bool {
@@ -253,11 +263,12 @@ func (e *Engine) agentTimers(ctx context.Context, now time.Time) {
 
 // startAgentCall begins an agent-mode call just claimed: progressive
 // reserves the agent and dials the customer; preemptive rings the agent
-// first (or, for an agent kept on the line, dials the customer at once).
+// first (or, for an agent kept on the line, dials the customer at once),
+// and so does progressive for an agent that must confirm first.
 func (e *Engine) startAgentCall(ctx context.Context, cs *campaignState, cl *call, ag *agent, req OriginateRequest, now time.Time) {
 	cl.mode, cl.agent, cl.agentID = cs.run.Campaign.Mode, ag, ag.ID
 	ag.call = cl
-	if cl.mode == dialer.ModeProgressive {
+	if cl.mode == dialer.ModeProgressive && !ag.confirmFirst() {
 		ag.idleSince = ag.StateChangedAt
 		e.setAgent(ctx, ag, dialer.AgentReserved, now, "customer dialed (attempt "+strconv.FormatInt(cl.attemptID, 10)+")")
 		cl.dialed = true
@@ -289,6 +300,10 @@ func (e *Engine) ringAgent(ctx context.Context, cs *campaignState, cl *call, ag 
 	e.legs[leg] = ag
 	cl.agent, cl.agentID, ag.call = ag, ag.ID, cl
 	cl.agentRingingAt, cl.agentAnsweredAt = now, time.Time{}
+	if cl.rang == nil {
+		cl.rang = map[int64]bool{}
+	}
+	cl.rang[ag.ID] = true
 	if ag.State != dialer.AgentReserved {
 		ag.idleSince = ag.StateChangedAt
 	}
@@ -299,7 +314,7 @@ func (e *Engine) ringAgent(ctx context.Context, cs *campaignState, cl *call, ag 
 	}
 	c := cs.run.Campaign
 	req := OriginateRequest{
-		UUID: leg, Endpoint: ag.Endpoint, RingTimeout: ag.CallTimeout.D(), CallerIDNumber: cl.number,
+		UUID: leg, Endpoint: ag.Endpoint, RingTimeout: ringTimeout(ag, cl, now), CallerIDNumber: cl.number,
 		CallerIDName: c.CallerID.Name, App: "park",
 		Vars: map[string]string{
 			"dialer_campaign_id": strconv.FormatInt(c.ID, 10),
@@ -314,8 +329,24 @@ func (e *Engine) ringAgent(ctx context.Context, cs *campaignState, cl *call, ag 
 	e.send(ctx, req)
 }
 
-// dialCustomer originates a preemptive call's customer once its agent is
-// on the line. Its originate was paced when the member was claimed.
+// ringTimeout is how long an agent's phone rings for a call: its call
+// timeout, cut to what is left of the customer's hold time while an
+// answered customer waits (at least a second, the switch's unit).
+func ringTimeout(ag *agent, cl *call, now time.Time) time.Duration {
+	d := ag.CallTimeout.D()
+	if !cl.answered || cl.holdUntil.IsZero() {
+		return d
+	}
+	left := max(cl.holdUntil.Sub(now), time.Second)
+	if d <= 0 {
+		return left
+	}
+	return min(d, left)
+}
+
+// dialCustomer originates the customer of a call whose agent is on the
+// line (preemptive, or progressive with an agent that confirmed first).
+// Its originate was paced when the member was claimed.
 func (e *Engine) dialCustomer(ctx context.Context, cl *call) {
 	cl.dialed = true
 	cl.started = e.cfg.Now()
@@ -417,11 +448,18 @@ func (e *Engine) customerEvent(ctx context.Context, cl *call, u Update, now time
 		if cl.bridged && cl.bridgeEndedAt.IsZero() {
 			cl.bridgeEndedAt = now
 		}
-		if cl.mode == dialer.ModeProgressive && answered && !cl.bridged && !cl.uncharged {
-			cl.endCause = cause.Abandoned
+		if answered && !cl.bridged {
+			// Reached, and no agent took the call: abandoned, whatever
+			// ended it, and charged by the ABANDONED retry rule.
+			cl.endCause, cl.uncharged = cause.Abandoned, false
 		}
 		if ag == nil {
 			return
+		}
+		if answered && ag.leg != "" && !ag.legUp {
+			ag.missed = true
+			e.log.Info("customer hung up while the agent's phone rang: abandoned", "attempt_id", cl.attemptID,
+				"agent", ag.Name, "rang", now.Sub(cl.agentRingingAt))
 		}
 		switch {
 		case ag.leg == "":
@@ -454,6 +492,11 @@ func (e *Engine) customerEvent(ctx context.Context, cl *call, u Update, now time
 			hold = cs.run.Campaign.Agents.HoldTime.D()
 		}
 		cl.holdUntil = answeredAt.Add(hold)
+		if ag != nil && ag.legUp {
+			// The agent confirmed first and is on the line.
+			e.bridge(ctx, cl, ag, now)
+			return
+		}
 		if ag != nil && ag.leg == "" && cs != nil {
 			e.ringAgent(ctx, cs, cl, ag, now)
 			return
@@ -467,7 +510,7 @@ func (e *Engine) customerEvent(ctx context.Context, cl *call, u Update, now time
 			e.bridge(ctx, cl, ag, now)
 			return
 		}
-		cl.uncharged = true
+		// No agent on the line any more: abandoned (see the final).
 		e.kill(ctx, cl.uuid)
 	}
 }
@@ -480,7 +523,7 @@ func (e *Engine) legEvent(ctx context.Context, ag *agent, u Update, now time.Tim
 			return
 		}
 		ag.legUp = true
-		ag.NoAnswerCount = 0
+		ag.NoAnswerCount, ag.missed = 0, false
 		if cl == nil || cl.ended || e.stopping {
 			e.killLeg(ctx, ag)
 			return
@@ -489,7 +532,7 @@ func (e *Engine) legEvent(ctx context.Context, ag *agent, u Update, now time.Tim
 		if err := e.store.MarkAgentAnswered(ctx, cl.attemptID, now); err != nil {
 			e.log.Error("record agent answer", "attempt_id", cl.attemptID, "err", err)
 		}
-		if cl.mode == dialer.ModeProgressive {
+		if cl.dialed {
 			e.bridge(ctx, cl, ag, now)
 			return
 		}
@@ -521,7 +564,10 @@ func (e *Engine) legEvent(ctx context.Context, ag *agent, u Update, now time.Tim
 		e.wrapUp(ctx, ag, now)
 	case answered || killed || u.Cause == cause.Lost || u.Cause == cause.OriginateFailed:
 		why := "leg ended before a customer was bridged"
-		if killed {
+		switch {
+		case killed && ag.missed:
+			why = "the customer hung up while the phone rang: the next customer is dialed once the agent answers"
+		case killed:
 			why = "leg hung up by the dialer"
 		}
 		e.toAvailable(ctx, ag, now, ag.idleSince, why)
@@ -536,10 +582,16 @@ func (e *Engine) legEvent(ctx context.Context, ag *agent, u Update, now time.Tim
 	}
 }
 
-// agentLost handles a live customer call whose agent went away before the
-// bridge: progressive customers wait for another agent; a preemptive
-// attempt ends without charging the member.
+// agentLost handles a customer call whose agent went away before the
+// bridge: one never dialed (its agent was to answer first) ends without
+// charging the member; answered progressive customers wait for another
+// agent; a preemptive customer is hung up.
 func (e *Engine) agentLost(ctx context.Context, cl *call, now time.Time) {
+	if !cl.dialed {
+		cl.uncharged, cl.ended = true, true
+		e.finals = append(e.finals, Update{Kind: CallChanged, UUID: cl.uuid, Final: true, Cause: cause.AgentUnavailable, HangupAt: now})
+		return
+	}
 	if cl.mode == dialer.ModeProgressive {
 		if cl.answered {
 			e.waiters[cl.uuid] = cl
@@ -548,12 +600,7 @@ func (e *Engine) agentLost(ctx context.Context, cl *call, now time.Time) {
 		return
 	}
 	cl.uncharged = true
-	if cl.dialed {
-		e.kill(ctx, cl.uuid)
-		return
-	}
-	cl.ended = true
-	e.finals = append(e.finals, Update{Kind: CallChanged, UUID: cl.uuid, Final: true, Cause: cause.AgentUnavailable, HangupAt: now})
+	e.kill(ctx, cl.uuid)
 }
 
 // bridge connects a customer and the agent whose leg answered.
@@ -598,11 +645,23 @@ func (e *Engine) offerWaiters(ctx context.Context, now time.Time) {
 			e.kill(ctx, cl.uuid)
 			continue
 		}
-		if free := e.freeAgents(cs, now); len(free) > 0 {
+		if ag := waiterAgent(cl, e.freeAgents(cs, now)); ag != nil {
 			delete(e.waiters, cl.uuid)
-			e.ringAgent(ctx, cs, cl, free[0], now)
+			e.ringAgent(ctx, cs, cl, ag, now)
 		}
 	}
+}
+
+// waiterAgent is the first free agent a waiting customer may be offered
+// to: one that must confirm first only if it already rang for this
+// customer, so that it can never make a second customer wait.
+func waiterAgent(cl *call, free []*agent) *agent {
+	for _, ag := range free {
+		if !ag.confirmFirst() || cl.rang[ag.ID] {
+			return ag
+		}
+	}
+	return nil
 }
 
 // keepOnLine offers preemptive agents kept on the line the next member of

@@ -126,8 +126,10 @@ type call struct {
 	// holdUntil is how long an answered progressive customer may wait for
 	// another agent.
 	holdUntil time.Time
-	bridged   bool
-	agentID   int64
+	// rang are the agents whose phones rang for the call.
+	rang    map[int64]bool
+	bridged bool
+	agentID int64
 	// Times of the agent leg, for the attempt's record.
 	agentRingingAt, agentAnsweredAt, bridgedAt, bridgeEndedAt time.Time
 	// endCause replaces the switch's cause (ABANDONED); uncharged ends the

@@ -59,6 +59,8 @@ type fakeSwitch struct {
 	ringbacks []ringback
 	// onOriginate, when set, sees every originate as it arrives.
 	onOriginate func(req OriginateRequest)
+	// bridgeErr, when set, fails every uuid_bridge.
+	bridgeErr error
 }
 
 func newFakeSwitch(t testing.TB, clk *clocktest.Clock, oc func(string) outcome) *fakeSwitch {
@@ -203,6 +205,9 @@ func (f *fakeSwitch) Kill(_ context.Context, uuid, cause string) error {
 }
 
 func (f *fakeSwitch) Bridge(_ context.Context, a, b string) error {
+	if f.bridgeErr != nil {
+		return f.bridgeErr
+	}
 	pa, pb := f.live[a], f.live[b]
 	now := f.clk.Now()
 	if pa == nil || pb == nil || pa.answered.IsZero() || pb.answered.IsZero() || pa.answered.After(now) || pb.answered.After(now) {

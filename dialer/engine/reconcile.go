@@ -33,7 +33,7 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 	var lost, followed, waiting int
 	for _, a := range open {
 		cl := e.calls[a.UUID]
-		if cl != nil && cl.mode == dialer.ModePreemptive && !cl.dialed {
+		if cl != nil && cl.mode != "" && !cl.dialed {
 			// The customer is dialed only once the agent answers: the
 			// agent's leg was reconciled above.
 			continue
@@ -137,9 +137,9 @@ func (e *Engine) reconcileLegs(ctx context.Context, now time.Time) error {
 // adoptAgentCall settles, after a restart, an open agent-mode attempt whose
 // agent leg was recorded. A bridged pair whose two legs are up is followed
 // again (the agent talking); otherwise the agent's leg is hung up, and a
-// preemptive customer never dialed (the agent had not answered) ends at
-// once without charging the member. done reports that the attempt needs
-// nothing more.
+// customer never dialed (preemptive, or progressive with an agent that was
+// to confirm first, and the agent had not answered) ends at once without
+// charging the member. done reports that the attempt needs nothing more.
 func (e *Engine) adoptAgentCall(ctx context.Context, a dialer.Attempt, l dialer.AgentLeg, now time.Time) (done bool, err error) {
 	cs := e.campaigns[a.CampaignID]
 	if cs == nil {
@@ -179,7 +179,9 @@ func (e *Engine) adoptAgentCall(ctx context.Context, a dialer.Attempt, l dialer.
 		e.sw.Watch(a.UUID)
 		e.setAgent(ctx, ag, dialer.AgentTalking, now, "bridged call followed again after a restart")
 		return true, nil
-	case mode == dialer.ModePreemptive && l.AgentAnsweredAt.IsZero():
+	case l.AgentAnsweredAt.IsZero() && (mode == dialer.ModePreemptive || a.AnsweredAt.IsZero() && !customerUp):
+		// The agent was to answer before its customer was dialed
+		// (preemptive, or progressive with an agent confirming first).
 		if legUp {
 			e.kill(ctx, l.UUID)
 		}
@@ -196,7 +198,7 @@ func (e *Engine) adoptAgentCall(ctx context.Context, a dialer.Attempt, l dialer.
 
 // orphanAnswered handles an answered customer that reconcile found with no
 // agent: a progressive one waits for another agent within the hold time; a
-// preemptive one is hung up without charging the member.
+// preemptive one is hung up (abandoned: no agent took it).
 func (e *Engine) orphanAnswered(ctx context.Context, cs *campaignState, cl *call, now time.Time) {
 	if cl.bridged {
 		// Its agent's leg is gone: the conversation is over.
@@ -208,7 +210,6 @@ func (e *Engine) orphanAnswered(ctx context.Context, cs *campaignState, cl *call
 		e.waiters[cl.uuid] = cl
 		return
 	}
-	cl.uncharged = true
 	e.kill(ctx, cl.uuid)
 }
 
