@@ -185,17 +185,17 @@ func (s *Server) apiSetVar(arg string) string {
 	return "+OK\n"
 }
 
-// apiBroadcast accepts uuid_broadcast <uuid> <path> [aleg|bleg|both]. The
-// simulator plays no audio: it records the path on the channel as the
+// apiBroadcast accepts uuid_broadcast <uuid> <path> [aleg|bleg|holdb|both].
+// The simulator plays no audio: it records the path on the channel as the
 // variable sim_broadcast (and its leg as sim_broadcast_leg) for tests.
 func (s *Server) apiBroadcast(arg string) string {
 	f := strings.Fields(arg)
 	if len(f) < 2 {
-		return "-USAGE: <uuid> <path> [aleg|bleg|both]\n"
+		return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
 	}
 	ch := s.chans[f[0]]
 	if ch == nil {
-		return "-ERR No such channel!\n"
+		return "-ERR invalid uuid\n"
 	}
 	leg := "aleg"
 	if len(f) > 2 {
@@ -203,17 +203,25 @@ func (s *Server) apiBroadcast(arg string) string {
 	}
 	ch.setVar("sim_broadcast", f[1])
 	ch.setVar("sim_broadcast_leg", leg)
-	return "+OK Message queued\n"
+	return "+OK Message sent\n"
 }
 
+// apiSetVarMulti implements uuid_setvar_multi <uuid> a=1;b=2. As in
+// mod_commands, a uuid without pairs writes nothing (so the api reply is
+// "-ERR no reply") and a missing channel also prints the usage.
 func (s *Server) apiSetVarMulti(arg string) string {
-	id, pairs, ok := strings.Cut(strings.TrimSpace(arg), " ")
+	const usage = "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
+	arg = strings.TrimSpace(arg)
+	if arg == "" {
+		return usage
+	}
+	id, pairs, ok := strings.Cut(arg, " ")
 	if !ok {
-		return "-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"
+		return ""
 	}
 	ch := s.chans[id]
 	if ch == nil {
-		return "-ERR No such channel!\n"
+		return "-ERR No such channel!\n" + usage
 	}
 	for _, p := range strings.Split(pairs, ";") {
 		k, v, _ := strings.Cut(p, "=")
@@ -231,15 +239,12 @@ func (s *Server) apiSetVarMulti(arg string) string {
 
 func (s *Server) apiGetVar(arg string) string {
 	f := strings.Fields(arg)
-	if len(f) < 1 {
+	if len(f) < 2 {
 		return "-USAGE: <uuid> <var>\n"
 	}
 	ch := s.chans[f[0]]
 	if ch == nil {
 		return "-ERR No such channel!\n"
-	}
-	if len(f) < 2 {
-		return "-ERR No variable name specified!\n"
 	}
 	if v, ok := ch.getVar(f[1]); ok {
 		return v
@@ -247,8 +252,9 @@ func (s *Server) apiGetVar(arg string) string {
 	return "_undef_"
 }
 
-// apiSendDTMF sends digits into a channel: on a loopback a-leg they arrive
-// on the b-leg as DTMF events, as in the ivr_dtmf capture.
+// apiSendDTMF sends digits into a channel: on a loopback leg they arrive
+// on its peer (the b-leg's DTMF events in the ivr_dtmf capture), where an
+// IVR the peer runs takes them.
 func (s *Server) apiSendDTMF(arg string, at time.Time) string {
 	f := strings.Fields(arg)
 	if len(f) < 2 {
@@ -256,26 +262,19 @@ func (s *Server) apiSendDTMF(arg string, at time.Time) string {
 	}
 	ch := s.chans[f[0]]
 	if ch == nil {
-		return "-ERR no such session\n"
+		return "-ERR Cannot locate session!\n"
 	}
-	if p := ch.peer; p != nil && !p.ended {
-		for _, d := range f[1] {
-			if strings.ContainsRune("0123456789*#ABCDabcd", d) {
-				s.dtmfEvent(p, string(d), at)
-			}
+	for _, d := range f[1] {
+		if p := ch.peer; p != nil && !p.ended && strings.ContainsRune("0123456789*#ABCDabcd", d) {
+			s.receiveDTMF(p, string(d), at)
 		}
 	}
 	return "+OK " + ch.uuid + " sent DTMF " + f[1] + ".\n"
 }
 
-func (s *Server) dtmfEvent(ch *channel, digit string, at time.Time) {
-	s.emitChannel("DTMF", siteDTMF, ch, at, false, nil,
-		[]header{{"DTMF-Digit", digit}, {"DTMF-Duration", "2000"}, {"DTMF-Source", "UNKNOWN"}})
-	ch.setVar("last_dtmf_duration", "2000")
-}
-
 // apiHupall hangs up every channel, or those whose variables match every
-// "var value" pair.
+// "var value" pair. The reply names the first pair, followed by "..."
+// when there are more, as mod_commands writes it.
 func (s *Server) apiHupall(arg string, at time.Time) string {
 	f := strings.Fields(arg)
 	cause := "MANAGER_REQUEST"
@@ -308,8 +307,11 @@ func (s *Server) apiHupall(arg string, at time.Time) string {
 	if len(pairs) == 0 {
 		return "+OK hangup all channels with cause " + cause + "\n"
 	}
-	last := pairs[len(pairs)-1]
-	return "+OK hangup all channels matching [" + last.name + "]=[" + last.value + "] with cause: " + cause + "\n"
+	more := ""
+	if len(pairs) > 1 {
+		more = "..."
+	}
+	return "+OK hangup all channels matching [" + pairs[0].name + "]=[" + pairs[0].value + "]" + more + " with cause: " + cause + "\n"
 }
 
 var channelColumns = []string{
@@ -336,8 +338,9 @@ func (s *Server) channelRow(ch *channel) []string {
 	}
 }
 
-// apiShow implements "show channels", "show channels as json" (with
-// FreeSWITCH's {"row_count": 0} for no rows) and "show channels count".
+// apiShow implements "show channels", "show channels as json" and "show
+// channels count". With no rows FreeSWITCH sends {"row_count": 0} as json
+// and only the count line as text.
 func (s *Server) apiShow(arg string) string {
 	f := strings.Fields(strings.ToLower(arg))
 	if len(f) == 0 || (f[0] != "channels" && f[0] != "calls") {
@@ -376,6 +379,9 @@ func (s *Server) apiShow(arg string) string {
 		}
 		b = append(b, "]}"...)
 		return string(b)
+	}
+	if len(live) == 0 {
+		return "\n0 total.\n"
 	}
 	var sb strings.Builder
 	sb.WriteString(strings.Join(channelColumns, ","))

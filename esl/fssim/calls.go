@@ -183,7 +183,7 @@ func (s *Server) originate(args, job string, at time.Time, done func(string, tim
 		finish("-ERR "+ep.cause+"\n", at)
 		return
 	}
-	out := s.scen.outcomeFor(ep.dest, s.rng)
+	out := s.scen.outcomeFor(ep, s.rng)
 	rec.Outcome = out
 
 	c := &call{
@@ -201,7 +201,7 @@ func (s *Server) originate(args, job string, at time.Time, done func(string, tim
 	}
 	s.createChannels(c, ep, leg.Endpoint, vars, orderedVars(vars, args), o, at)
 	rec.UUID = c.a.uuid
-	c.timeoutT = s.sched.at(at.Add(rec.Timeout), func(at time.Time) {
+	c.timeoutT = s.sched.at(originateDeadline(at, rec.Timeout), func(at time.Time) {
 		c.timeoutT = nil
 		if c.a.ended || !c.a.answered.IsZero() {
 			return
@@ -209,6 +209,15 @@ func (s *Server) originate(args, job string, at time.Time, done func(string, tim
 		s.hangupCall(c.a, "NO_ANSWER", at)
 	})
 	s.startRinging(c, at)
+}
+
+// originateDeadline is when an originate started at start times out.
+// FreeSWITCH compares whole epoch seconds (switch_epoch_time_now), so the
+// timeout fires on the second boundary where the seconds elapsed reach
+// timeout: up to a second early, as originate_timeout=3 firing after
+// 2.86 s in the captures.
+func originateDeadline(start time.Time, timeout time.Duration) time.Time {
+	return start.Truncate(time.Second).Add(timeout)
 }
 
 func (s *Server) newChannel(c *call, ep endpoint, dialLeg string, at time.Time) *channel {
@@ -411,9 +420,7 @@ func (s *Server) ringing(c *call, at time.Time) {
 		b.progress = at
 		s.runApp(b, "ring_ready", "")
 		s.emitChannel("CHANNEL_PROGRESS", siteProgress, b, at, true, nil, nil)
-		if !c.out.Answer && c.out.Cause == "" {
-			s.runApp(b, "park", "")
-		}
+		s.runApp(b, "sleep", ringSleep(c.out))
 	}
 	if c.ringReady && c.done != nil {
 		s.completeOK(c, at)
@@ -454,18 +461,18 @@ func (s *Server) answer(c *call, at time.Time) {
 		s.emitChannel("CHANNEL_ANSWER", siteAnswer, b, at, true, nil, nil)
 		b.callState = "ACTIVE"
 		b.setVar("endpoint_disposition", "ANSWER")
+		app, data := calleeApp(c.out)
+		s.runApp(b, app, data)
 	}
+	s.scheduleCalleeDigit(c, at)
 	s.sched.cancel(c.timeoutT)
 	c.timeoutT = nil
 	if c.done != nil {
-		answered := at
-		s.addTimer(a, at.Add(originateReturnLag), func(at time.Time) { s.originateReturns(c, answered, at) })
+		s.addTimer(a, at.Add(originateReturnLag), func(at time.Time) { s.originateReturns(c, at) })
 	} else {
 		a.flipCallerID()
 		a.callState = "ACTIVE"
-		if a.isIVR && c.out.Digit != "" {
-			s.scheduleDigit(a, at)
-		}
+		s.answerIVR(a, at)
 	}
 	if !c.out.Stay {
 		callee := a
@@ -491,16 +498,13 @@ func (s *Server) answer(c *call, at time.Time) {
 // originate (see takeFromOriginate).
 const originateReturnLag = 20 * time.Millisecond
 
-// originateReturns completes an originate whose a-leg answered at
-// answered, unless a hangup or a bridge already gave it its result.
-func (s *Server) originateReturns(c *call, answered, at time.Time) {
+// originateReturns completes an originate whose a-leg answered, unless a
+// hangup or a bridge already gave it its result.
+func (s *Server) originateReturns(c *call, at time.Time) {
 	if c.done == nil || c.a.ended {
 		return
 	}
 	s.completeOK(c, at)
-	if c.a.isIVR && c.out.Digit != "" {
-		s.scheduleDigit(c.a, answered)
-	}
 }
 
 // pendingOriginate returns the call whose originate has not returned yet
@@ -550,16 +554,36 @@ func (s *Server) completeOK(c *call, at time.Time) {
 	a.setVar("call_uuid", a.uuid)
 	if c.hasApp {
 		a.app, a.appData = c.app, c.appArgs
-		a.isIVR = !isWaitingApp(c.app)
+		if !isWaitingApp(c.app) {
+			s.startIVR(a, at)
+		}
 		a.setVar("current_application", c.app)
 		if c.appArgs != "" {
 			a.setVar("current_application_data", c.appArgs)
 		}
 	} else {
 		s.transferProfile(a, c.exten, c.dialplan, c.context, at)
-		a.isIVR = true
+		s.startIVR(a, at)
 	}
 	done("+OK "+a.uuid+"\n", at)
+}
+
+// calleeApp is what the lab dialplan's callee runs once it answered: park
+// for an agent who stays, else the sleep before it hangs up.
+func calleeApp(out Outcome) (app, data string) {
+	if out.Stay {
+		return "park", ""
+	}
+	return "sleep", strconv.FormatInt(out.Talk.Milliseconds(), 10)
+}
+
+// ringSleep is the sleep the lab dialplan's callee rings with: until it
+// answers or fails, or the 600 s of a destination that never answers.
+func ringSleep(out Outcome) string {
+	if !out.Answer && out.Cause == "" {
+		return "600000"
+	}
+	return strconv.FormatInt(out.Ring.Milliseconds(), 10)
 }
 
 // isWaitingApp reports whether an originate application just holds the
@@ -589,48 +613,6 @@ func (s *Server) transferProfile(ch *channel, exten, dialplan, context string, a
 	ch.setState("CS_EXECUTE", csExecute)
 }
 
-func (s *Server) scheduleDigit(ch *channel, from time.Time) {
-	after := ch.call.out.DigitAfter
-	if after == 0 {
-		after = time.Second
-	}
-	digit := ch.call.out.Digit
-	s.sched.cancel(ch.digitT)
-	ch.digitT = s.sched.at(from.Add(after), func(at time.Time) {
-		ch.digitT = nil
-		if ch.ended || ch.dtmf != "" {
-			return
-		}
-		s.dtmf(ch, digit, at)
-	})
-}
-
-// dtmf delivers a digit the simulated callee pressed in the IVR: a DTMF
-// event (no variables, as in FreeSWITCH), dialer_result on the channel and
-// the CUSTOM dialer_lab::ivr event the lab dialplan fires.
-func (s *Server) dtmf(ch *channel, digit string, at time.Time) {
-	ch.dtmf += digit
-	src := "RTP"
-	if ch.tech == "loopback" {
-		src = "UNKNOWN"
-	}
-	s.emitChannel("DTMF", siteDTMF, ch, at, false, nil,
-		[]header{{"DTMF-Digit", digit}, {"DTMF-Duration", "2000"}, {"DTMF-Source", src}})
-	ch.setVar("last_dtmf_duration", "2000")
-	ch.setVar("dialer_result", digit)
-	a := ch
-	if ch.peer != nil && ch.leg == "B" {
-		a = ch.peer
-	}
-	s.emit("CUSTOM", "dialer_lab::ivr", at, siteCustom, func(ev *event) {
-		ev.add("lab_ivr_digit", digit)
-		ev.add("lab_ivr_result", "success")
-		ev.add("lab_a_leg_uuid", a.uuid)
-		ch.addBasicData(ev)
-		ch.addVariables(ev)
-	})
-}
-
 // remoteHangup ends the call from the far end (busy, rejected, the callee
 // hanging up): on a loopback call the b-leg goes first, running the
 // dialplan's hangup application.
@@ -646,11 +628,14 @@ func (s *Server) remoteHangup(c *call, cause string, at time.Time) {
 	s.hangup(first, cause, true, at)
 }
 
-// runApp records that a loopback b-leg's dialplan runs app.
+// runApp records that a loopback b-leg's dialplan runs app; an
+// application without data leaves no current_application_data.
 func (s *Server) runApp(ch *channel, app, data string) {
 	ch.app, ch.appData = app, data
 	if data != "" {
 		ch.setVar("current_application_data", data)
+	} else {
+		ch.delVar("current_application_data")
 	}
 	ch.setVar("current_application", app)
 }
@@ -674,7 +659,7 @@ func (s *Server) hangup(ch *channel, cause string, remote bool, at time.Time) {
 	var bridged []*channel
 	for _, x := range pair {
 		x.ended = true
-		x.cause = cause
+		x.cause = loopbackCause(ch, x, cause, at)
 		x.hungup = at
 		x.answerState = "hangup"
 		x.stateNum = csHangup
@@ -719,7 +704,7 @@ func (s *Server) hangup(ch *channel, cause string, remote bool, at time.Time) {
 		x.setTimingVars(s.loc)
 		x.setState("CS_REPORTING", csReporting)
 		x.callState = "HANGUP"
-		s.emitChannel("CHANNEL_HANGUP_COMPLETE", siteHangupDone, x, at, true, []header{{"Hangup-Cause", cause}}, nil)
+		s.emitChannel("CHANNEL_HANGUP_COMPLETE", siteHangupDone, x, at, true, []header{{"Hangup-Cause", x.cause}}, nil)
 	}
 	for _, x := range pair {
 		x.stateNum = csDestroy
@@ -738,6 +723,24 @@ func (s *Server) hangup(ch *channel, cause string, remote bool, at time.Time) {
 		}
 		s.hangup(peer, survivor, false, at)
 	}
+}
+
+// loopbackCauseWindow is how long after the answer a b-leg's hangup
+// cause still reaches its a-leg.
+const loopbackCauseWindow = time.Second
+
+// loopbackCause is the cause x ends with when ch hangs up with cause at
+// at, x being ch or its loopback peer. mod_loopback passes the cause on,
+// but an a-leg whose b-leg hangs up well after the answer hangs up
+// NORMAL_CLEARING: uuid_kill of the b-leg with USER_BUSY left the a-leg
+// USER_BUSY up to between 0.2 s and 1.5 s after the answer, depending on
+// what the legs ran, and NORMAL_CLEARING from 2 s on (1.10.12). The
+// simulator switches at one second.
+func loopbackCause(ch, x *channel, cause string, at time.Time) string {
+	if x != ch && ch.leg == "B" && x.leg == "A" && !x.answered.IsZero() && at.Sub(x.answered) > loopbackCauseWindow {
+		return "NORMAL_CLEARING"
+	}
+	return cause
 }
 
 func hangupDisposition(remote, answered bool) string {
@@ -809,10 +812,11 @@ func (s *Server) transfer(ch *channel, exten, dialplan, context string, at time.
 		s.hangupCall(peer, "NORMAL_CLEARING", at)
 	}
 	s.transferProfile(ch, exten, dialplan, context, at)
-	ch.isIVR = !(strings.EqualFold(dialplan, "inline") && strings.HasPrefix(exten, "park"))
-	if ch.isIVR && !ch.answered.IsZero() && ch.dtmf == "" && ch.call != nil && ch.call.out.Digit != "" {
-		s.scheduleDigit(ch, at)
+	if strings.EqualFold(dialplan, "inline") && strings.HasPrefix(exten, "park") {
+		s.stopIVR(ch)
+		return
 	}
+	s.startIVR(ch, at)
 }
 
 // releaseBound closes connections bound to ch with myevents, as

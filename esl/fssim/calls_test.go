@@ -70,27 +70,34 @@ func TestServer_NumberingPlan(t *testing.T) {
 		billsec  string
 		sip      string
 		dtmf     string
+		ivr      string
 	}{
+		// The callee presses S one second after it answers, whatever the
+		// call runs; only an IVR takes the digit, and then hangs up.
 		{"answer D0 S2 sofia", "sofia/gateway/gw/15551230002", "", "&park()",
-			aLegSeq(true, true), "NORMAL_CLEARING", "+OK", time.Second, 4 * time.Second, "3", "200", ""},
+			aLegSeq(true, true, "DTMF"), "NORMAL_CLEARING", "+OK", time.Second, 4 * time.Second, "3", "200", "2", ""},
 		{"answer D3 S0 loopback", "loopback/15551230030/dialer_lab", "", "&park()",
-			aLegSeq(true, true), "NORMAL_CLEARING", "+OK", time.Second, 2 * time.Second, "1", "", ""},
+			aLegSeq(true, true, "DTMF"), "NORMAL_CLEARING", "+OK", time.Second, 2 * time.Second, "1", "", "0", ""},
 		{"busy", "sofia/gateway/gw/15551230051", "", "&park()",
-			aLegSeq(true, false), "USER_BUSY", "-ERR USER_BUSY", 0, time.Second, "0", "486", ""},
+			aLegSeq(true, false), "USER_BUSY", "-ERR USER_BUSY", 0, time.Second, "0", "486", "", ""},
 		{"no answer", "sofia/gateway/gw/15551230062", "originate_timeout=3,", "&park()",
-			aLegSeq(true, false), "NO_ANSWER", "-ERR NO_ANSWER", 0, 3 * time.Second, "0", "487", ""},
+			aLegSeq(true, false), "NO_ANSWER", "-ERR NO_ANSWER", 0, 3 * time.Second, "0", "487", "", ""},
 		{"unallocated", "loopback/15551230070/dialer_lab", "", "&park()",
-			aLegSeq(false, false), "UNALLOCATED_NUMBER", "-ERR UNALLOCATED_NUMBER", 0, 0, "0", "", ""},
+			aLegSeq(false, false), "UNALLOCATED_NUMBER", "-ERR UNALLOCATED_NUMBER", 0, 0, "0", "", "", ""},
 		{"rejected", "sofia/gateway/gw/15551230089", "", "&park()",
-			aLegSeq(true, false), "CALL_REJECTED", "-ERR CALL_REJECTED", 0, time.Second, "0", "603", ""},
+			aLegSeq(true, false), "CALL_REJECTED", "-ERR CALL_REJECTED", 0, time.Second, "0", "603", "", ""},
 		{"congestion", "sofia/gateway/gw/15551230091", "", "&park()",
-			aLegSeq(false, false), "NORMAL_CIRCUIT_CONGESTION", "-ERR NORMAL_CIRCUIT_CONGESTION", 0, 0, "0", "503", ""},
+			aLegSeq(false, false), "NORMAL_CIRCUIT_CONGESTION", "-ERR NORMAL_CIRCUIT_CONGESTION", 0, 0, "0", "503", "", ""},
+		{"no route", "loopback/nosuch/dialer_lab", "", "&park()",
+			aLegSeq(false, false), "NO_ROUTE_DESTINATION", "-ERR NO_ROUTE_DESTINATION", 0, 0, "0", "", "", ""},
+		{"no plan outside dialer_lab", "loopback/15551230002/default", "", "&park()",
+			aLegSeq(false, false), "NO_ROUTE_DESTINATION", "-ERR NO_ROUTE_DESTINATION", 0, 0, "0", "", "", ""},
 		{"ivr extension", "sofia/gateway/gw/15551230043", "", "9000 XML dialer_ivr",
-			aLegSeq(true, true, "DTMF", "CUSTOM"), "NORMAL_CLEARING", "+OK", time.Second, 5 * time.Second, "4", "200", "3"},
+			aLegSeq(true, true, "DTMF"), "NORMAL_CLEARING", "+OK", time.Second, 2 * time.Second, "1", "200", "3", "3"},
 		{"ivr app", "loopback/15551230017/dialer_lab", "", "&playback(welcome.wav)",
-			aLegSeq(true, true, "DTMF", "CUSTOM"), "NORMAL_CLEARING", "+OK", time.Second, 9 * time.Second, "8", "", "7"},
+			aLegSeq(true, true, "DTMF"), "NORMAL_CLEARING", "+OK", time.Second, 2 * time.Second, "1", "", "7", "7"},
 		{"park is not an ivr", "sofia/gateway/gw/15551230045", "", "&park()",
-			aLegSeq(true, true), "NORMAL_CLEARING", "+OK", time.Second, 7 * time.Second, "6", "200", ""},
+			aLegSeq(true, true, "DTMF"), "NORMAL_CLEARING", "+OK", time.Second, 7 * time.Second, "6", "200", "5", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,7 +135,7 @@ func TestServer_NumberingPlan(t *testing.T) {
 				"variable_origination_uuid":    id,
 				"Caller-Destination-Number":    "",
 				"variable_sip_term_status":     tt.sip,
-				"variable_dialer_result":       tt.dtmf,
+				"variable_dialer_result":       tt.ivr,
 				"variable_hangup_cause_q850":   "",
 				"Channel-Call-State":           "HANGUP",
 				"Answer-State":                 "hangup",
@@ -149,9 +156,7 @@ func TestServer_NumberingPlan(t *testing.T) {
 			if !hc.has("variable_hangup_cause_q850") || !hc.has("variable_duration") || !hc.has("variable_answer_epoch") {
 				t.Errorf("timing variables missing")
 			}
-			if got := usecDiff(t, hc, "Caller-Channel-Created-Time", "Caller-Channel-Hangup-Time"); got != tt.hangup {
-				t.Errorf("hangup after %v, want %v", got, tt.hangup)
-			}
+			checkHangupAfter(t, hc, tt.cause, tt.hangup)
 			if tt.answered > 0 {
 				if got := usecDiff(t, hc, "Caller-Channel-Created-Time", "Caller-Channel-Answered-Time"); got != tt.answered {
 					t.Errorf("answered after %v, want %v", got, tt.answered)
@@ -172,7 +177,7 @@ func TestServer_NumberingPlan(t *testing.T) {
 				}
 			}
 			rec, ok := srv.Call(id)
-			if !ok || rec.Cause != tt.cause || rec.Active || rec.Vars["dialer_campaign_id"] != "42" || rec.DTMF != tt.dtmf {
+			if !ok || rec.Cause != tt.cause || rec.Active || rec.Vars["dialer_campaign_id"] != "42" || rec.DTMF != tt.dtmf || rec.Vars["dialer_result"] != tt.ivr {
 				t.Errorf("record %+v", rec)
 			}
 			_ = done
@@ -180,6 +185,25 @@ func TestServer_NumberingPlan(t *testing.T) {
 	}
 	if n := srv.ActiveChannels(); n != 0 {
 		t.Errorf("%d channels left", n)
+	}
+}
+
+// checkHangupAfter checks when the final record says the call hung up.
+// FreeSWITCH's originate timer compares whole epoch seconds: a NO_ANSWER
+// comes on the second boundary where the seconds elapsed reach the
+// timeout, up to a second early.
+func checkHangupAfter(t *testing.T, hc event, cause string, want time.Duration) {
+	t.Helper()
+	got := usecDiff(t, hc, "Caller-Channel-Created-Time", "Caller-Channel-Hangup-Time")
+	if cause != "NO_ANSWER" {
+		if got != want {
+			t.Errorf("hangup after %v, want %v", got, want)
+		}
+		return
+	}
+	us, _ := strconv.ParseInt(hc.get("Caller-Channel-Hangup-Time"), 10, 64)
+	if got <= want-time.Second || got > want || us%1e6 != 0 {
+		t.Errorf("NO_ANSWER after %v at %d µs, want on a whole second, after %v to %v", got, us, want-time.Second, want)
 	}
 }
 

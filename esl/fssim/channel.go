@@ -55,18 +55,21 @@ type channel struct {
 
 	vars []header
 
-	cause    string
-	app      string
-	appData  string
-	sipTerm  int
-	isIVR    bool
-	dtmf     string
-	bridgeTo *channel
-	origin   bool // originator of the current bridge
-	other    *channel
+	cause   string
+	app     string
+	appData string
+	sipTerm int
+	isIVR   bool
+	// ivrListen is when the IVR starts taking digits (zero until the
+	// channel in an IVR answers).
+	ivrListen time.Time
+	dtmf      string
+	bridgeTo  *channel
+	origin    bool // originator of the current bridge
+	other     *channel
 
 	timers   []*timer
-	digitT   *timer
+	digitT   *timer // the IVR giving up without a digit
 	ended    bool
 	vanished bool
 	bound    []*conn // connections bound with myevents

@@ -59,13 +59,13 @@ func (s *Server) handle(c *conn, cmd *command) bool {
 	case hasPrefixFold(line, "bgapi "):
 		s.cmdBgAPI(c, cmd, line[6:])
 	case hasPrefixFold(line, "log"):
-		c.reply(commandReply(cmdLog(line)))
+		c.reply(commandReply(s.cmdLog(c, line)))
 	case hasPrefixFold(line, "linger"):
 		c.reply(commandReply(s.cmdSession(c, "linger", line[6:])))
 	case hasPrefixFold(line, "nolinger"):
 		c.reply(commandReply(s.cmdSession(c, "nolinger", "")))
 	case hasPrefixFold(line, "nolog"):
-		c.reply(commandReply("-ERR not loging"))
+		c.reply(commandReply(s.cmdNoLog(c)))
 	case hasPrefixFold(line, "event"):
 		c.reply(commandReply(s.cmdEvent(c, line)))
 	case hasPrefixFold(line, "nixevent"):
@@ -313,7 +313,9 @@ func (s *Server) cmdSession(c *conn, name, arg string) string {
 	}
 }
 
-func cmdLog(line string) string {
+// cmdLog implements "log [level]". The simulator has no log lines to send
+// (SendLogData injects them); it only remembers that logging is on.
+func (s *Server) cmdLog(c *conn, line string) string {
 	level := strings.TrimSpace(line[3:])
 	n := 7
 	if level != "" {
@@ -328,7 +330,21 @@ func cmdLog(line string) string {
 		}
 		n = v
 	}
+	s.mu.Lock()
+	c.logging = true
+	s.mu.Unlock()
 	return "+OK log level " + level + " [" + strconv.Itoa(n) + "]"
+}
+
+// cmdNoLog implements "nolog", with FreeSWITCH's spelling of its error.
+func (s *Server) cmdNoLog(c *conn) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !c.logging {
+		return "-ERR not loging"
+	}
+	c.logging = false
+	return "+OK no longer logging"
 }
 
 // cmdSendMsg implements sendmsg for the call-commands a dialer uses:

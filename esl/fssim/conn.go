@@ -53,6 +53,7 @@ type conn struct {
 	myevents bool
 	linger   time.Duration
 	lingerOn bool
+	logging  bool
 	lost     int
 	removed  bool
 

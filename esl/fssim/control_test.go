@@ -105,6 +105,14 @@ func TestServer_KillAndVariables(t *testing.T) {
 		{"uuid_setvar " + id + " dialer_note", "+OK\n"},
 		{"uuid_getvar " + id + " dialer_note", "_undef_"},
 		{"uuid_getvar 00000000-0000-0000-0000-000000000000 x", "-ERR No such channel!\n"},
+		{"uuid_getvar " + id, "-USAGE: <uuid> <var>\n"},
+		{"uuid_setvar_multi 00000000-0000-0000-0000-000000000000 a=1",
+			"-ERR No such channel!\n-USAGE: <uuid> <var>=<value>;<var>=<value>...\n"},
+		{"uuid_setvar_multi " + id, "-ERR no reply\n"},
+		{"uuid_broadcast " + id + " tone_stream://%(100,0,440) aleg", "+OK Message sent\n"},
+		{"uuid_broadcast 00000000-0000-0000-0000-000000000000 x.wav", "-ERR invalid uuid\n"},
+		{"uuid_broadcast " + id, "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"},
+		{"uuid_send_dtmf 00000000-0000-0000-0000-000000000000 1", "-ERR Cannot locate session!\n"},
 		{"uuid_exists", "false"},
 		{"uuid_kill 00000000-0000-0000-0000-000000000000", "-ERR No such channel!\n"},
 		{"uuid_kill " + id + " USER_BUSY", "+OK\n"},
@@ -131,7 +139,7 @@ func TestServer_Hupall(t *testing.T) {
 	m3 := upCall(t, c, "dialer_campaign_id=2,dialer_member_id=2", "sofia/gateway/gw/up-3")
 
 	got := c.api("hupall NORMAL_CLEARING dialer_campaign_id 1 dialer_member_id 2")
-	if want := "+OK hangup all channels matching [dialer_member_id]=[2] with cause: NORMAL_CLEARING\n"; got != want {
+	if want := "+OK hangup all channels matching [dialer_campaign_id]=[1]... with cause: NORMAL_CLEARING\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 	c.waitEvent(time.Second, func(e event) bool { return e.name() == "CHANNEL_HANGUP_COMPLETE" && e.get("Unique-ID") == m2 })
@@ -162,6 +170,9 @@ func TestServer_ShowChannels(t *testing.T) {
 	}
 	if got, want := c.api("show channels count"), "\n0 total.\n"; got != want {
 		t.Fatalf("count: got %q, want %q", got, want)
+	}
+	if got, want := c.api("show channels"), "\n0 total.\n"; got != want {
+		t.Fatalf("plain: got %q, want %q", got, want)
 	}
 	id := upCall(t, c, "", "loopback/up-7/dialer_lab")
 	body := c.api("show channels as json")
@@ -210,30 +221,51 @@ func TestServer_ShowChannels(t *testing.T) {
 	}
 }
 
+// TestServer_TransferToIVR: the IVR (modelled on dialer_ivr_example)
+// takes the digit the callee presses one second after the answer and
+// hangs up; a digit pressed before it listens is lost, and it gives up
+// with no_input 5.75 s after it began.
 func TestServer_TransferToIVR(t *testing.T) {
-	srv := start(t, fssim.Options{Speed: 50, Scenario: scenario(t, ivrScenario)})
+	srv := start(t, fssim.Options{Speed: 10, Scenario: scenario(t, ivrScenario)})
 	c := connect(t, srv)
 	c.cmd("event plain DTMF CHANNEL_HANGUP_COMPLETE")
-	id := upCall(t, c, "", "sofia/gateway/gw/ivr-5")
-	time.Sleep(60 * time.Millisecond)
-	if n := eventNames(c.snapshot())["DTMF"]; n != 0 {
-		t.Fatalf("a parked call pressed a digit")
+	hangup := func(id string) event {
+		t.Helper()
+		return c.waitEvent(2*time.Second, func(e event) bool { return e.name() == "CHANNEL_HANGUP_COMPLETE" && e.get("Unique-ID") == id })
 	}
-	if got := c.api("uuid_transfer " + id + " 9000 XML dialer_ivr"); got != "+OK\n" {
-		t.Fatalf("uuid_transfer: %q", got)
-	}
-	d := c.waitEvent(time.Second, func(e event) bool { return e.name() == "DTMF" && e.get("Unique-ID") == id })
-	if d.get("DTMF-Digit") != "7" || d.get("Caller-Destination-Number") != "9000" || d.get("Caller-Profile-Index") != "2" {
-		t.Errorf("DTMF %v", d.headers)
-	}
-	if got := c.api("uuid_getvar " + id + " dialer_result"); got != "7" {
-		t.Errorf("dialer_result %q", got)
-	}
-	c.api("uuid_kill " + id)
-	hc := c.waitEvent(time.Second, func(e event) bool { return e.name() == "CHANNEL_HANGUP_COMPLETE" })
-	if hc.get("variable_dialer_result") != "7" {
-		t.Errorf("variable_dialer_result %q", hc.get("variable_dialer_result"))
-	}
+
+	t.Run("digit taken", func(t *testing.T) {
+		id := upCall(t, c, "", "sofia/gateway/gw/ivr-5")
+		if got := c.api("uuid_transfer " + id + " 9000 XML dialer_ivr"); got != "+OK\n" {
+			t.Fatalf("uuid_transfer: %q", got)
+		}
+		d := c.waitEvent(time.Second, func(e event) bool { return e.name() == "DTMF" && e.get("Unique-ID") == id })
+		if d.get("DTMF-Digit") != "7" || d.get("Caller-Destination-Number") != "9000" || d.get("Caller-Profile-Index") != "2" {
+			t.Errorf("DTMF %v", d.headers)
+		}
+		hc := hangup(id)
+		if hc.get("variable_dialer_result") != "7" || hc.get("Hangup-Cause") != "NORMAL_CLEARING" {
+			t.Errorf("hangup: result %q, cause %q", hc.get("variable_dialer_result"), hc.get("Hangup-Cause"))
+		}
+		if got := usecDiff(t, hc, "Caller-Channel-Answered-Time", "Caller-Channel-Hangup-Time"); got != time.Second {
+			t.Errorf("the IVR hung up %v after the answer, want 1s (at the digit)", got)
+		}
+	})
+	t.Run("digit before the IVR", func(t *testing.T) {
+		id := upCall(t, c, "", "sofia/gateway/gw/ivr-6")
+		c.waitEvent(time.Second, func(e event) bool { return e.name() == "DTMF" && e.get("Unique-ID") == id })
+		if got := c.api("uuid_getvar " + id + " dialer_result"); got != "_undef_" {
+			t.Fatalf("a parked call took the digit: %q", got)
+		}
+		c.api("uuid_transfer " + id + " 9000 XML dialer_ivr")
+		hc := hangup(id)
+		if hc.get("variable_dialer_result") != "no_input" || hc.get("Hangup-Cause") != "NORMAL_CLEARING" {
+			t.Errorf("hangup: result %q, cause %q", hc.get("variable_dialer_result"), hc.get("Hangup-Cause"))
+		}
+		if got := usecDiff(t, hc, "Caller-Profile-Created-Time", "Caller-Channel-Hangup-Time"); got != 5750*time.Millisecond {
+			t.Errorf("the IVR gave up %v after the transfer, want 5.75s", got)
+		}
+	})
 	if got := c.api("uuid_transfer nope 9000"); got != "-ERR No such channel!\n" {
 		t.Errorf("transfer of unknown: %q", got)
 	}

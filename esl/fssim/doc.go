@@ -67,28 +67,45 @@
 // switch_ivr_bridge.c does), CHANNEL_HANGUP, CHANNEL_HANGUP_COMPLETE (with
 // the timing variables: billsec, duration, answer_epoch, hangup_cause,
 // hangup_cause_q850, and sip_term_status on sofia legs), CHANNEL_DESTROY,
-// DTMF and CUSTOM dialer_lab::ivr in an IVR, plus API, BACKGROUND_JOB and
-// HEARTBEAT. Header names, order and value formats follow the real
+// DTMF, plus API, BACKGROUND_JOB and HEARTBEAT. Header names, order and value formats follow the real
 // captures in shared/fs-captures. Not fired: CODEC, CHANNEL_STATE,
 // CHANNEL_CALLSTATE, CHANNEL_OUTGOING, CHANNEL_ORIGINATE, CHANNEL_EXECUTE
 // (_COMPLETE), CHANNEL_PARK, CALL_UPDATE, PLAYBACK_*, RE_SCHEDULE.
 // Event-Sequence advances for every event fired, subscribed or not, so a
-// filtered client sees gaps as on a real switch. A bridged channel whose peer hangs up is hung up with
-// NORMAL_CLEARING.
+// filtered client sees gaps as on a real switch. A bridged channel whose
+// peer hangs up is hung up with NORMAL_CLEARING. A loopback leg hung up
+// takes its peer down with the same cause, except that an a-leg whose
+// b-leg hangs up more than a second after the answer hangs up
+// NORMAL_CLEARING, as mod_loopback's a-leg does once its application
+// runs. The originate timeout fires on a whole second of the clock, up to
+// a second early, as FreeSWITCH compares epoch seconds.
+//
+// The differential test (differential_test.go) runs the same ESL sessions
+// against the simulator and a real FreeSWITCH 1.10.12 with the project's
+// dialplans, and fails on any difference in what a dialer reads.
 //
 // Outcomes come from a Scenario (YAML or Go): ordered rules matching the
 // destination by regexp or glob, each with ring time, answer or cause,
-// talk time, IVR digit and early media, or a weighted random mix; without
-// a match the DOMAIN.md test numbering plan applies (last two digits D and
-// S: 0-4 answer after 1 s and talk S+1 s, pressing S one second after the
-// answer in an IVR; 5 USER_BUSY after 1 s; 6 never answers; 7
+// talk time, the digit the callee presses and early media, or a weighted
+// random mix. Without a match the DOMAIN.md test numbering plan applies
+// as freeswitch-conf/dialplan/dialer_lab.xml implements it (last two
+// digits D and S: 0-4 answer after 1 s, press S one second after the
+// answer and talk S+1 s; 5 USER_BUSY after 1 s; 6 never answers; 7
 // UNALLOCATED_NUMBER at once; 8 CALL_REJECTED after 1 s; 9
 // NORMAL_CIRCUIT_CONGESTION at once; agent-<id> answers after 1 s and
-// stays, agent-busy-, agent-noanswer- and agent-reject- as named). A call
-// is in an IVR when the originate sends it to an extension, or to an
+// stays, agent-busy- and agent-reject- fail at once, agent-noanswer-
+// never answers); any other destination, and on loopback any context but
+// dialer_lab, fails with NO_ROUTE_DESTINATION at once.
+//
+// The callee's digit reaches the call whatever it runs (a DTMF event on
+// the a-leg, passed through a bridge to the bridged loopback's b-leg). A
+// call is in an IVR when the originate sends it to an extension, or to an
 // application other than park, bridge and similar waiting ones, or when it
-// is uuid_transfer'd; the digit pressed is set as dialer_result on the
-// channel and so appears as variable_dialer_result on hangup.
+// is uuid_transfer'd. The IVR behaves like dialer_ivr.xml's
+// dialer_ivr_example: a 250 ms tone during which digits are lost, then a
+// digit 0-9 is set as dialer_result (variable_dialer_result on hangup)
+// and the IVR hangs up NORMAL_CLEARING at once; without a digit it sets
+// dialer_result=no_input and hangs up 5.75 s after it began.
 //
 // # Time
 //

@@ -101,7 +101,6 @@ var (
 	siteHangupDone  = callSite{"switch_core_state_machine.c", "switch_core_session_reporting_state", 943}
 	siteDestroy     = callSite{"switch_core_session.c", "switch_core_session_perform_destroy", 1584}
 	siteDTMF        = callSite{"switch_channel.c", "switch_channel_dequeue_dtmf", 677}
-	siteCustom      = callSite{"mod_dptools.c", "event_function", 1902}
 	siteBridge      = callSite{"switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1686}
 	siteUnbridge    = callSite{"switch_ivr_bridge.c", "switch_ivr_multi_threaded_bridge", 1776}
 	siteBackground  = callSite{"mod_event_socket.c", "api_exec", 1572}

@@ -77,6 +77,9 @@ func TestServer_EventSubscription(t *testing.T) {
 			ctl := connect(t, srv)
 			ctl.cmd("event plain DTMF")
 			ctl.waitEvent(2*time.Second, func(e event) bool { return e.name() == "DTMF" && e.get("Unique-ID") == id })
+			if got := ctl.cmd("sendevent CUSTOM\nEvent-Subclass: dialer_lab::ivr"); !strings.HasPrefix(got, "+OK ") {
+				t.Fatalf("sendevent: %q", got)
+			}
 			ctl.api("uuid_kill " + id)
 			time.Sleep(50 * time.Millisecond)
 			got := eventNames(c.snapshot())
@@ -107,7 +110,9 @@ func TestServer_EventSubscription(t *testing.T) {
 			{"filter Unique-ID", "-ERR invalid syntax"},
 			{"linger", "-ERR not controlling a session"},
 			{"divert_events on", "-ERR not controlling a session."},
+			{"nolog", "-ERR not loging"},
 			{"log debug", "+OK log level debug [7]"},
+			{"nolog", "+OK no longer logging"},
 			{"sendmsg 00000000-dead-beef-0000-000000000000", "-ERR invalid session id [00000000-dead-beef-0000-000000000000]"},
 			{"nonsense", "-ERR command not found"},
 		} {

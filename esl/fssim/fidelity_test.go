@@ -106,6 +106,11 @@ func headerSets(evs []rawEvent) map[string]map[string]bool {
 // not carry, and why.
 var extraHeaders = map[string]string{
 	"variable_dialer_result": "the simulator's IVR result variable (the lab IVR sets lab_ivr_digit)",
+	// The project's dialer_lab callee rings and talks with "sleep <ms>"
+	// (as the differential test shows); the captures' context ran
+	// applications without arguments.
+	"variable_current_application_data": "the dialer_lab callee's sleep",
+	"variable_last_arg":                 "the dialer_lab callee's sleep",
 }
 
 // omittedHeaders are headers the real switch sends that the simulator

@@ -23,8 +23,9 @@ import (
 // that cause after Ring (a zero Ring fails at once, without ringing). With
 // Answer true the callee answers after Ring and hangs up Talk later with
 // Cause (NORMAL_CLEARING when empty), unless Stay is set. Digit is the DTMF
-// digit the callee presses DigitAfter (default 1 s) after the answer when
-// the call is in an IVR. EarlyMedia sends 183 (CHANNEL_PROGRESS_MEDIA)
+// digit the callee presses DigitAfter (default 1 s) after the answer; the
+// call gets it whatever it runs, and an IVR listening then takes it and
+// hangs up (see the package documentation). EarlyMedia sends 183 (CHANNEL_PROGRESS_MEDIA)
 // instead of 180 (CHANNEL_PROGRESS) when ringing starts. SIPStatus
 // overrides variable_sip_term_status on sofia endpoints.
 type Outcome struct {
@@ -219,25 +220,46 @@ func (o *Outcome) validate(where string) error {
 	return nil
 }
 
-// outcomeFor decides what destination dest does, from the scenario or the
-// default numbering plan.
-func (sc *Scenario) outcomeFor(dest string, rng *rand.Rand) Outcome {
-	if sc != nil {
-		for i := range sc.Agents {
-			if sc.Agents[i].matches(dest) {
-				return sc.Agents[i].pick(rng)
-			}
-		}
-		for i := range sc.Rules {
-			if sc.Rules[i].matches(dest) {
-				return sc.Rules[i].pick(rng)
-			}
-		}
-		if sc.Fallback != nil {
-			return *sc.Fallback
+// labContext is the dialplan context of the numbering plan
+// (freeswitch-conf/dialplan/dialer_lab.xml).
+const labContext = "dialer_lab"
+
+// noRoute is what a destination that no extension matches does.
+var noRoute = Outcome{Cause: "NO_ROUTE_DESTINATION"}
+
+// outcomeFor decides what the far end of ep does: the scenario's agents,
+// rules and fallback, else the numbering plan. On loopback the plan is
+// the dialer_lab context's: a call into any other context finds no
+// extension, as on a switch running the project's dialplans.
+func (sc *Scenario) outcomeFor(ep endpoint, rng *rand.Rand) Outcome {
+	if out, ok := sc.match(ep.dest, rng); ok {
+		return out
+	}
+	if ep.tech == "loopback" && ep.context != labContext {
+		return noRoute
+	}
+	return planOutcome(ep.dest)
+}
+
+// match applies the scenario's agents, rules and fallback to dest.
+func (sc *Scenario) match(dest string, rng *rand.Rand) (Outcome, bool) {
+	if sc == nil {
+		return Outcome{}, false
+	}
+	for i := range sc.Agents {
+		if sc.Agents[i].matches(dest) {
+			return sc.Agents[i].pick(rng), true
 		}
 	}
-	return planOutcome(dest)
+	for i := range sc.Rules {
+		if sc.Rules[i].matches(dest) {
+			return sc.Rules[i].pick(rng), true
+		}
+	}
+	if sc.Fallback != nil {
+		return *sc.Fallback, true
+	}
+	return Outcome{}, false
 }
 
 func (sc *Scenario) gatewayExists(gw string) bool {
@@ -252,28 +274,30 @@ func (sc *Scenario) gatewayExists(gw string) bool {
 	return false
 }
 
-// planOutcome is the DOMAIN.md test numbering plan: agents by prefix, other
-// destinations by their last two digits D (tens) and S (units). A
-// destination without trailing digits counts as D=0, S=0.
+var (
+	planAgent    = regexp.MustCompile(`^agent-[A-Za-z0-9_.-]+$`)
+	planCustomer = regexp.MustCompile(`^\+?[0-9]*[0-9]{2}$`)
+)
+
+// planOutcome is the DOMAIN.md test numbering plan as dialer_lab.xml
+// implements it: agents by prefix (busy and reject at once), customer
+// numbers by their last two digits D (tens) and S (units). Anything else
+// finds no extension and fails with NO_ROUTE_DESTINATION at once.
 func planOutcome(dest string) Outcome {
 	switch {
+	case !planAgent.MatchString(dest) && !planCustomer.MatchString(dest):
+		return noRoute
 	case strings.HasPrefix(dest, "agent-busy-"):
-		return Outcome{Ring: time.Second, Cause: "USER_BUSY"}
+		return Outcome{Cause: "USER_BUSY"}
 	case strings.HasPrefix(dest, "agent-noanswer-"):
 		return Outcome{}
 	case strings.HasPrefix(dest, "agent-reject-"):
-		return Outcome{Ring: time.Second, Cause: "CALL_REJECTED"}
+		return Outcome{Cause: "CALL_REJECTED"}
 	case strings.HasPrefix(dest, "agent-"):
 		return Outcome{Ring: time.Second, Answer: true, Stay: true}
 	}
-	d, s := 0, 0
 	n := len(dest)
-	if n >= 1 && isDigit(dest[n-1]) {
-		s = int(dest[n-1] - '0')
-		if n >= 2 && isDigit(dest[n-2]) {
-			d = int(dest[n-2] - '0')
-		}
-	}
+	d, s := int(dest[n-2]-'0'), int(dest[n-1]-'0')
 	switch d {
 	case 5:
 		return Outcome{Ring: time.Second, Cause: "USER_BUSY"}
@@ -294,5 +318,3 @@ func planOutcome(dest string) Outcome {
 		}
 	}
 }
-
-func isDigit(b byte) bool { return b >= '0' && b <= '9' }
