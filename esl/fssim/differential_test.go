@@ -691,16 +691,20 @@ func scriptFraming(s *session) {
 	s.api("uuid_kill " + id)
 }
 
-// scriptAuth: a command before auth, then a wrong password.
+// scriptAuth: a command before auth and the right password on one
+// connection, a wrong password on another.
 func scriptAuth(s *session) {
 	loginMu.Lock()
-	c := dial(s.t, s.b.Addr())
+	good := dial(s.t, s.b.Addr())
+	bad := dial(s.t, s.b.Addr())
 	loginMu.Unlock()
-	s.note("before auth: %q", c.cmd("api status"))
-	if _, err := io.WriteString(c.nc, "auth wrong-password\n\n"); err != nil {
+	s.note("before auth: %q", good.cmd("api status"))
+	s.note("good auth: %q", good.cmd("auth "+s.b.Password()))
+	s.note("after auth: %q", good.api("uuid_exists "+newUUID()))
+	if _, err := io.WriteString(bad.nc, "auth wrong-password\n\n"); err != nil {
 		s.t.Fatalf("write: %v", err)
 	}
-	frames, err := c.waitEOF(5 * time.Second)
+	frames, err := bad.waitEOF(5 * time.Second)
 	for _, f := range frames {
 		s.note("bad auth: %s", describe(f))
 	}
