@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
 
@@ -277,22 +278,35 @@ func (d *DB) OpenAttempts(ctx context.Context) ([]dialer.Attempt, error) {
 	return out, nil
 }
 
+// membersByIDQuery and numbersByMemberQuery load members, and their
+// numbers in order, by a JSON array of member ids.
+const (
+	membersByIDQuery     = memberSelect + ` WHERE id IN (SELECT value FROM json_each(?))`
+	numbersByMemberQuery = commSelect + ` WHERE member_id IN (SELECT value FROM json_each(?)) ORDER BY member_id, position`
+)
+
 // MembersByID loads members with their numbers, in the order of ids.
 func (d *DB) MembersByID(ctx context.Context, ids []int64) ([]dialer.Member, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(ids))
+	// The ids go in as one JSON array, so that both statements have one
+	// text whatever the number of ids and stay compiled (see dataSource).
+	list := make([]byte, 0, 8*len(ids)+2)
+	list = append(list, '[')
 	for i, id := range ids {
-		args[i] = id
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, id, 10)
 	}
-	in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	list = append(list, ']')
 	var rows []memberRow
-	if err := d.db.SelectContext(ctx, &rows, memberSelect+` WHERE id IN (`+in+`)`, args...); err != nil {
+	if err := d.db.SelectContext(ctx, &rows, membersByIDQuery, string(list)); err != nil {
 		return nil, fmt.Errorf("load members: %w", err)
 	}
 	var comms []commRow
-	if err := d.db.SelectContext(ctx, &comms, commSelect+` WHERE member_id IN (`+in+`) ORDER BY member_id, position`, args...); err != nil {
+	if err := d.db.SelectContext(ctx, &comms, numbersByMemberQuery, string(list)); err != nil {
 		return nil, fmt.Errorf("load member numbers: %w", err)
 	}
 	byID := make(map[int64]*dialer.Member, len(rows))
@@ -463,6 +477,15 @@ func (d *DB) FinishCampaign(ctx context.Context, campaignID int64) error {
 	return nil
 }
 
+// blockedQuery finds which of n numbers are blocked for campaign ?1. The
+// campaign goes in as "+?" (see dataSource): the query runs at every
+// dispatch.
+func blockedQuery(n int) string {
+	return `SELECT DISTINCT number FROM blocklist
+		WHERE (campaign_id IS NULL OR campaign_id = +?) AND number IN (` +
+		strings.TrimSuffix(strings.Repeat("?,", n), ",") + `)`
+}
+
 // BlockedSet returns the blocked numbers among numbers for a campaign, in
 // one query.
 func (d *DB) BlockedSet(ctx context.Context, campaignID int64, numbers []string) (map[string]bool, error) {
@@ -475,10 +498,7 @@ func (d *DB) BlockedSet(ctx context.Context, campaignID int64, numbers []string)
 		args = append(args, n)
 	}
 	var hits []string
-	if err := d.db.SelectContext(ctx, &hits, `
-		SELECT DISTINCT number FROM blocklist
-		WHERE (campaign_id IS NULL OR campaign_id = ?) AND number IN (`+
-		strings.TrimSuffix(strings.Repeat("?,", len(numbers)), ",")+`)`, args...); err != nil {
+	if err := d.db.SelectContext(ctx, &hits, blockedQuery(len(numbers)), args...); err != nil {
 		return nil, fmt.Errorf("check blocklist: %w", err)
 	}
 	for _, h := range hits {

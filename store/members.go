@@ -312,12 +312,13 @@ type DueMember struct {
 
 // dueQuery takes the first due members of one priority in claim order
 // (due time, the campaign's sort key, insertion order) with one range scan
-// of members_due.
+// of members_due. Its values go in as "+?" (see dataSource): it runs up
+// to five times per dispatch.
 const dueQuery = `
 	SELECT id, priority, due_at FROM members
-	WHERE campaign_id = ? AND state = 'waiting' AND priority = ? AND due_at <= ?
+	WHERE campaign_id = +? AND state = 'waiting' AND priority = +? AND due_at <= +?
 	ORDER BY due_at, sort_key, id
-	LIMIT ?`
+	LIMIT +?`
 
 // DueMembers returns up to limit members of a campaign that are due at
 // now, in claim order: priority 1 first, then 2, and so on. Calendar

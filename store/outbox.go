@@ -26,6 +26,9 @@ func jsonTime(col string) string {
 // written when the campaign has no callback URL, for a connect when the
 // customer did not answer, or when the event is already recorded (its
 // idempotency key is taken): replays never duplicate an event.
+//
+// The attempt is found by "a.id = +?2" (see dataSource): the statement
+// runs up to three times per call, with or without a callback URL.
 var recordCallbackSQL = `
 	INSERT INTO webhook_outbox (campaign_id, attempt_id, event, url, idempotency_key, payload, next_at, created_at)
 	SELECT a.campaign_id, a.id, ?1, c.callback_url, a.uuid || ':' || ?1,
@@ -58,7 +61,7 @@ var recordCallbackSQL = `
 	JOIN members m ON m.id = a.member_id
 	JOIN campaigns c ON c.id = a.campaign_id
 	LEFT JOIN agents g ON g.id = a.agent_id
-	WHERE a.id = ?2 AND c.callback_url <> '' AND (?1 = 'release' OR a.answered_at IS NOT NULL)
+	WHERE a.id = +?2 AND c.callback_url <> '' AND (?1 = 'release' OR a.answered_at IS NOT NULL)
 	ON CONFLICT (idempotency_key) DO NOTHING`
 
 // recordCallback writes an attempt's event to the outbox inside the
