@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/percipia/eslgo"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -156,14 +155,48 @@ type Config struct {
 	// CustomSubclasses are CUSTOM event subclasses to subscribe to, e.g.
 	// "callcenter::info"; CUSTOM goes last on the subscription line.
 	CustomSubclasses []string
+	// Filters are server-side event filters, sent before the subscription
+	// on every connection (FreeSWITCH keeps them per connection). With any
+	// filter, FreeSWITCH delivers only events a positive filter matches,
+	// so Event-Name filters for BACKGROUND_JOB and HEARTBEAT are always
+	// added: jobs and the watchdog depend on them.
+	Filters []Filter
 	// Registerer, when set, receives the client's metrics.
 	Registerer prometheus.Registerer
 }
 
+// Filter is one server-side event filter, "filter <Header> <Value>" on the
+// wire. FreeSWITCH (mod_event_socket's event_handler) delivers an event
+// once a positive filter matches one of its headers, unless a negative
+// filter matches too: a negative match drops the event whatever the
+// order. A filter whose header the event lacks is skipped, so a filter on
+// a variable_* header sees only the event types that carry variables.
+type Filter struct {
+	// Header is the header's name as FreeSWITCH sends it, e.g. "Unique-ID"
+	// or "variable_dialer_campaign_id"; matched case-insensitively.
+	Header string
+	// Value is compared with the header's value case-insensitively. A
+	// leading "-" makes the filter negative. "/re/" (flags i and s may
+	// follow the closing slash) is a PCRE regular expression; it cannot be
+	// negative, since FreeSWITCH reads "-/re/" as the literal text "/re/".
+	Value string
+}
+
+// String returns the filter as sent after "filter ".
+func (f Filter) String() string { return f.Header + " " + f.Value }
+
 var (
-	eventNameRe = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
-	subclassRe  = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+	eventNameRe  = regexp.MustCompile(`^[A-Z][A-Z0-9_]*$`)
+	subclassRe   = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+	filterNameRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_.-]{0,127}$`)
 )
+
+// requiredFilters let through, under any filter, the events the client
+// itself depends on.
+var requiredFilters = []Filter{
+	{Header: "Event-Name", Value: "BACKGROUND_JOB"},
+	{Header: "Event-Name", Value: "HEARTBEAT"},
+}
 
 func (cfg Config) withDefaults() Config {
 	def := func(d *time.Duration, v time.Duration) {
@@ -202,6 +235,17 @@ func (cfg Config) withDefaults() Config {
 		}
 	}
 	cfg.Events = events
+	if len(cfg.Filters) > 0 {
+		filters := slices.Clone(cfg.Filters)
+		for _, f := range requiredFilters {
+			if !slices.ContainsFunc(filters, func(g Filter) bool {
+				return strings.EqualFold(g.Header, f.Header) && strings.EqualFold(g.Value, f.Value)
+			}) {
+				filters = append(filters, f)
+			}
+		}
+		cfg.Filters = filters
+	}
 	return cfg
 }
 
@@ -225,6 +269,34 @@ func (cfg Config) validate() error {
 		if !subclassRe.MatchString(s) {
 			return fmt.Errorf("esl config: CustomSubclasses: %q is not a subclass name", s)
 		}
+	}
+	for _, f := range cfg.Filters {
+		if err := f.validate(); err != nil {
+			return fmt.Errorf("esl config: Filters: %w", err)
+		}
+	}
+	return nil
+}
+
+// validate refuses a filter FreeSWITCH would read differently from what
+// it says.
+func (f Filter) validate() error {
+	switch {
+	case !filterNameRe.MatchString(f.Header):
+		return fmt.Errorf("%q is not a header name", f.Header)
+	case strings.EqualFold(f.Header, "add") || strings.EqualFold(f.Header, "delete"):
+		return fmt.Errorf("header %q: FreeSWITCH reads it as a filter command", f.Header)
+	case f.Value == "" || strings.TrimSpace(f.Value) != f.Value || strings.IndexFunc(f.Value, isControl) >= 0:
+		return fmt.Errorf("%s: value %q: empty, padded or with control characters", f.Header, f.Value)
+	}
+	body := strings.TrimLeft(f.Value, "+- ")
+	switch {
+	case body == "":
+		return fmt.Errorf("%s: value %q: nothing to compare", f.Header, f.Value)
+	case body != f.Value && strings.HasPrefix(body, "/"):
+		return fmt.Errorf("%s: value %q: a regular expression cannot take a + or - prefix (FreeSWITCH compares it as text)", f.Header, f.Value)
+	case strings.HasPrefix(f.Value, "/") && strings.LastIndexByte(f.Value, '/') == 0:
+		return fmt.Errorf("%s: value %q: a regular expression needs its closing '/' (FreeSWITCH matches nothing without it)", f.Header, f.Value)
 	}
 	return nil
 }
@@ -280,6 +352,8 @@ type Client struct {
 
 	reconnects atomic.Uint64
 	discarded  atomic.Uint64
+	events     atomic.Uint64
+	eventBytes atomic.Uint64
 	commands   *commandMetrics
 }
 
@@ -396,6 +470,8 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 		authTimeout: c.cfg.AuthTimeout,
 		log:         c.log,
 		discarded:   &c.discarded,
+		events:      &c.events,
+		eventBytes:  &c.eventBytes,
 		metrics:     c.commands,
 	})
 	if err != nil {
@@ -408,13 +484,9 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	gate := &eventGate{}
 	sink := c.listener(gen, gate)
 	cn.sink.Store(&sink)
-	resp, err := cn.exec(ctx, rawCommand(c.cfg.subscription()), "subscribe", ctReply, c.cfg.CommandTimeout)
-	if err == nil && !resp.IsOk() {
-		err = &ReplyError{Command: "event", Reply: resp.GetReply()}
-	}
-	if err != nil {
+	if err := c.subscribe(ctx, cn); err != nil {
 		cn.retire(err)
-		return nil, fmt.Errorf("subscribe: %w", err)
+		return nil, err
 	}
 	if gen > 1 {
 		c.reconnects.Add(1)
@@ -427,6 +499,28 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	gate.open(c.q, Event{Kind: KindConnected, Conn: gen})
 	c.log.Info("connected to FreeSWITCH", "conn", gen)
 	return cn, nil
+}
+
+// subscribe sends the filters, then the subscription, so that no event
+// arrives unfiltered: a new connection starts with neither.
+func (c *Client) subscribe(ctx context.Context, cn *conn) error {
+	for _, f := range c.cfg.Filters {
+		resp, err := cn.exec(ctx, rawCommand("filter "+f.String()), "filter", ctReply, c.cfg.CommandTimeout)
+		if err == nil && !resp.IsOk() {
+			err = &ReplyError{Command: "filter", Reply: resp.GetReply()}
+		}
+		if err != nil {
+			return fmt.Errorf("filter %s: %w", f, err)
+		}
+	}
+	resp, err := cn.exec(ctx, rawCommand(c.cfg.subscription()), "subscribe", ctReply, c.cfg.CommandTimeout)
+	if err == nil && !resp.IsOk() {
+		err = &ReplyError{Command: "event", Reply: resp.GetReply()}
+	}
+	if err != nil {
+		return fmt.Errorf("subscribe: %w", err)
+	}
+	return nil
 }
 
 // drop retires a connection and tells the consumer.
@@ -443,20 +537,24 @@ func (c *Client) drop(cn *conn, cause error) {
 
 // listener takes every event of one connection from the guard, in wire
 // order. It must never block (the guard would stop reading FreeSWITCH): it
-// queues the event and returns.
-func (c *Client) listener(gen uint64, gate *eventGate) func(*eslgo.Event) {
-	return func(ev *eslgo.Event) {
-		e := eventFromESL(gen, ev)
+// decodes and queues the event and returns.
+func (c *Client) listener(gen uint64, gate *eventGate) func([]byte) error {
+	return func(text []byte) error {
+		e, err := parseEvent(gen, text)
+		if err != nil {
+			return err
+		}
 		if e.Name == "" {
-			return
+			return nil
 		}
 		if e.Name == "BACKGROUND_JOB" && e.JobUUID != "" {
 			c.jobs.resolve(e)
 		}
 		if gate.hold(e) {
-			return
+			return nil
 		}
 		c.q.push(e)
+		return nil
 	}
 }
 
@@ -612,6 +710,9 @@ type Stats struct {
 	Reconnects uint64
 	// Discarded counts frames the guard kept from eslgo (log/data, JSON...).
 	Discarded uint64
+	// Events and EventBytes count the events received from FreeSWITCH,
+	// over all connections, and their size on the wire.
+	Events, EventBytes uint64
 	// Conn numbers the current or last connection.
 	Conn uint64
 	// State is the connection state.
@@ -628,6 +729,8 @@ func (c *Client) Stats() Stats {
 		Dropped:    c.q.dropped.Load(),
 		Reconnects: c.reconnects.Load(),
 		Discarded:  c.discarded.Load(),
+		Events:     c.events.Load(),
+		EventBytes: c.eventBytes.Load(),
 		Conn:       gen,
 		State:      state,
 	}
@@ -647,6 +750,12 @@ func (c *Client) register(r prometheus.Registerer) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "esl_frames_discarded_total", Help: "Unexpected frames from FreeSWITCH kept from eslgo.",
 		}, func() float64 { return float64(c.discarded.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "esl_events_received_total", Help: "Events received from FreeSWITCH (after its server-side filters).",
+		}, func() float64 { return float64(c.events.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "esl_event_bytes_total", Help: "Bytes of the events received from FreeSWITCH, as framed on the wire.",
+		}, func() float64 { return float64(c.eventBytes.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "esl_connected", Help: "1 while the ESL client is connected and subscribed.",
 		}, func() float64 {

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/textproto"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,6 +66,8 @@ type connConfig struct {
 	authTimeout    time.Duration
 	log            *slog.Logger
 	discarded      *atomic.Uint64 // frames the guard did not pass to eslgo
+	events         *atomic.Uint64 // plain events handed to the sink
+	eventBytes     *atomic.Uint64 // their size on the wire
 	metrics        *commandMetrics
 }
 
@@ -93,10 +94,11 @@ type conn struct {
 	upDone   chan struct{}
 	downDone chan struct{}
 	lastRx   atomic.Int64 // UnixNano of the last frame from FreeSWITCH
-	// sink, once set, receives every plain event straight from the guard,
-	// in wire order, and eslgo never sees events: no goroutine per event
-	// (defects 1 and 2) and one parse instead of two.
-	sink atomic.Pointer[func(*eslgo.Event)]
+	// sink, once set, receives the text of every plain event straight
+	// from the guard, in wire order, and eslgo never sees events: no
+	// goroutine per event (defects 1 and 2) and one parse instead of two.
+	// The text is the guard's buffer: the sink copies what it keeps.
+	sink atomic.Pointer[func(text []byte) error]
 
 	// Replies passed to eslgo and replies a caller took from it. A reply
 	// whose command gave up at the moment it arrived stays in eslgo's
@@ -385,12 +387,13 @@ func (c *conn) route(f *guardFrame) (pass bool, rewritten []byte, err error) {
 	case ctAPIResponse:
 	case ctEventPlain:
 		if sink := c.sink.Load(); sink != nil {
-			ev, err := f.plainEvent()
-			if err != nil {
-				c.discard(f, "undecodable event: "+err.Error())
-				return false, nil, nil
+			if c.cfg.events != nil {
+				c.cfg.events.Add(1)
+				c.cfg.eventBytes.Add(uint64(len(f.head) + 1 + len(f.body)))
 			}
-			(*sink)(ev)
+			if err := (*sink)(f.body); err != nil {
+				c.discard(f, "undecodable event: "+err.Error())
+			}
 			return false, nil, nil
 		}
 		return true, f.sanitizedEvent(), nil
@@ -635,38 +638,6 @@ func (f *guardFrame) writeTo(w *bufio.Writer, rewritten []byte) error {
 	_ = w.WriteByte('\n')
 	_, err := w.Write(f.body)
 	return err
-}
-
-// plainEvent decodes a plain event frame the way eslgo does (textproto
-// headers, then an inner body by Content-Length), after the same
-// sanitising, into values that do not share the frame's buffers.
-func (f *guardFrame) plainEvent() (*eslgo.Event, error) {
-	inner := f.body
-	if !eventHeadersClean(inner) {
-		fr := f.sanitizedEvent()
-		i := bytes.Index(fr, []byte("\n\n"))
-		if i < 0 {
-			return nil, errors.New("no header end")
-		}
-		inner = fr[i+2:]
-	}
-	r := bufio.NewReader(bytes.NewReader(inner))
-	h, err := textproto.NewReader(r).ReadMIMEHeader()
-	if err != nil && !(errors.Is(err, io.EOF) && len(h) > 0) {
-		return nil, err
-	}
-	ev := &eslgo.Event{Headers: h}
-	if cl := h.Get("Content-Length"); cl != "" {
-		n, err := strconv.Atoi(cl)
-		if err != nil || n < 0 {
-			return nil, fmt.Errorf("inner Content-Length %q", cl)
-		}
-		ev.Body = make([]byte, n)
-		if _, err := io.ReadFull(r, ev.Body); err != nil {
-			return nil, fmt.Errorf("inner body: %w", err)
-		}
-	}
-	return ev, nil
 }
 
 // sanitizedEvent returns nil when Go's textproto accepts every inner header

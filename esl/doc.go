@@ -29,9 +29,10 @@
 //     (defect 12). The guard keeps them from eslgo and counts them. Only
 //     plain events are subscribed.
 //   - Event header names that Go's textproto refuses (a space, '@', '/')
-//     make eslgo drop the whole event (defect 11); the guard percent-escapes
-//     those bytes first. Values are decoded exactly once by Event, which
-//     keeps a malformed escape instead of returning "" as eslgo does.
+//     make eslgo drop the whole event (defect 11); events never reach
+//     eslgo once subscribed (below), and the guard percent-escapes those
+//     bytes in any that would. Values are decoded exactly once by Event,
+//     which keeps a malformed escape instead of returning "" as eslgo does.
 //
 // eslgo's Close races with its own goroutines (defect 13, the "send on
 // closed channel" panic of issue #46) and blocks while a command is pending
@@ -68,14 +69,20 @@
 //
 // # Events
 //
+// Only what Config.Events names is subscribed, and Config.Filters are
+// sent before the subscription on every connection (FreeSWITCH keeps both
+// per connection), so that FreeSWITCH itself drops what the consumer
+// never reads; under any filter the client adds Event-Name filters for
+// BACKGROUND_JOB and HEARTBEAT, which it depends on.
+//
 // eslgo runs each event's listener on a goroutine of its own (defects 1
 // and 2). So once a connection is subscribed, events never reach eslgo:
-// the guard decodes each plain event itself (with textproto, as eslgo
-// does, after the same sanitising) and hands it to the client's listener
-// on its own goroutine, in wire order; eslgo only carries commands and
-// their replies. The listener never blocks: it appends to one bounded
-// queue, read with Next, whose backlog is exposed (Backlog, Stats, an
-// optional Prometheus gauge). On overflow the client drops the connection
+// the guard hands each plain event's text to the client's listener on its
+// own goroutine, in wire order, which decodes it into one copy of the text
+// and an index of its headers (a few allocations per event, however many
+// headers); eslgo only carries commands and their replies. The listener
+// never blocks: it appends to one bounded queue, read with Next, whose
+// backlog is exposed (Backlog, Stats, an optional Prometheus gauge). On overflow the client drops the connection
 // and counts what it loses, and reconnects once the consumer has drained
 // half the queue (see Client for why that is safe). Connection markers
 // (KindConnected, KindDisconnected) travel in the same stream; a
@@ -96,6 +103,6 @@
 // (FreeSWITCH sends HEARTBEAT every 20 s), or when the periodic "api status"
 // probe gets no reply within Config.ProbeTimeout (which also catches a
 // reader that stopped without closing the socket). Run then reconnects with
-// capped exponential backoff and jitter, re-subscribes, and emits
-// KindConnected. The client never sends "log".
+// capped exponential backoff and jitter, sends the filters and the
+// subscription again, and emits KindConnected. The client never sends "log".
 package esl

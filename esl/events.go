@@ -2,13 +2,13 @@ package esl
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/textproto"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-
-	"github.com/percipia/eslgo"
 )
 
 // EventKind tells events FreeSWITCH sent apart from the client's own
@@ -65,104 +65,225 @@ type Event struct {
 	// Err is why the connection was lost (KindDisconnected only).
 	Err error
 
-	h    textproto.MIMEHeader // as received: canonical keys, encoded values
-	size int64                // approximate bytes held, for the queue bound
+	h    headerBlock // as received: names as sent, values still encoded
+	size int64       // approximate bytes held, for the queue bound
 }
 
-// Canonical keys of the headers the client reads on every event.
+// Names of the headers the client reads on every event.
 const (
 	keyEventName  = "Event-Name"
 	keySubclass   = "Event-Subclass"
-	keyUniqueID   = "Unique-Id"
-	keyJobUUID    = "Job-Uuid"
+	keyUniqueID   = "Unique-ID"
+	keyJobUUID    = "Job-UUID"
 	keySequence   = "Event-Sequence"
-	varKeyPrefix  = "Variable_"
+	keyLength     = "Content-Length"
+	varKeyPrefix  = "variable_"
 	undefValue    = "_undef_"
-	eventOverhead = 128 // bytes per header entry in the queue's estimate (map and string headers)
+	eventOverhead = 128 // bytes per event in the queue's estimate, besides its text and index
 )
 
 // NewEvent returns the FreeSWITCH event with these headers (decoded values,
 // names as FreeSWITCH sends them) and body, as the client would deliver it.
 // It is for tests and for fakes of the engine's switch.
 func NewEvent(headers map[string]string, body string) Event {
-	h := make(textproto.MIMEHeader, len(headers))
+	kv := make([]string, 0, 2*len(headers))
+	size := 0
 	for k, v := range headers {
-		h[headerKey(k)] = []string{strings.ReplaceAll(v, "%", "%25")}
+		v = strings.ReplaceAll(v, "%", "%25")
+		kv = append(kv, k, v)
+		size += len(k) + len(v)
 	}
-	return newEvent(0, h, body)
+	return newEvent(0, newHeaderBlock(kv), body, size)
 }
 
-// eventFromESL converts an event eslgo decoded, keeping eslgo's header map
-// (no copy) and decoding only the fields every consumer needs.
-func eventFromESL(conn uint64, ev *eslgo.Event) Event {
-	return newEvent(conn, ev.Headers, string(ev.Body))
-}
-
-func newEvent(conn uint64, h textproto.MIMEHeader, body string) Event {
-	e := Event{Kind: KindSwitch, Conn: conn, h: h, Body: body}
-	e.Name = e.raw(keyEventName)
-	e.Subclass = e.raw(keySubclass)
-	e.UniqueID = e.raw(keyUniqueID)
-	e.JobUUID = e.raw(keyJobUUID)
-	e.Seq, _ = strconv.ParseUint(e.raw(keySequence), 10, 64)
-	size := int64(len(body)) + eventOverhead
-	for k, vs := range h {
-		for _, v := range vs {
-			size += int64(len(k)+len(v)) + eventOverhead
+// parseEvent decodes the text of a plain event (the frame's body): header
+// lines "Name: value" up to a blank line, then as many body bytes as its
+// own Content-Length says. The text is copied once; names and values are
+// slices of that copy, so an event costs a few allocations however many
+// headers it has. Values stay encoded until read. Lines without a name
+// are skipped, as the guard did before handing events to textproto.
+func parseEvent(conn uint64, text []byte) (Event, error) {
+	s := string(text)
+	kv := make([]string, 0, 2*strings.Count(s, "\n"))
+	rest := s
+	for rest != "" {
+		line := rest
+		if i := strings.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
 		}
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			break
+		}
+		colon := strings.IndexByte(line, ':')
+		if colon <= 0 {
+			continue
+		}
+		kv = append(kv, line[:colon], strings.Trim(line[colon+1:], " \t"))
 	}
-	e.size = size
+	if len(kv) == 0 {
+		return Event{}, errors.New("no headers")
+	}
+	h := newHeaderBlock(kv)
+	body := ""
+	if i := h.find(keyLength); i >= 0 {
+		n, err := strconv.Atoi(h.kv[2*i+1])
+		if err != nil || n < 0 {
+			return Event{}, fmt.Errorf("inner Content-Length %q", h.kv[2*i+1])
+		}
+		if n > len(rest) {
+			return Event{}, fmt.Errorf("inner body: %d of %d bytes", len(rest), n)
+		}
+		body = rest[:n]
+	}
+	return newEvent(conn, h, body, len(s)), nil
+}
+
+// newEvent fills the fields every consumer needs; text is the size of the
+// headers' text.
+func newEvent(conn uint64, h headerBlock, body string, text int) Event {
+	e := Event{Kind: KindSwitch, Conn: conn, h: h, Body: body}
+	e.Name = e.Header(keyEventName)
+	e.Subclass = e.Header(keySubclass)
+	e.UniqueID = e.Header(keyUniqueID)
+	e.JobUUID = e.Header(keyJobUUID)
+	e.Seq, _ = strconv.ParseUint(e.Header(keySequence), 10, 64)
+	e.size = int64(text+len(body)+16*len(h.kv)+4*len(h.index)) + eventOverhead
 	return e
 }
 
-// raw returns the decoded value of a header by its canonical key.
-func (e Event) raw(canonicalKey string) string {
-	vs := e.h[canonicalKey]
-	if len(vs) == 0 {
-		return ""
-	}
-	return decodeValue(vs[0])
-}
-
 // Header returns the decoded value of the named header ("" when absent or
-// "_undef_"). Names are matched as FreeSWITCH sends them; eslgo stores them
-// in Go's canonical MIME form, so names differing only in case collide.
+// "_undef_"). Names are compared as FreeSWITCH compares them, ignoring
+// ASCII case; of two headers whose names differ only in case, the first
+// counts.
 func (e Event) Header(name string) string {
-	return e.raw(headerKey(name))
+	if i := e.h.find(name); i >= 0 {
+		return decodeValue(e.h.kv[2*i+1])
+	}
+	return ""
 }
 
 // Has reports whether the event carries the named header.
 func (e Event) Has(name string) bool {
-	_, ok := e.h[headerKey(name)]
-	return ok
+	return e.h.find(name) >= 0
 }
 
 // Var returns the channel variable name, sent as the header variable_<name>.
 func (e Event) Var(name string) string {
-	return e.Header("variable_" + name)
+	return e.Header(varKeyPrefix + name)
 }
 
 // Headers returns a decoded copy of all headers, keyed by Go's canonical MIME
 // form of the name (e.g. "Variable_dialer_campaign_id").
 func (e Event) Headers() map[string]string {
-	m := make(map[string]string, len(e.h))
-	for k, vs := range e.h {
-		if len(vs) > 0 {
-			m[unescapeKey(k)] = decodeValue(vs[0])
+	m := make(map[string]string, len(e.h.kv)/2)
+	for i := 0; i < len(e.h.kv); i += 2 {
+		k := unescapeKey(textproto.CanonicalMIMEHeaderKey(escapeKey(e.h.kv[i])))
+		if _, dup := m[k]; !dup {
+			m[k] = decodeValue(e.h.kv[i+1])
 		}
 	}
 	return m
 }
 
 // vars calls fn for every variable_* header with the variable's name (in
-// eslgo's canonical form: lower case after the first letter) and value.
+// lower case) and value.
 func (e Event) vars(fn func(name, value string)) {
-	for k, vs := range e.h {
-		if len(vs) == 0 || !strings.HasPrefix(k, varKeyPrefix) {
+	for i := 0; i < len(e.h.kv); i += 2 {
+		k := e.h.kv[i]
+		if len(k) <= len(varKeyPrefix) || !asciiEqualFold(k[:len(varKeyPrefix)], varKeyPrefix) || e.h.find(k) != i/2 {
 			continue
 		}
-		fn(strings.ToLower(unescapeKey(k[len(varKeyPrefix):])), decodeValue(vs[0]))
+		fn(strings.ToLower(k[len(varKeyPrefix):]), decodeValue(e.h.kv[i+1]))
 	}
+}
+
+// headerBlock is an event's headers in wire order, kv holding name, value,
+// name, value..., with an open-addressing index by the ASCII case-folded
+// name: index[j] is 1 + the pair's number, 0 for an empty slot. Only the
+// first of several headers with the same folded name is indexed.
+type headerBlock struct {
+	kv    []string
+	index []int32
+}
+
+func newHeaderBlock(kv []string) headerBlock {
+	n := len(kv) / 2
+	size := 8
+	for size < 2*n {
+		size <<= 1
+	}
+	h := headerBlock{kv: kv, index: make([]int32, size)}
+	mask := uint32(size - 1)
+	for p := 0; p < n; p++ {
+		name := kv[2*p]
+		for j := foldHash(name) & mask; ; j = (j + 1) & mask {
+			q := h.index[j]
+			if q == 0 {
+				h.index[j] = int32(p + 1)
+				break
+			}
+			if asciiEqualFold(kv[2*(q-1)], name) {
+				break
+			}
+		}
+	}
+	return h
+}
+
+// find returns the number of the first pair called name, or -1.
+func (h headerBlock) find(name string) int {
+	if len(h.index) == 0 {
+		return -1
+	}
+	mask := uint32(len(h.index) - 1)
+	for j := foldHash(name) & mask; ; j = (j + 1) & mask {
+		q := h.index[j]
+		if q == 0 {
+			return -1
+		}
+		if asciiEqualFold(h.kv[2*(q-1)], name) {
+			return int(q - 1)
+		}
+	}
+}
+
+// foldHash is FNV-1a over the name with ASCII letters in lower case.
+func foldHash(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	return h
+}
+
+func asciiEqualFold(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeValue undoes FreeSWITCH's switch_url_encode once: %XX (either case)
@@ -246,11 +367,6 @@ func unescapeKey(k string) string {
 		return k
 	}
 	return decodeValue(k)
-}
-
-// headerKey maps a header name to the key eslgo stored it under.
-func headerKey(name string) string {
-	return textproto.CanonicalMIMEHeaderKey(escapeKey(name))
 }
 
 // eventQueue is the one ordered, bounded queue between eslgo's listener

@@ -30,7 +30,7 @@ func newCommandMetrics() *commandMetrics {
 	return &commandMetrics{
 		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "esl_command_seconds",
-			Help: "Time from sending an ESL command to its reply, by command (\"api <verb>\", \"bgapi <verb>\", \"event\"; " +
+			Help: "Time from sending an ESL command to its reply, by command (\"api <verb>\", \"bgapi <verb>\", \"event\", \"filter\"; " +
 				"verbs the client does not send itself are \"other\"). A command that got no reply is not observed.",
 			Buckets: commandBuckets,
 		}, []string{"command"}),
@@ -64,6 +64,8 @@ func commandLabel(what string) string {
 	switch kind {
 	case "subscribe":
 		return "event"
+	case "filter":
+		return "filter"
 	case "api", "bgapi":
 		if commandVerbs[verb] {
 			return what

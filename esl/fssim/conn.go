@@ -238,16 +238,28 @@ func (c *conn) passes(ev *event) bool {
 	return send
 }
 
-// compileFilterRegexp turns a "/regex/" filter value into a Go regexp; the
-// surrounding slashes are optional at the end, as in switch_regex_perform.
+// compileFilterRegexp turns a "/regex/flags" filter value into a Go
+// regexp as switch_regex_perform reads it: the expression runs to the last
+// slash, which is required (without it FreeSWITCH logs an error and the
+// filter matches nothing: nil here), and of the flags after it only i
+// (caseless) and s (dot matches newline) count. An expression Go's RE2
+// cannot compile (PCRE-only syntax) also matches nothing here.
 func compileFilterRegexp(v string) *regexp.Regexp {
 	v = strings.TrimPrefix(v, "/")
-	flags := ""
-	if i := strings.LastIndexByte(v, '/'); i >= 0 {
-		v, flags = v[:i], v[i+1:]
+	i := strings.LastIndexByte(v, '/')
+	if i < 0 {
+		return nil
 	}
+	v, flags := v[:i], v[i+1:]
+	mode := ""
 	if strings.Contains(flags, "i") {
-		v = "(?i)" + v
+		mode += "i"
+	}
+	if strings.Contains(flags, "s") {
+		mode += "s"
+	}
+	if mode != "" {
+		v = "(?" + mode + ")" + v
 	}
 	re, err := regexp.Compile(v)
 	if err != nil {
