@@ -27,6 +27,28 @@ type eslSwitch struct {
 	up    bool
 }
 
+// switchEvents are the only events the adapter reads: a followed
+// channel's answer, which the agent modes act on at once, and its final
+// record, which carries everything an attempt's end needs (cause,
+// billsec, answer time, the IVR's result variable). The client adds
+// BACKGROUND_JOB, whose -ERR is a failed originate's only outcome, and
+// HEARTBEAT, its watchdog. Ringing, early media, bridges, DTMF and the
+// other legs' events are never read, so they are not sent.
+var switchEvents = []string{"CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"}
+
+// switchFilters keep, on FreeSWITCH's side, only the dialer's own legs:
+// every originate sets dialer_campaign_id (campaign calls and agent legs)
+// or dialer_manual_call (manual calls). A loopback b-leg carries a copy of
+// those variables (mod_loopback copies the originate's variables to it),
+// but it is the only inbound one: the dialer follows originated legs
+// only, and those are outbound. The negative filter drops an event
+// whatever filter let it through.
+var switchFilters = []esl.Filter{
+	{Header: "variable_dialer_campaign_id", Value: "/^[0-9]+$/"},
+	{Header: "variable_dialer_manual_call", Value: "/^[0-9]+$/"},
+	{Header: "Call-Direction", Value: "-inbound"},
+}
+
 type watched struct {
 	call     *esl.Call
 	answered bool
