@@ -1,7 +1,6 @@
 package esl_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -9,19 +8,22 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/fsdialer/dialer/esl"
+	"github.com/fsdialer/dialer/esl/fssim"
+	"github.com/fsdialer/dialer/esl/switchtest"
 )
 
-// TestIntegration_RealSwitch runs against a real FreeSWITCH with the
-// dialer_lab context (freeswitch-conf/) when DIALER_TEST_ESL=host:port is
-// set; DIALER_TEST_ESL_PASSWORD defaults to ClueCon.
-func TestIntegration_RealSwitch(t *testing.T) {
-	addr := os.Getenv("DIALER_TEST_ESL")
-	if addr == "" {
-		t.Skip("set DIALER_TEST_ESL=host:port (and DIALER_TEST_ESL_PASSWORD) to run against a real FreeSWITCH with the dialer_lab context")
-	}
+// TestIntegration_ClientOnBothSwitches drives the client (bgapi originate
+// with its own Job-UUID, the event stream merged into call records,
+// uuid_exists, show channels) on the simulator and on a real FreeSWITCH
+// with the dialer_lab context.
+func TestIntegration_ClientOnBothSwitches(t *testing.T) {
+	switchtest.Each(t, fssim.Options{Speed: 1}, testClientOnSwitch)
+}
+
+func testClientOnSwitch(t *testing.T, b switchtest.Backend) {
 	cfg := esl.Config{
-		Addr:           addr,
-		Password:       os.Getenv("DIALER_TEST_ESL_PASSWORD"),
+		Addr:           b.Addr(),
+		Password:       b.Password(),
 		Logger:         testLogger(),
 		CommandTimeout: 10 * time.Second,
 	}
