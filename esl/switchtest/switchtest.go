@@ -43,6 +43,11 @@ type Channel struct {
 	Active bool
 }
 
+// ClockLag bounds how far a real FreeSWITCH's event times
+// (Event-Date-Timestamp) trail the system clock: the switch stamps events
+// from a time it caches.
+const ClockLag = 50 * time.Millisecond
+
 // Backend is a switch under test.
 type Backend interface {
 	// Name is "simulator" or "freeswitch".
