@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"maps"
 	"net/textproto"
+	"os"
 	"strings"
 	"testing"
 )
@@ -170,8 +171,13 @@ func FuzzParseEvent(f *testing.F) {
 	})
 }
 
+// BenchmarkParseEvent decodes an a-leg CHANNEL_HANGUP_COMPLETE captured
+// from FreeSWITCH 1.10.12 (4.5 KB, 72 variables).
 func BenchmarkParseEvent(b *testing.B) {
-	text := []byte(hangupText)
+	text, err := os.ReadFile("testdata/channel_hangup_complete.plain")
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.SetBytes(int64(len(text)))
 	b.ReportAllocs()
 	for b.Loop() {
