@@ -9,7 +9,7 @@ PKGS     := ./...
 DEMO_DIR := .demo
 BENCH_DIR := .bench
 
-.PHONY: all build test test-short lint bench bench-import demo clean
+.PHONY: all build test test-short lint bench bench-import bench-fs demo clean
 
 all: build
 
@@ -39,6 +39,12 @@ bench: build
 bench-import: build
 	scripts/bench-import.sh
 	scripts/bench-import-floor.sh
+
+# Daemon CPU per call against FreeSWITCH CPU per call, both measured in
+# one run of short answered IVR calls on a real switch started with
+# ../shared/freeswitch/fs-lab (BENCHMARKS.md); N=3000 CPS=120 make bench-fs.
+bench-fs:
+	scripts/bench-fs-cpu.sh
 
 # Loads the example campaign and members into a fresh database and shows
 # what was stored.
