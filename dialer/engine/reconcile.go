@@ -115,15 +115,18 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 }
 
 // reconcileLegs checks the agent legs the engine follows after a
-// reconnect: a live one is followed again; one that is gone ends (no fault
-// of the agent) and is hung up in case it shows up late.
+// reconnect: a live one that had answered is followed again; one that is
+// gone ends (no fault of the agent) and is hung up in case it shows up
+// late. So does a live one that had not answered: its answer may have
+// come while the connection was down, and an answer the engine never saw
+// would leave the agent parked on a call that goes nowhere.
 func (e *Engine) reconcileLegs(ctx context.Context, now time.Time) error {
 	for uuid, ag := range e.legs {
 		exists, err := e.sw.Exists(ctx, uuid)
 		if err != nil {
 			return fmt.Errorf("uuid_exists %s: %w", uuid, err)
 		}
-		if exists {
+		if exists && ag.legUp {
 			e.sw.Watch(uuid)
 			continue
 		}
