@@ -436,35 +436,48 @@ retry: {max_attempts: 2, interval: 2s, max_minus: 1}
 }
 
 // TestServe_AgentsSurviveESLDrops drops the event socket and restarts the
-// simulator (every call vanishes) during a progressive run.
+// switch (every call is lost; a real switch is SIGKILLed and started
+// again) during a progressive run.
 func TestServe_AgentsSurviveESLDrops(t *testing.T) {
 	if testing.Short() {
 		t.Skip("drop test: skipped with -short")
 	}
-	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
-	c := loadAgentChurn(e, "dropa", "d", 60)
-	e.cfg.ESL.HeartbeatTimeout = 3 * time.Second
-	done := e.serve(e.ctx, serveOptions{untilDone: true, drain: 5 * time.Second, statusTick: 100 * time.Millisecond}, time.Now)
-	for i := range 8 {
-		time.Sleep(300 * time.Millisecond)
-		e.sim.DropConnections(i%2 == 0)
-		if i == 4 {
-			e.sim.Restart()
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		members := 60
+		if sw.Real() {
+			members = 30
 		}
-	}
-	waitDaemon(t, done, 3*time.Minute)
-	checkSettled(t, e.db, c.ID)
-	agents, _ := e.db.Agents(e.ctx)
-	for _, a := range agents {
-		if a.State == dialer.AgentReserved || a.State == dialer.AgentRinging {
-			t.Errorf("agent %s left %s without a call", a.Name, a.State)
+		e := newE2E(t, sw)
+		c := loadAgentChurn(e, "dropa", "d", members)
+		if e.sim != nil {
+			// The simulator beats every second; FreeSWITCH every 20 s, so
+			// a real switch keeps newE2E's longer timeout.
+			e.cfg.ESL.HeartbeatTimeout = 3 * time.Second
 		}
-	}
-	for _, ch := range e.sim.Calls() {
-		if ch.Active {
-			t.Errorf("channel %s (%s) left up", ch.UUID, ch.Destination)
+		done := e.serve(e.ctx, serveOptions{untilDone: true, drain: 5 * time.Second, statusTick: 100 * time.Millisecond}, time.Now)
+		for i := range 8 {
+			time.Sleep(300 * time.Millisecond)
+			if e.sim != nil {
+				e.sim.DropConnections(i%2 == 0)
+			} else {
+				sw.DropConnections()
+			}
+			if i == 4 {
+				if err := sw.Restart(e.ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
-	}
+		waitDaemon(t, done, 3*time.Minute)
+		checkSettled(t, e.db, c.ID)
+		agents, _ := e.db.Agents(e.ctx)
+		for _, a := range agents {
+			if a.State == dialer.AgentReserved || a.State == dialer.AgentRinging {
+				t.Errorf("agent %s left %s without a call", a.Name, a.State)
+			}
+		}
+		checkNoneUp(t, sw)
+	})
 }
 
 // TestServe_AgentsSurviveSIGKILL kills the daemon at random moments of a
@@ -476,37 +489,39 @@ func TestServe_AgentsSurviveSIGKILL(t *testing.T) {
 		t.Skip("crash test: skipped with -short")
 	}
 	bin := buildDialer(t)
-	e := newSimE2E(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second})
-	c := loadAgentChurn(e, "killa", "k", 80)
-	env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address, "DIALER_HTTP_LISTEN=127.0.0.1:0",
-		"DIALER_LIMITS_MAX_CPS=300", "DIALER_LOG_LEVEL=warn")
-	rng := rand.New(rand.NewPCG(3, 4))
-	for i := range 5 {
-		cmd := exec.Command(bin, "serve")
-		cmd.Env = env
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		members := 80
+		if sw.Real() {
+			members = 30
 		}
-		time.Sleep(time.Duration(400+rng.IntN(1200)) * time.Millisecond)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatalf("kill %d: %v", i, err)
+		e := newE2E(t, sw)
+		c := loadAgentChurn(e, "killa", "k", members)
+		env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address,
+			"DIALER_ESL_PASSWORD="+e.cfg.ESL.Password, "DIALER_HTTP_LISTEN=127.0.0.1:0", "DIALER_LIMITS_MAX_CPS=300", "DIALER_LOG_LEVEL=warn")
+		rng := rand.New(rand.NewPCG(3, 4))
+		for i := range 5 {
+			cmd := exec.Command(bin, "serve")
+			cmd.Env = env
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Duration(400+rng.IntN(1200)) * time.Millisecond)
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+				t.Fatalf("kill %d: %v", i, err)
+			}
+			cmd.Wait()
 		}
-		cmd.Wait()
-	}
-	killed := len(e.sim.Originates())
-	final := exec.Command(bin, "serve", "--until-done")
-	final.Env = env
-	if out, err := final.CombinedOutput(); err != nil {
-		t.Fatalf("final run: %v\n%s", err, out)
-	}
-	if killed == 0 {
-		t.Fatal("the killed runs dialed nothing: the test proves nothing")
-	}
-	t.Logf("%d originates during 5 killed runs, %d in all", killed, len(e.sim.Originates()))
-	checkAgentRun(t, e, agentRunOf(e.sw), c.ID)
-	for _, ch := range e.sim.Calls() {
-		if ch.Active {
-			t.Errorf("channel %s (%s) left up", ch.UUID, ch.Destination)
+		killed := len(sw.Channels())
+		final := exec.Command(bin, "serve", "--until-done")
+		final.Env = env
+		if out, err := final.CombinedOutput(); err != nil {
+			t.Fatalf("final run: %v\n%s", err, out)
 		}
-	}
+		if killed == 0 {
+			t.Fatal("the killed runs dialed nothing: the test proves nothing")
+		}
+		t.Logf("%d channels during 5 killed runs, %d in all", killed, len(sw.Channels()))
+		checkAgentRun(t, e, agentRunOf(e.sw), c.ID)
+		checkNoneUp(t, sw)
+	})
 }

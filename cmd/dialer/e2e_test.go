@@ -57,6 +57,14 @@ func newE2E(t *testing.T, sw switchtest.Backend) *e2e {
 	}
 	t.Cleanup(func() { db.Close() })
 	e := &e2e{log: io.Discard, t: t, ctx: ctx, db: db, cfg: cfg, sw: sw}
+	if p := os.Getenv("DIALER_E2E_LOG"); p != "" {
+		f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		e.log = f
+	}
 	if s, ok := sw.(*switchtest.SimBackend); ok {
 		e.sim = s.Server
 	}
