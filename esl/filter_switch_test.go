@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +36,7 @@ func dialRaw(t *testing.T, b switchtest.Backend) *rawESL {
 	t.Cleanup(func() { nc.Close() })
 	c := &rawESL{t: t, nc: nc, replies: make(chan string, 16)}
 	br := bufio.NewReader(nc)
-	if h, _, err := readRawFrame(br); err != nil || h["Content-Type"] != "auth/request" {
+	if h, _, err := switchtest.ReadFrame(br); err != nil || h["Content-Type"] != "auth/request" {
 		t.Fatalf("first frame %v, %v; want auth/request", h, err)
 	}
 	go c.read(br)
@@ -50,7 +48,7 @@ func dialRaw(t *testing.T, b switchtest.Backend) *rawESL {
 
 func (c *rawESL) read(br *bufio.Reader) {
 	for {
-		h, body, err := readRawFrame(br)
+		h, body, err := switchtest.ReadFrame(br)
 		if err != nil {
 			close(c.replies)
 			return
@@ -59,46 +57,12 @@ func (c *rawESL) read(br *bufio.Reader) {
 		case "command/reply":
 			c.replies <- h["Reply-Text"]
 		case "text/event-plain":
-			ev := map[string]string{}
-			head, _, _ := strings.Cut(body, "\n\n")
-			for _, line := range strings.Split(head, "\n") {
-				if k, v, ok := strings.Cut(line, ": "); ok {
-					if d, err := url.PathUnescape(v); err == nil {
-						v = d
-					}
-					ev[k] = v
-				}
-			}
+			ev := switchtest.ParseEvent(body).Headers
 			c.mu.Lock()
 			c.events = append(c.events, ev)
 			c.mu.Unlock()
 		}
 	}
-}
-
-func readRawFrame(br *bufio.Reader) (map[string]string, string, error) {
-	h := map[string]string{}
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return nil, "", err
-		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			if len(h) == 0 {
-				continue
-			}
-			break
-		}
-		k, v, _ := strings.Cut(line, ": ")
-		h[k] = v
-	}
-	n, _ := strconv.Atoi(h["Content-Length"])
-	body := make([]byte, n)
-	if _, err := io.ReadFull(br, body); err != nil {
-		return nil, "", err
-	}
-	return h, string(body), nil
 }
 
 func (c *rawESL) cmd(line string) string {

@@ -73,7 +73,7 @@ func (r *recorder) reconnect(ctx context.Context) error {
 func (r *recorder) read(nc net.Conn, br *bufio.Reader, done chan struct{}) {
 	defer close(done)
 	for {
-		hdr, body, err := readFrame(br)
+		hdr, body, err := ReadFrame(br)
 		if err != nil {
 			r.mu.Lock()
 			if r.nc == nc {
@@ -85,7 +85,7 @@ func (r *recorder) read(nc net.Conn, br *bufio.Reader, done chan struct{}) {
 		if hdr["Content-Type"] != "text/event-plain" {
 			continue
 		}
-		ev := parsePlain(body)
+		ev := ParseEvent(body)
 		r.mu.Lock()
 		r.events = append(r.events, ev)
 		r.apply(ev)
@@ -221,7 +221,7 @@ func dialAuthed(ctx context.Context, addr, password string) (net.Conn, *bufio.Re
 		_ = nc.SetDeadline(dl)
 	}
 	br := bufio.NewReaderSize(nc, 64<<10)
-	hdr, _, err := readFrame(br)
+	hdr, _, err := ReadFrame(br)
 	if err != nil || hdr["Content-Type"] != "auth/request" {
 		nc.Close()
 		return nil, nil, fmt.Errorf("no auth/request from %s: %v", addr, err)
@@ -240,7 +240,7 @@ func command(nc net.Conn, br *bufio.Reader, line string) (string, error) {
 		return "", err
 	}
 	for {
-		hdr, _, err := readFrame(br)
+		hdr, _, err := ReadFrame(br)
 		if err != nil {
 			return "", err
 		}
@@ -269,7 +269,7 @@ func apiAt(ctx context.Context, addr, password, cmd string) (string, error) {
 		return "", err
 	}
 	for {
-		hdr, body, err := readFrame(br)
+		hdr, body, err := ReadFrame(br)
 		if err != nil {
 			return "", fmt.Errorf("api %s: %w", cmd, err)
 		}
@@ -279,9 +279,9 @@ func apiAt(ctx context.Context, addr, password, cmd string) (string, error) {
 	}
 }
 
-// readFrame reads one frame: LF-ended header lines, a blank line, and
-// Content-Length bytes of body.
-func readFrame(br *bufio.Reader) (map[string]string, string, error) {
+// ReadFrame reads one frame a switch sent: LF-ended header lines, a
+// blank line, and Content-Length bytes of body.
+func ReadFrame(br *bufio.Reader) (map[string]string, string, error) {
 	hdr := map[string]string{}
 	for {
 		line, err := br.ReadString('\n')
@@ -309,8 +309,8 @@ func readFrame(br *bufio.Reader) (map[string]string, string, error) {
 	return hdr, string(body), nil
 }
 
-// parsePlain decodes a text/event-plain body.
-func parsePlain(raw string) Event {
+// ParseEvent decodes a text/event-plain body.
+func ParseEvent(raw string) Event {
 	head, body, _ := strings.Cut(raw, "\n\n")
 	ev := Event{Headers: map[string]string{}, Body: body}
 	for _, line := range strings.Split(head, "\n") {
