@@ -57,9 +57,9 @@ func agentMix(prefix string, n int) []string {
 	return out
 }
 
-// agentRun is what the switch saw of a run in an agent mode, from its
-// own channel records: the customers' and the agents' legs (a-legs on
-// loopback), oldest first.
+// agentRun is what the switch saw of a run, from its own channel records:
+// the legs the dialer originated for customers (campaign and manual
+// calls) and for agents (a-legs on loopback), oldest first.
 type agentRun struct {
 	customers, agents []switchtest.Channel
 	byUUID            map[string]switchtest.Channel
@@ -71,7 +71,7 @@ func agentRunOf(sw switchtest.Backend) agentRun {
 		switch {
 		case c.Vars["dialer_role"] == "agent":
 			r.agents = append(r.agents, c)
-		case c.Vars["dialer_attempt_id"] != "":
+		case c.Vars["dialer_attempt_id"] != "", c.Vars["dialer_manual_call"] != "":
 			r.customers = append(r.customers, c)
 		default:
 			continue

@@ -181,20 +181,20 @@ func testResultDrivesTheEngine(t *testing.T, sw switchtest.Backend) {
 	// time the result asked for.
 	defer func() {
 		if t.Failed() {
-			for _, o := range switchLegs(sw).customers {
+			for _, o := range agentRunOf(sw).customers {
 				t.Logf("originate %s %s member %s", o.Created.Format("15:04:05"), o.Destination, o.Vars["dialer_member_id"])
 			}
 		}
 	}()
 	waitFor(t, 60*time.Second, "the first member to be called on its new number", func() bool {
-		for _, o := range switchLegs(e.sw).customers {
+		for _, o := range agentRunOf(e.sw).customers {
 			if o.Vars["dialer_member_id"] == strconv.FormatInt(ids[first], 10) && strings.Contains(o.Destination, newNumber[1:]) {
 				return true
 			}
 		}
 		return false
 	})
-	for _, o := range switchLegs(e.sw).customers {
+	for _, o := range agentRunOf(e.sw).customers {
 		if o.Vars["dialer_member_id"] != strconv.FormatInt(ids[first], 10) || o.Created.Before(resultAt) {
 			continue
 		}
@@ -209,7 +209,7 @@ func testResultDrivesTheEngine(t *testing.T, sw switchtest.Backend) {
 		as, _ := e.db.MemberAttempts(e.ctx, ids[first])
 		return len(as) == 2 && as[1].Final
 	})
-	for _, o := range switchLegs(e.sw).customers {
+	for _, o := range agentRunOf(e.sw).customers {
 		if o.Vars["dialer_member_id"] == strconv.FormatInt(ids[second], 10) && o.Created.After(stoppedAt) {
 			t.Fatalf("member called at %s after its numbers were stopped", o.Created)
 		}
@@ -298,7 +298,7 @@ func testClickToCall(t *testing.T, sw switchtest.Backend) {
 		m, _ := e.db.Member(e.ctx, ids["ann"])
 		return m.State == dialer.MemberDone
 	})
-	l := switchLegs(e.sw)
+	l := agentRunOf(e.sw)
 	if len(l.customers) != 1 || len(l.agents) != 1 {
 		t.Fatalf("%d customer and %d agent originates, want one each", len(l.customers), len(l.agents))
 	}
@@ -341,7 +341,7 @@ func testClickToCall(t *testing.T, sw switchtest.Backend) {
 	if req.Cause != "NORMAL_CLEARING" || req.AnsweredAt.IsZero() || req.BillsecMS < 3000 {
 		t.Fatalf("manual call record %+v", req)
 	}
-	l = switchLegs(e.sw)
+	l = agentRunOf(e.sw)
 	if len(l.customers) != 2 || len(l.agents) != 2 {
 		t.Fatalf("%d customer and %d agent originates, want two each", len(l.customers), len(l.agents))
 	}
@@ -372,7 +372,7 @@ func testClickToCall(t *testing.T, sw switchtest.Backend) {
 	if req.Cause != "NO_ANSWER" || !req.AnsweredAt.IsZero() || req.BillsecMS != 0 {
 		t.Fatalf("unanswered manual call record %+v", req)
 	}
-	for _, o := range switchLegs(e.sw).customers {
+	for _, o := range agentRunOf(e.sw).customers {
 		if strings.Contains(o.Destination, "2125550134") {
 			t.Fatalf("the number was dialed although the agent never answered")
 		}

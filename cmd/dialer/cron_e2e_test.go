@@ -100,7 +100,7 @@ func checkState(t *testing.T, name string, ss []stateSample, from, to time.Time,
 // switch's clock to it).
 func originatesBy(sw switchtest.Backend, toClock func(time.Time) time.Time) map[string][]time.Time {
 	out := map[string][]time.Time{}
-	for _, c := range switchLegs(sw).customers {
+	for _, c := range agentRunOf(sw).customers {
 		name := c.Vars["dialer_campaign"]
 		out[name] = append(out[name], toClock(c.Created))
 	}
