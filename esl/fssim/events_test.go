@@ -72,10 +72,12 @@ func TestServer_EventSubscription(t *testing.T) {
 					t.Fatalf("%s: %q", cmd, got)
 				}
 			}
-			id := newUUID()
-			bgOriginate(t, c, "{origination_uuid="+id+"}sofia/gateway/gw/ivr-1 9000 XML dialer_ivr")
+			// The control connection listens before the call exists: at
+			// speed 50 the callee's digit comes within tens of milliseconds.
 			ctl := connect(t, srv)
 			ctl.cmd("event plain DTMF")
+			id := newUUID()
+			bgOriginate(t, c, "{origination_uuid="+id+"}sofia/gateway/gw/ivr-1 9000 XML dialer_ivr")
 			ctl.waitEvent(2*time.Second, func(e event) bool { return e.name() == "DTMF" && e.get("Unique-ID") == id })
 			if got := ctl.cmd("sendevent CUSTOM\nEvent-Subclass: dialer_lab::ivr"); !strings.HasPrefix(got, "+OK ") {
 				t.Fatalf("sendevent: %q", got)
