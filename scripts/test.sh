@@ -21,6 +21,13 @@ grep -E '^(ok|FAIL|panic:)|^ *--- (PASS|FAIL|SKIP): [^ ]+/(simulator|freeswitch)
 if [ $rc -ne 0 ]; then
   echo
   echo "failures (the whole log is in $log):"
-  grep -E -e '--- FAIL' -e '^\s+\S+\.go:[0-9]+: ' -e '^panic:' "$log" | grep -v ': switch: ' | head -300
+  # Each failed test's own output: go test -v streams it after the test's
+  # "=== RUN" (or "=== CONT") line, up to the next "=== " line.
+  awk '
+    NR == FNR { if (match($0, /--- FAIL: [^ ]+/)) failed[substr($0, RSTART + 10, RLENGTH - 10)] = 1; next }
+    /^=== / { name = $3; show = (name in failed); if (show) print; next }
+    /^(panic:|FAIL|--- FAIL)/ { print; next }
+    show { print }
+  ' "$log" "$log" | head -400
 fi
 exit $rc
