@@ -123,7 +123,11 @@ func (e *e2e) apply(doc string, members []string) *dialer.Campaign {
 // serve runs the daemon in-process until ctx ends or it exits by itself.
 func (e *e2e) serve(ctx context.Context, o serveOptions, now func() time.Time) <-chan error {
 	done := make(chan error, 1)
-	log := slog.New(slog.NewTextHandler(e.log, nil))
+	var opts *slog.HandlerOptions
+	if e.log != io.Discard {
+		opts = &slog.HandlerOptions{Level: slog.LevelDebug}
+	}
+	log := slog.New(slog.NewTextHandler(e.log, opts))
 	go func() { done <- runDaemon(ctx, e.cfg, o, now, log) }()
 	return done
 }

@@ -54,6 +54,13 @@ type watched struct {
 	answered bool
 	// jobCause is the cause of a failed originate job (no channel needed).
 	jobCause string
+	// awaitJob: the call's originate was sent on the current connection,
+	// so its answer is passed on only once the originate's job returned
+	// too. Until then FreeSWITCH's originate still owns the channel, and
+	// a uuid_bridge in that moment races it: the job fails with
+	// ORIGINATOR_CANCEL and FreeSWITCH sometimes tears the bridge down
+	// and hangs up the other leg.
+	awaitJob bool
 }
 
 func newESLSwitch(c *esl.Client, log *slog.Logger) *eslSwitch {
@@ -96,6 +103,13 @@ func (s *eslSwitch) send(ctx context.Context, u engine.Update) {
 func (s *eslSwitch) setUp(up bool) {
 	s.mu.Lock()
 	s.up = up
+	if up {
+		// A job that came while the connection was down is lost: answers
+		// of calls placed before it no longer wait for their jobs.
+		for _, w := range s.calls {
+			w.awaitJob = false
+		}
+	}
 	s.mu.Unlock()
 }
 
@@ -140,7 +154,7 @@ func (s *eslSwitch) route(ev esl.Event) (engine.Update, bool) {
 		}
 		return u, true
 	}
-	if rec.Answered && !w.answered {
+	if rec.Answered && !w.answered && (!w.awaitJob || rec.JobDone) {
 		w.answered = true
 		return engine.Update{Kind: engine.CallChanged, UUID: uuid, Answered: true, AnsweredAt: rec.AnsweredAt}, true
 	}
@@ -176,6 +190,9 @@ func (s *eslSwitch) Originate(ctx context.Context, req engine.OriginateRequest) 
 		o.DialTemplate, o.TemplateVars, o.Number = req.Endpoint, nil, endpointNumber
 	}
 	s.Watch(req.UUID, req.WatchVars...)
+	s.mu.Lock()
+	s.calls[req.UUID].awaitJob = true
+	s.mu.Unlock()
 	_, err := s.c.Originate(ctx, o)
 	if errors.Is(err, esl.ErrUnsafe) {
 		// A member variable the builder cannot make safe: call without it.
