@@ -27,7 +27,6 @@ type labSwitch struct {
 	// arguments, for a restart.
 	dir, script string
 	args        []string
-	sipPort     int
 }
 
 // Real returns the real switch for tb, starting it with fs-lab on first
@@ -100,18 +99,8 @@ func (*RealBackend) Speed() float64 { return 1 }
 // Real implements Backend.
 func (*RealBackend) Real() bool { return true }
 
-// SIPPort is the fs-lab switch's internal SIP profile port, 0 on a switch
-// the user named.
-func (b *RealBackend) SIPPort() int { return b.sw.sipPort }
-
-// Dir is fs-lab's directory for this switch ("" on the user's own).
-func (b *RealBackend) Dir() string { return b.sw.dir }
-
 // Channels implements Backend.
 func (b *RealBackend) Channels() []Channel { return b.rec.channels() }
-
-// Events returns every event the recorder received, in arrival order.
-func (b *RealBackend) Events() []Event { return b.rec.all() }
 
 // Restart implements Backend: SIGKILL the switch and start it again in
 // the same directory. Only an fs-lab switch can be restarted.
@@ -255,7 +244,7 @@ func startLab(script string) (*labSwitch, error) {
 		args = append(args, "--dialplan", p)
 	}
 	sw := &labSwitch{addr: "127.0.0.1:" + strconv.Itoa(esl), password: "ClueCon",
-		dir: dir, script: script, args: args, sipPort: sip}
+		dir: dir, script: script, args: args}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if err := sw.start(ctx); err != nil {

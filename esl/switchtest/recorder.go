@@ -3,7 +3,6 @@ package switchtest
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -33,13 +32,11 @@ const recordedEvents = "CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_HAN
 type recorder struct {
 	addr, password string
 
-	mu     sync.Mutex
-	nc     net.Conn
-	events []Event
-	chans  map[string]*Channel
-	order  []string
-	done   chan struct{}
-	err    error
+	mu    sync.Mutex
+	nc    net.Conn
+	chans map[string]*Channel
+	order []string
+	done  chan struct{}
 }
 
 func newRecorder(ctx context.Context, addr, password string) (*recorder, error) {
@@ -65,21 +62,16 @@ func (r *recorder) reconnect(ctx context.Context) error {
 	done := make(chan struct{})
 	r.done = done
 	r.mu.Unlock()
-	go r.read(nc, br, done)
+	go r.read(br, done)
 	return nil
 }
 
 // read records events until the connection ends.
-func (r *recorder) read(nc net.Conn, br *bufio.Reader, done chan struct{}) {
+func (r *recorder) read(br *bufio.Reader, done chan struct{}) {
 	defer close(done)
 	for {
 		hdr, body, err := ReadFrame(br)
 		if err != nil {
-			r.mu.Lock()
-			if r.nc == nc {
-				r.err = err
-			}
-			r.mu.Unlock()
 			return
 		}
 		if hdr["Content-Type"] != "text/event-plain" {
@@ -87,7 +79,6 @@ func (r *recorder) read(nc net.Conn, br *bufio.Reader, done chan struct{}) {
 		}
 		ev := ParseEvent(body)
 		r.mu.Lock()
-		r.events = append(r.events, ev)
 		r.apply(ev)
 		r.mu.Unlock()
 	}
@@ -179,12 +170,6 @@ func (r *recorder) channels() []Channel {
 		out = append(out, ch)
 	}
 	return out
-}
-
-func (r *recorder) all() []Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Event(nil), r.events...)
 }
 
 func (r *recorder) close() {
@@ -324,16 +309,4 @@ func ParseEvent(raw string) Event {
 		ev.Headers[k] = v
 	}
 	return ev
-}
-
-var errRecorderClosed = errors.New("recorder closed")
-
-// Err is why the recorder's connection ended, nil while it reads.
-func (b *RealBackend) Err() error {
-	b.rec.mu.Lock()
-	defer b.rec.mu.Unlock()
-	if b.rec.nc == nil {
-		return errRecorderClosed
-	}
-	return b.rec.err
 }
