@@ -68,6 +68,7 @@ Load them with the commands below, then run the daemon beside FreeSWITCH.`,
 		newWebhookCmd(a),
 		newVersionCmd(),
 	)
+	refuseUnknownSubcommands(root)
 	return root
 }
 

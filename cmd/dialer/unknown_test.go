@@ -1,0 +1,48 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCLI_UnknownSubcommandFails(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		want    string
+		suggest string
+	}{
+		{[]string{"campaign", "strat", "X"}, `unknown command "strat" for "dialer campaign"`, "start"},
+		{[]string{"agent", "lgin", "alice"}, `unknown command "lgin" for "dialer agent"`, "login"},
+		{[]string{"member", "imprt", "--campaign", "c", "f.csv"}, `unknown command "imprt" for "dialer member"`, "import"},
+		{[]string{"campagn", "list"}, `unknown command "campagn" for "dialer"`, "campaign"},
+		{[]string{"blocklist", "ad", "+12125550101"}, `unknown command "ad" for "dialer blocklist"`, "add"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			c := newCLI(t)
+			out, err := c.run("", tc.args...)
+			if err == nil {
+				t.Fatalf("succeeded; want %q\n%s", tc.want, out)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q lacks %q", err, tc.want)
+			}
+			if want := "Did you mean this?\n\t" + tc.suggest + "\n"; !strings.Contains(err.Error(), want) {
+				t.Fatalf("error %q lacks the suggestion %q", err, want)
+			}
+		})
+	}
+}
+
+func TestCLI_GroupWithoutSubcommandPrintsHelp(t *testing.T) {
+	c := newCLI(t)
+	for _, group := range []string{"campaign", "agent", "member", "calendar", "blocklist", "webhook"} {
+		out := c.ok(group)
+		contains(t, out, "Available Commands:", "dialer "+group+" [command]")
+	}
+}
+
+func TestCLI_UnknownFlagOfAKnownSubcommand(t *testing.T) {
+	c := setup(t)
+	c.fails("unknown flag: --campain", "member", "import", "--campain", "survey-ivr", "../../testdata/members/members.csv")
+	c.fails("unknown flag: --bogus", "campaign", "--bogus")
+}
