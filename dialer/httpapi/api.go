@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/subtle"
 	_ "embed"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -116,14 +117,34 @@ func New(st Store, live Live, opts Options) *Server {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(OpenAPI)
 	})
-	s.mux.HandleFunc("/v1/", func(w http.ResponseWriter, r *http.Request) {
-		if !s.authorized(r) {
-			writeError(w, errUnauthorized)
-			return
-		}
-		writeError(w, &apiError{status: http.StatusNotFound, Code: "not_found", Message: "no route " + r.Method + " " + r.URL.Path})
-	})
+	s.mux.HandleFunc("/v1/", s.noRoute)
 	return s
+}
+
+// noRoute answers what no route serves: 405 with an Allow header when the
+// path is served under other methods, 404 otherwise, both as the API's
+// JSON error. ServeMux would answer 405 itself, but as plain text, and
+// only when no pattern at all matches: "/v1/" always does.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(r) {
+		writeError(w, errUnauthorized)
+		return
+	}
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && pattern != "/v1/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeError(w, &apiError{status: http.StatusNotFound, Code: "not_found", Message: "no route " + r.Method + " " + r.URL.Path})
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeError(w, &apiError{status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+		Message: fmt.Sprintf("%s %s: this path takes %s", r.Method, r.URL.Path, strings.Join(allow, ", "))})
 }
 
 // route is one API route: "METHOD /path/{param}".
@@ -202,10 +223,14 @@ func (r *statusRecorder) WriteHeader(status int) {
 	r.ResponseWriter.WriteHeader(status)
 }
 
+// authorized checks "Authorization: Bearer <token>"; the scheme is
+// case-insensitive (RFC 7235), the token is not.
 func (s *Server) authorized(r *http.Request) bool {
 	if s.opts.Token == "" {
 		return true
 	}
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) == 1
+	scheme, got, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	got = strings.TrimLeft(got, " ")
+	return ok && strings.EqualFold(scheme, "Bearer") && got != "" &&
+		subtle.ConstantTimeCompare([]byte(got), []byte(s.opts.Token)) == 1
 }
