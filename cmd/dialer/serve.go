@@ -100,6 +100,9 @@ func (a *app) serve(cmd *cobra.Command, o serveOptions) error {
 // and the status writer, as one errgroup. On shutdown the engine drains
 // first, while the connection still delivers hangups.
 func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func() time.Time, log *slog.Logger) error {
+	if err := httpapi.CheckListen(cfg.HTTP.Listen, cfg.HTTP.Token); err != nil {
+		return err
+	}
 	lock, err := lockDatabase(cfg.Database)
 	if err != nil {
 		return err
