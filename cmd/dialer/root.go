@@ -69,6 +69,7 @@ Load them with the commands below, then run the daemon beside FreeSWITCH.`,
 		newVersionCmd(),
 	)
 	refuseUnknownSubcommands(root)
+	installCompletions(a, root)
 	return root
 }
 
