@@ -1,6 +1,7 @@
 package memberfile
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -29,27 +30,45 @@ type planNumber struct {
 	NumberColumn
 }
 
-func newCSVDecoder(r io.Reader, m Mapping) (*csvDecoder, error) {
-	rec := &recorder{r: r}
+func newCSVDecoder(r io.Reader, m Mapping, comma rune) (*csvDecoder, error) {
+	br := bufio.NewReader(r)
+	if err := sniffCSV(br); err != nil {
+		return nil, err
+	}
+	rec := &recorder{r: br}
 	cr := csv.NewReader(rec)
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
-		return nil, errors.New("read header: the file is empty")
+		return nil, errors.New("empty file, expected a header line")
+	}
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return nil, fmt.Errorf("line %d: header: %s", pe.StartLine, describeParseError(pe))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read header: %w", err)
+		return nil, fmt.Errorf("read the header: %w", err)
 	}
+	line, _ := cr.FieldPos(0)
 	header[0] = strings.TrimPrefix(header[0], "\ufeff")
 	index := make(map[string]int, len(header))
 	for i, h := range header {
 		if h == "" {
-			return nil, fmt.Errorf("read header: column %d has no name", i+1)
+			return nil, fmt.Errorf("line %d: column %d has no name", line, i+1)
 		}
 		if _, dup := index[h]; dup {
-			return nil, fmt.Errorf("read header: column %q appears twice", h)
+			return nil, fmt.Errorf("line %d: column %q appears twice", line, h)
 		}
 		index[h] = i
+	}
+	if err := m.check(); err != nil {
+		return nil, err
+	}
+	for _, c := range m.columns() {
+		if _, ok := index[c.column]; !ok {
+			return nil, missingColumn(line, c.column, header, comma)
+		}
 	}
 	if err := m.Validate(header); err != nil {
 		return nil, err
@@ -76,10 +95,10 @@ func newCSVDecoder(r io.Reader, m Mapping) (*csvDecoder, error) {
 		}
 		name := strings.ToLower(h)
 		if !validName(name) {
-			return nil, fmt.Errorf("read header: column %q: not a variable name (want ^[a-z0-9_]{1,64}$ after lowercasing), or map it", h)
+			return nil, fmt.Errorf("line %d: column %q: not a variable name (want ^[a-z0-9_]{1,64}$ after lowercasing), or map it", line, h)
 		}
 		if prev, dup := varCol[name]; dup {
-			return nil, fmt.Errorf("read header: columns %q and %q are the same variable %q", prev, h, name)
+			return nil, fmt.Errorf("line %d: columns %q and %q are the same variable %q", line, prev, h, name)
 		}
 		varCol[name] = h
 		plan.varIndex = append(plan.varIndex, i)
@@ -161,7 +180,7 @@ func (d *csvDecoder) validate(v *validator, rec *record) {
 	var reason string
 	if i := d.plan.name; i >= 0 {
 		m.Name = strings.TrimSpace(f[i])
-		if reason = checkValue(m.Name); reason != "" {
+		if reason = csvValue(m.Name); reason != "" {
 			rec.fail(d.header[i], reason)
 			return
 		}
@@ -186,7 +205,7 @@ func (d *csvDecoder) validate(v *validator, rec *record) {
 	}
 	if i := d.plan.extKey; i >= 0 {
 		m.ExternalKey = strings.TrimSpace(f[i])
-		if reason = checkValue(m.ExternalKey); reason != "" {
+		if reason = csvValue(m.ExternalKey); reason != "" {
 			rec.fail(d.header[i], reason)
 			return
 		}
@@ -194,13 +213,96 @@ func (d *csvDecoder) validate(v *validator, rec *record) {
 	if len(d.plan.varIndex) > 0 {
 		m.Variables = make(map[string]string, len(d.plan.varIndex))
 		for k, i := range d.plan.varIndex {
-			if reason := checkValue(f[i]); reason != "" {
+			if reason := csvValue(f[i]); reason != "" {
 				rec.fail(d.header[i], reason)
 				return
 			}
 			m.Variables[d.plan.varName[k]] = f[i]
 		}
 	}
+}
+
+// csvValue is checkValue with a hint at --encoding for text that is not
+// UTF-8: a CSV file saved by a spreadsheet is often Latin-1 or
+// Windows-1252.
+func csvValue(s string) string {
+	reason := checkValue(s)
+	if reason == notUTF8 {
+		reason += "; if the file is not UTF-8, give its encoding: --encoding latin1, windows-1252 or utf-16"
+	}
+	return reason
+}
+
+// sniffCSV refuses a file that is plainly JSON before the CSV reader
+// makes a one-column header of it.
+func sniffCSV(br *bufio.Reader) error {
+	for i := 0; ; i++ {
+		b, err := br.Peek(i + 1)
+		switch {
+		case errors.Is(err, io.EOF), errors.Is(err, bufio.ErrBufferFull):
+			return nil
+		case err != nil:
+			return err
+		}
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[':
+			return errors.New("looks like JSON; use --format jsonl")
+		}
+		return nil
+	}
+}
+
+// missingColumn says that a mapped column is not in the header, what the
+// header holds, and when the header is one column that looks like several
+// joined by another delimiter, which --delimiter to give.
+func missingColumn(line int, column string, header []string, comma rune) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "line %d: no '%s' column; the header has ", line, column)
+	if len(header) == 1 {
+		fmt.Fprintf(&b, "one column '%s'", header[0])
+	} else {
+		fmt.Fprintf(&b, "%d columns ", len(header))
+		const most = 20
+		for i, h := range header[:min(len(header), most)] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("'" + h + "'")
+		}
+		if len(header) > most {
+			b.WriteString(", ...")
+		}
+	}
+	for _, h := range header {
+		if h != column && strings.EqualFold(h, column) {
+			fmt.Fprintf(&b, " ('%s' differs in case: column names must match exactly)", h)
+			break
+		}
+	}
+	if len(header) == 1 {
+		if d, ok := guessDelimiter(header[0], comma); ok {
+			name, flag := delimiterName(d)
+			fmt.Fprintf(&b, " — is the file separated by %s? use --delimiter %s", name, flag)
+		}
+	}
+	return errors.New(b.String())
+}
+
+// guessDelimiter returns the usual delimiter, other than the one in use,
+// that occurs most often in text.
+func guessDelimiter(text string, comma rune) (rune, bool) {
+	best, most := rune(0), 0
+	for _, d := range []rune{';', '\t', '|', ','} {
+		if d == comma {
+			continue
+		}
+		if n := strings.Count(text, string(d)); n > most {
+			best, most = d, n
+		}
+	}
+	return best, most > 0
 }
 
 func numberColumns(ns []planNumber) string {

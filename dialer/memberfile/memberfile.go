@@ -74,7 +74,12 @@ type Options struct {
 	// Known reports numbers already in the campaign; a row holding one is a
 	// duplicate. It may be nil. It is called from the goroutine that called
 	// Decode, in file order.
-	Known      func(e164 string) bool
+	Known func(e164 string) bool
+	// Comma is the CSV field delimiter; 0 means ','. See ParseDelimiter.
+	Comma rune
+	// Encoding is the file's character encoding; "" means UTF-8. See
+	// NewTextReader, which Decode reads the file through.
+	Encoding   string
 	Workers    int // validating goroutines; 0 means runtime.GOMAXPROCS(0)
 	BatchSize  int // rows per batch; 0 means 1000
 	OnProgress func(bytesRead int64)
@@ -113,9 +118,13 @@ const defaultBatchSize = 1000
 // has the wrong number of fields or a broken quote; a JSON line is not valid,
 // has an unknown field or a bad variable name.
 //
-// Problems with the file as a whole (unreadable header, mapped column
-// missing, a column that is not a valid variable name) are returned before
-// anything is emitted. A read error, or a quote left open to the end of the
+// The file is read through NewTextReader in o.Encoding, so a UTF-8 byte
+// order mark is dropped. Problems with the file as a whole (empty, JSON
+// given as CSV, unreadable header, mapped column missing, with a hint at
+// the delimiter when the header looks like several columns joined by
+// another one, a column that is not a valid variable name) are returned
+// before anything is emitted; they name the line but not the file, which
+// the caller adds. A read error, or a quote left open to the end of the
 // file, is returned when reached, after the rows before it were handled.
 // Decode stops when ctx is done, between reads: close r to interrupt a read
 // that blocks.
@@ -135,10 +144,21 @@ func Decode(ctx context.Context, r io.Reader, f Format, m Mapping, o Options,
 	if o.DefaultRegion != "" && !phone.ValidRegion(o.DefaultRegion) {
 		return Stats{}, fmt.Errorf(`default region %q: not a known region code (want e.g. "US")`, o.DefaultRegion)
 	}
+	comma := ','
+	if o.Comma != 0 {
+		if _, err := ParseDelimiter(string(o.Comma)); err != nil {
+			return Stats{}, err
+		}
+		comma = o.Comma
+	}
+	r, err := NewTextReader(r, o.Encoding)
+	if err != nil {
+		return Stats{}, err
+	}
 	var d decoder
 	switch f {
 	case CSV:
-		cd, err := newCSVDecoder(r, m)
+		cd, err := newCSVDecoder(r, m, comma)
 		if err != nil {
 			return Stats{}, err
 		}

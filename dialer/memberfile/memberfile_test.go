@@ -291,13 +291,22 @@ func TestDecode_FileErrors(t *testing.T) {
 		f       memberfile.Format
 		wantErr string
 	}{
-		{"empty file", "", fullSpec, memberfile.CSV, "read header: the file is empty"},
-		{"mapped column missing", "a,b,c\n1,2,3\n", "numbers=phone3", memberfile.CSV, `mapping: column "phone3" not in header (have: a, b, c)`},
-		{"header not a variable name", "phone,First Name\n+14155550123,Ann\n", "numbers=phone", memberfile.CSV, `read header: column "First Name": not a variable name`},
-		{"header twice", "phone,plan,plan\n+14155550123,a,b\n", "numbers=phone", memberfile.CSV, `read header: column "plan" appears twice`},
-		{"headers same variable", "phone,Plan,plan\n+14155550123,a,b\n", "numbers=phone", memberfile.CSV, `read header: columns "Plan" and "plan" are the same variable "plan"`},
-		{"header without name", "phone,,plan\n+14155550123,a,b\n", "numbers=phone", memberfile.CSV, "read header: column 2 has no name"},
-		{"broken header", "phone,\"plan\n", "numbers=phone", memberfile.CSV, "read header: "},
+		{"empty file", "", fullSpec, memberfile.CSV, "empty file, expected a header line"},
+		{"only a BOM and blank lines", "\ufeff\n\r\n\n", fullSpec, memberfile.CSV, "empty file, expected a header line"},
+		{"mapped column missing", "a,b,c\n1,2,3\n", "numbers=phone3", memberfile.CSV, "line 1: no 'phone3' column; the header has 3 columns 'a', 'b', 'c'"},
+		{"header after blank lines", "\n\na,b\n1,2\n", "numbers=phone3", memberfile.CSV, "line 3: no 'phone3' column; the header has 2 columns 'a', 'b'"},
+		{"semicolons", "number;name\n+14155550123;Ann\n", "numbers=number", memberfile.CSV,
+			"line 1: no 'number' column; the header has one column 'number;name' — is the file separated by ';'? use --delimiter ';'"},
+		{"tabs", "number\tname\n+14155550123\tAnn\n", "numbers=number", memberfile.CSV,
+			"line 1: no 'number' column; the header has one column 'number\tname' — is the file separated by tabs? use --delimiter tab"},
+		{"JSON object given as CSV", "\n  {\"communications\":[{\"number\":\"+14155550123\"}]}\n", "numbers=number", memberfile.CSV, "looks like JSON; use --format jsonl"},
+		{"JSON array given as CSV", "\ufeff[{\"name\":\"Ann\"}]", "numbers=number", memberfile.CSV, "looks like JSON; use --format jsonl"},
+		{"header not a variable name", "phone,First Name\n+14155550123,Ann\n", "numbers=phone", memberfile.CSV, `line 1: column "First Name": not a variable name`},
+		{"header twice", "phone,plan,plan\n+14155550123,a,b\n", "numbers=phone", memberfile.CSV, `line 1: column "plan" appears twice`},
+		{"headers same variable", "phone,Plan,plan\n+14155550123,a,b\n", "numbers=phone", memberfile.CSV, `line 1: columns "Plan" and "plan" are the same variable "plan"`},
+		{"header without name", "phone,,plan\n+14155550123,a,b\n", "numbers=phone", memberfile.CSV, "line 1: column 2 has no name"},
+		{"broken header", "phone,\"plan\n", "numbers=phone", memberfile.CSV, "line 1: "},
+		{"UTF-16 read as UTF-8", "\xff\xfep\x00h\x00", "numbers=phone", memberfile.CSV, "starts with a UTF-16 byte order mark; use --encoding utf-16"},
 		{"unknown format", "x", "numbers=phone", "xml", `member file format "xml"`},
 	}
 	for _, tt := range tests {

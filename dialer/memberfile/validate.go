@@ -108,6 +108,9 @@ func (v *validator) expiry(s string) (time.Time, string) {
 	return time.Time{}, fmt.Sprintf(`expiry %q: want RFC 3339 ("2026-12-31T18:00:00Z"), "2006-01-02 15:04" or "2006-01-02"`, s)
 }
 
+// notUTF8 is checkValue's reason for text that is not UTF-8.
+const notUTF8 = "value is not valid UTF-8"
+
 // checkValue says why s cannot be a member's text value, or "".
 func checkValue(s string) string {
 	if len(s) > maxValueLen {
@@ -119,7 +122,7 @@ func checkValue(s string) string {
 		}
 	}
 	if !utf8.ValidString(s) {
-		return "value is not valid UTF-8"
+		return notUTF8
 	}
 	return ""
 }
