@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
@@ -296,8 +297,27 @@ type AgentStateChange struct {
 }
 
 // RequestAgentState asks for an agent to be logged out, available or on
-// break. The request is always recorded, for the running daemon to pick
-// up (PendingAgentRequests). When the agent is not in a call (logged out,
+// break, as RequestAgentStates does for one name; an unknown name is
+// ErrNotFound.
+func (d *DB) RequestAgentState(ctx context.Context, name string, state dialer.AgentState) (AgentStateChange, error) {
+	chs, err := d.RequestAgentStates(ctx, []string{name}, state)
+	var unknown *UnknownError
+	if errors.As(err, &unknown) {
+		return AgentStateChange{Agent: name, To: state}, fmt.Errorf("request agent %s %s: %w", name, state, ErrNotFound)
+	}
+	if err != nil {
+		return AgentStateChange{Agent: name, To: state}, err
+	}
+	return chs[0], nil
+}
+
+// RequestAgentStates asks for agents to be logged out, available or on
+// break, all of them or none: one transaction, and names that match no
+// agent fail the whole request with an *UnknownError naming each of them.
+// The changes come in the order of names.
+//
+// The request is always recorded, for the running daemon to pick up
+// (PendingAgentRequests). When an agent is not in a call (logged out,
 // available or on break), the state is also set at once, so that it holds
 // with no daemon running; such a direct change starts a fresh no-answer
 // count and clears ReadyAt. An agent in a call keeps its state: the daemon
@@ -306,51 +326,65 @@ type AgentStateChange struct {
 // requested_at is kept strictly increasing per agent so that
 // ClearAgentRequest never clears a newer request made in the same
 // millisecond.
-func (d *DB) RequestAgentState(ctx context.Context, name string, state dialer.AgentState) (AgentStateChange, error) {
-	ch := AgentStateChange{Agent: name, To: state}
+func (d *DB) RequestAgentStates(ctx context.Context, names []string, state dialer.AgentState) ([]AgentStateChange, error) {
+	what := fmt.Sprintf("request %s for agents %s", state, strings.Join(names, ", "))
 	if !state.Requestable() {
-		return ch, fmt.Errorf("request agent %s %s: only logged_out, available or break can be requested", name, state)
+		return nil, fmt.Errorf("%s: only logged_out, available or break can be requested", what)
 	}
+	var changes []AgentStateChange
 	err := d.tx(ctx, func(tx *sqlx.Tx) error {
-		var row struct {
-			ID    int64             `db:"id"`
-			State dialer.AgentState `db:"state"`
-		}
-		if err := tx.GetContext(ctx, &row, `SELECT id, state FROM agents WHERE name = ?`, name); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
-			}
+		query, args, err := sqlx.In(`SELECT id, name, state FROM agents WHERE name IN (?)`, names)
+		if err != nil {
 			return err
 		}
-		ch.AgentID, ch.From = row.ID, row.State
+		var rows []struct {
+			ID    int64             `db:"id"`
+			Name  string            `db:"name"`
+			State dialer.AgentState `db:"state"`
+		}
+		if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
+			return fmt.Errorf("look up agents: %w", err)
+		}
+		byName := map[string]int{}
+		found := map[string]bool{}
+		for i, r := range rows {
+			byName[r.Name], found[r.Name] = i, true
+		}
+		if missing := unknownNames(names, found); len(missing) > 0 {
+			return &UnknownError{What: "agent named", Names: missing}
+		}
 		now := toMS(d.now())
-		var at int64
-		if err := tx.GetContext(ctx, &at, `
-			UPDATE agents
-			SET requested_state = ?, requested_at = max(?, coalesce(requested_at, 0) + 1)
-			WHERE id = ?
-			RETURNING requested_at`, string(state), now, row.ID); err != nil {
-			return fmt.Errorf("record request: %w", err)
-		}
-		ch.RequestedAt = fromMS(at)
-		if row.State.InCall() {
-			return nil
-		}
-		ch.Applied = true
-		if row.State == state {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE agents SET state = ?, state_changed_at = ?, no_answer_count = 0, ready_at = 0
-			WHERE id = ?`, string(state), now, row.ID); err != nil {
-			return fmt.Errorf("set state: %w", err)
+		for _, name := range names {
+			row := &rows[byName[name]]
+			ch := AgentStateChange{AgentID: row.ID, Agent: name, From: row.State, To: state}
+			var at int64
+			if err := tx.GetContext(ctx, &at, `
+				UPDATE agents
+				SET requested_state = ?, requested_at = max(?, coalesce(requested_at, 0) + 1)
+				WHERE id = ?
+				RETURNING requested_at`, string(state), now, row.ID); err != nil {
+				return fmt.Errorf("record request of agent %s: %w", name, err)
+			}
+			ch.RequestedAt = fromMS(at)
+			if !row.State.InCall() {
+				ch.Applied = true
+				if row.State != state {
+					if _, err := tx.ExecContext(ctx, `
+						UPDATE agents SET state = ?, state_changed_at = ?, no_answer_count = 0, ready_at = 0
+						WHERE id = ?`, string(state), now, row.ID); err != nil {
+						return fmt.Errorf("set state of agent %s: %w", name, err)
+					}
+					row.State = state
+				}
+			}
+			changes = append(changes, ch)
 		}
 		return nil
 	})
 	if err != nil {
-		return ch, fmt.Errorf("request agent %s %s: %w", name, state, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return ch, nil
+	return changes, nil
 }
 
 // AgentRequest is a state asked for an agent that the daemon has not yet

@@ -326,7 +326,10 @@ func newAgentStateCmd(a *app, verb string, state dialer.AgentState, short, long 
 
 An agent who is not in a call changes at once. One who is reserved,
 ringing, talking or in wrap-up keeps the state until the call and its
-wrap-up end; the running daemon then applies the request.`,
+wrap-up end; the running daemon then applies the request.
+
+Several agents change together or not at all: if a name matches no
+agent, every unknown name is reported and no agent is changed.`,
 		Example: fmt.Sprintf("  dialer agent %s alice\n  dialer agent %s alice bob", verb, verb),
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -335,14 +338,15 @@ wrap-up end; the running daemon then applies the request.`,
 				return err
 			}
 			defer db.Close()
-			for _, name := range args {
-				ch, err := db.RequestAgentState(cmd.Context(), name, state)
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no agent named %q", name)
-				}
-				if err != nil {
-					return err
-				}
+			changes, err := db.RequestAgentStates(cmd.Context(), args, state)
+			var unknown *store.UnknownError
+			if errors.As(err, &unknown) {
+				return fmt.Errorf("%w (see dialer agent list)", unknown)
+			}
+			if err != nil {
+				return err
+			}
+			for _, ch := range changes {
 				fmt.Fprintln(cmd.OutOrStdout(), describeStateChange(ch))
 			}
 			return nil

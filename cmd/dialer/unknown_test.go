@@ -46,3 +46,29 @@ func TestCLI_UnknownFlagOfAKnownSubcommand(t *testing.T) {
 	c.fails("unknown flag: --campain", "member", "import", "--campain", "survey-ivr", "../../testdata/members/members.csv")
 	c.fails("unknown flag: --bogus", "campaign", "--bogus")
 }
+
+func TestCLI_AgentStateAllOrNothing(t *testing.T) {
+	c := agentSetup(t)
+	c.ok("agent", "apply", "-f", agentsFile)
+	c.fails(`no agent named "nobody", "zed"; nothing was changed`, "agent", "login", "alice", "nobody", "bob", "zed")
+	out := c.ok("agent", "list")
+	if strings.Contains(out, "available") {
+		t.Fatalf("a refused login changed agents:\n%s", out)
+	}
+	contains(t, c.ok("agent", "login", "alice", "bob"), "agent alice available (was logged_out)", "agent bob available (was logged_out)")
+}
+
+func TestCLI_BlocklistAllOrNothing(t *testing.T) {
+	c := setup(t)
+	out, err := c.run("", "blocklist", "add", "+12125550101", "12", "+14155550150", "34")
+	if err == nil {
+		t.Fatalf("blocklist add with bad numbers succeeded:\n%s", out)
+	}
+	contains(t, err.Error(), "nothing was added", "argument 2", "argument 4")
+	if out := c.ok("blocklist", "list", "--all"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("a refused add blocked numbers:\n%s", out)
+	}
+	c.ok("blocklist", "add", "+12125550101", "+14155550150")
+	c.fails("argument 2", "blocklist", "remove", "+12125550101", "12")
+	contains(t, c.ok("blocklist", "list"), "+12125550101", "+14155550150")
+}
