@@ -6,7 +6,10 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
+	"github.com/fsdialer/dialer/dialer"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -17,6 +20,10 @@ type Report struct {
 	Campaign   string `json:"campaign" yaml:"campaign"`
 	Mode       string `json:"mode" yaml:"mode"`
 	State      string `json:"state" yaml:"state"`
+	// Since and Until are the range of the attempts counted, by when each
+	// began; nil is open. Member counts are always the members' state now.
+	Since *time.Time `json:"since" yaml:"since"`
+	Until *time.Time `json:"until" yaml:"until"`
 	// Members counts the campaign's members by state.
 	Members MemberCounts `json:"members" yaml:"members"`
 	// FailedByCause counts failed members by end cause, most frequent first.
@@ -30,6 +37,17 @@ type Report struct {
 	// AnswerRate is answered final attempts over final attempts (0 when no
 	// attempt is final yet).
 	AnswerRate float64 `json:"answer_rate" yaml:"answer_rate"`
+	// Abandoned counts final attempts whose customer answered and got no
+	// agent: cause ABANDONED, and in the agent modes any answered call that
+	// was never bridged (the customer hung up while the agent's phone rang).
+	Abandoned int `json:"abandoned" yaml:"abandoned"`
+	// AnsweredLive counts final attempts a person answered (ABANDONED ones
+	// included); there is no answering-machine detection, so every answer
+	// is live.
+	AnsweredLive int `json:"answered_live" yaml:"answered_live"`
+	// AbandonRate is Abandoned over AnsweredLive (0 when nothing was
+	// answered): the figure the 3% abandon rules limit.
+	AbandonRate float64 `json:"abandon_rate" yaml:"abandon_rate"`
 	// AvgBillsecSeconds is the mean billed time of answered final attempts.
 	AvgBillsecSeconds float64 `json:"avg_billsec_seconds" yaml:"avg_billsec_seconds"`
 	// MembersDialed is how many members have at least one attempt.
@@ -98,10 +116,31 @@ type AgentFigures struct {
 	Occupancy float64 `db:"occupancy" json:"occupancy" yaml:"occupancy"`
 }
 
-// Report computes a campaign's report. It returns ErrNotFound when the
-// campaign does not exist.
+// Report computes a campaign's report over all its attempts. It returns
+// ErrNotFound when the campaign does not exist.
 func (d *DB) Report(ctx context.Context, campaignID int64) (*Report, error) {
+	return d.ReportRange(ctx, campaignID, dialer.TimeRange{})
+}
+
+// ReportRange computes a campaign's report counting only the attempts that
+// began in rng; members are counted by their state now. It returns
+// ErrNotFound when the campaign does not exist.
+func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeRange) (*Report, error) {
+	if err := rng.Check(); err != nil {
+		return nil, fmt.Errorf("report of campaign %d: %w", campaignID, err)
+	}
 	r := &Report{CampaignID: campaignID, FailedByCause: []CauseCount{}, ByCause: []CauseClassCount{}, Agents: []AgentFigures{}}
+	since, until := int64(math.MinInt64), int64(math.MaxInt64)
+	if !rng.Since.IsZero() {
+		t := rng.Since.UTC()
+		r.Since, since = &t, toMS(t)
+	}
+	if !rng.Until.IsZero() {
+		t := rng.Until.UTC()
+		r.Until, until = &t, toMS(t)
+	}
+	// The attempts a report counts: those of the campaign begun in range.
+	inRange := []any{sql.Named("campaign", campaignID), sql.Named("since", since), sql.Named("until", until)}
 	err := d.snapshot(ctx, func(q *sqlx.Conn) error {
 		var c struct {
 			Name  string `db:"name"`
@@ -138,6 +177,8 @@ func (d *DB) Report(ctx context.Context, campaignID int64) (*Report, error) {
 			AttemptCounts
 			AvgBillsecMS  float64 `db:"avg_billsec_ms"`
 			MembersDialed int     `db:"members_dialed"`
+			Abandoned     int     `db:"abandoned"`
+			AnsweredLive  int     `db:"answered_live"`
 		}
 		if err := q.GetContext(ctx, &a, `
 			SELECT count(*)                                                AS total,
@@ -150,8 +191,13 @@ func (d *DB) Report(ctx context.Context, campaignID int64) (*Report, error) {
 			       count(*) FILTER (WHERE final = 1 AND class = 'minus')   AS minus,
 			       count(*) FILTER (WHERE final = 1 AND class = '')        AS unclassified,
 			       ifnull(avg(billsec_ms) FILTER (WHERE final = 1 AND answered_at IS NOT NULL), 0) AS avg_billsec_ms,
-			       count(DISTINCT member_id)                               AS members_dialed
-			FROM attempts WHERE campaign_id = ?`, campaignID); err != nil {
+			       count(DISTINCT member_id)                               AS members_dialed,
+			       count(*) FILTER (WHERE final = 1 AND (cause = 'ABANDONED'
+			                          OR (@mode <> 'ivr' AND answered_at IS NOT NULL AND bridged_at IS NULL))) AS abandoned,
+			       count(*) FILTER (WHERE final = 1 AND (answered_at IS NOT NULL OR cause = 'ABANDONED')) AS answered_live
+			FROM attempts
+			WHERE campaign_id = @campaign AND created_at >= @since AND created_at < @until`,
+			append(inRange, sql.Named("mode", c.Mode))...); err != nil {
 			return fmt.Errorf("attempt totals: %w", err)
 		}
 		r.Attempts = a.AttemptCounts
@@ -163,12 +209,17 @@ func (d *DB) Report(ctx context.Context, campaignID int64) (*Report, error) {
 		if a.MembersDialed > 0 {
 			r.AttemptsPerMember = float64(a.Total) / float64(a.MembersDialed)
 		}
+		r.Abandoned, r.AnsweredLive = a.Abandoned, a.AnsweredLive
+		if a.AnsweredLive > 0 {
+			r.AbandonRate = float64(a.Abandoned) / float64(a.AnsweredLive)
+		}
 
 		if err := q.SelectContext(ctx, &r.ByCause, `
 			SELECT cause, class, count(*) AS count
-			FROM attempts WHERE campaign_id = ? AND final = 1
+			FROM attempts
+			WHERE campaign_id = @campaign AND created_at >= @since AND created_at < @until AND final = 1
 			GROUP BY cause, class
-			ORDER BY count DESC, cause, class`, campaignID); err != nil {
+			ORDER BY count DESC, cause, class`, inRange...); err != nil {
 			return fmt.Errorf("attempts by cause: %w", err)
 		}
 		if err := q.SelectContext(ctx, &r.Agents, `
@@ -187,9 +238,10 @@ func (d *DB) Report(ctx context.Context, campaignID int64) (*Report, error) {
 			       0) AS occupancy
 			FROM attempts a
 			LEFT JOIN agents g ON g.id = a.agent_id
-			WHERE a.campaign_id = ? AND a.agent_id IS NOT NULL
+			WHERE a.campaign_id = @campaign AND a.created_at >= @since AND a.created_at < @until
+			  AND a.agent_id IS NOT NULL
 			GROUP BY a.agent_id
-			ORDER BY name, a.agent_id`, campaignID); err != nil {
+			ORDER BY name, a.agent_id`, inRange...); err != nil {
 			return fmt.Errorf("agent figures: %w", err)
 		}
 		return nil

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -286,5 +287,121 @@ func TestReport_DoesNotWaitForWriter(t *testing.T) {
 	}
 	if r, _ := db.Report(ctx, id); r.Members.Total != 10 {
 		t.Fatalf("members after commit = %d, want 10", r.Members.Total)
+	}
+}
+
+// The abandon rate: abandons (cause ABANDONED, and answered agent-mode
+// calls never bridged) over answered calls.
+func TestReport_AbandonRate(t *testing.T) {
+	db, _ := openDB(t)
+	id := seedResults(t, db)
+	ctx := context.Background()
+	got, err := db.Report(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Attempt 8: the customer answered and hung up while alice's phone rang.
+	if got.Abandoned != 1 || got.AnsweredLive != 3 || math.Abs(got.AbandonRate-1.0/3) > 1e-9 {
+		t.Fatalf("abandoned %d of %d answered (%v), want 1 of 3", got.Abandoned, got.AnsweredLive, got.AbandonRate)
+	}
+	insertAttempt(t, db, id, 11, attemptFixture{member: 7, cause: "ABANDONED", class: "retry", q850: 16, answered: true, agent: 1, agentRang: true})
+	if got, err = db.Report(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if got.Abandoned != 2 || got.AnsweredLive != 4 || got.AbandonRate != 0.5 {
+		t.Fatalf("abandoned %d of %d answered (%v), want 2 of 4", got.Abandoned, got.AnsweredLive, got.AbandonRate)
+	}
+
+	// In an IVR campaign nobody waits for an agent: an answered call is
+	// not abandoned.
+	applyCalendar(t, db)
+	if _, err := db.ApplyCampaign(ctx, readCampaign(t, "../testdata/campaigns/ivr.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	ivr := mustID(t, db, "survey-ivr")
+	importMembers(t, db, ivr, member(2, 3, "ivr-1", "+12125550101"))
+	m, err := db.Members(ctx, store.MemberFilter{CampaignID: ivr})
+	if err != nil || len(m) != 1 {
+		t.Fatalf("ivr members: %v %v", m, err)
+	}
+	insertAttempt(t, db, ivr, 20, attemptFixture{member: m[0].ID, cause: "NORMAL_CLEARING", class: "ok", q850: 16, answered: true, billsecMS: 5000})
+	if got, err = db.Report(ctx, ivr); err != nil {
+		t.Fatal(err)
+	}
+	if got.Abandoned != 0 || got.AnsweredLive != 1 || got.AbandonRate != 0 {
+		t.Fatalf("ivr: abandoned %d of %d answered (%v), want 0 of 1", got.Abandoned, got.AnsweredLive, got.AbandonRate)
+	}
+}
+
+// A range counts only the attempts begun in it; members are counted by
+// their state now.
+func TestReportRange_CountsAttemptsInRange(t *testing.T) {
+	db, _ := openDB(t)
+	id := seedResults(t, db)
+	ctx := context.Background()
+	allMembers := store.MemberCounts{Total: 9, Waiting: 2, Calling: 1, Done: 2, Failed: 4}
+	tests := []struct {
+		name          string
+		rng           dialer.TimeRange
+		attempts      store.AttemptCounts
+		dialed        int
+		abandoned     int
+		answeredLive  int
+		agentsOffered map[string]int
+	}{
+		{"everything", dialer.TimeRange{},
+			store.AttemptCounts{Total: 10, InProgress: 1, Final: 9, Answered: 3, OK: 2, Retry: 5, Error: 1, Minus: 1},
+			7, 1, 3, map[string]int{"alice": 2, "bob": 2}},
+		{"attempts 3 to 7", dialer.TimeRange{Since: attemptStart(3), Until: attemptStart(8)},
+			store.AttemptCounts{Total: 5, InProgress: 1, Final: 4, Retry: 2, Error: 1, Minus: 1},
+			4, 0, 0, map[string]int{"bob": 1}},
+		{"since attempt 8", dialer.TimeRange{Since: attemptStart(8)},
+			store.AttemptCounts{Total: 3, Final: 3, Answered: 2, OK: 1, Retry: 2},
+			2, 1, 2, map[string]int{"alice": 1, "bob": 1}},
+		{"until attempt 2", dialer.TimeRange{Until: attemptStart(2)},
+			store.AttemptCounts{Total: 1, Final: 1, Retry: 1},
+			1, 0, 0, map[string]int{}},
+		{"before any attempt", dialer.TimeRange{Until: attemptStart(1)},
+			store.AttemptCounts{}, 0, 0, 0, map[string]int{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := db.ReportRange(ctx, id, tt.rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Members != allMembers {
+				t.Errorf("members = %+v, want %+v", got.Members, allMembers)
+			}
+			if got.Attempts != tt.attempts {
+				t.Errorf("attempts = %+v, want %+v", got.Attempts, tt.attempts)
+			}
+			if got.MembersDialed != tt.dialed || got.Abandoned != tt.abandoned || got.AnsweredLive != tt.answeredLive {
+				t.Errorf("dialed %d, abandoned %d of %d; want %d, %d of %d", got.MembersDialed, got.Abandoned, got.AnsweredLive,
+					tt.dialed, tt.abandoned, tt.answeredLive)
+			}
+			offered := map[string]int{}
+			for _, a := range got.Agents {
+				offered[a.Name] = a.Offered
+			}
+			if !reflect.DeepEqual(offered, tt.agentsOffered) {
+				t.Errorf("agents offered = %v, want %v", offered, tt.agentsOffered)
+			}
+			n := 0
+			for _, c := range got.ByCause {
+				n += c.Count
+			}
+			if n != tt.attempts.Final {
+				t.Errorf("by cause sums to %d, want the %d final attempts", n, tt.attempts.Final)
+			}
+			if (got.Since == nil) != tt.rng.Since.IsZero() || got.Since != nil && !got.Since.Equal(tt.rng.Since) ||
+				(got.Until == nil) != tt.rng.Until.IsZero() || got.Until != nil && !got.Until.Equal(tt.rng.Until) {
+				t.Errorf("range = %v..%v, want %v..%v", got.Since, got.Until, tt.rng.Since, tt.rng.Until)
+			}
+		})
+	}
+	if _, err := db.ReportRange(ctx, id, dialer.TimeRange{Since: attemptStart(5), Until: attemptStart(2)}); err == nil ||
+		!strings.Contains(err.Error(), "is not after since") {
+		t.Fatalf("a range ending before it begins: %v", err)
 	}
 }
