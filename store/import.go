@@ -130,10 +130,10 @@ func (d *DB) BeginImport(ctx context.Context, campaignID int64) (*Import, error)
 		return fail(err)
 	}
 	imp.sort = dialer.SortSpec{Variable: sortVar, Order: sortOrder}
-	if err := tx.GetContext(ctx, &imp.nextMember, `SELECT ifnull(max(id), 0) + 1 FROM members`); err != nil {
+	if imp.nextMember, err = nextID(ctx, tx, "members"); err != nil {
 		return fail(err)
 	}
-	if err := tx.GetContext(ctx, &imp.nextComm, `SELECT ifnull(max(id), 0) + 1 FROM communications`); err != nil {
+	if imp.nextComm, err = nextID(ctx, tx, "communications"); err != nil {
 		return fail(err)
 	}
 	imp.firstID = imp.nextMember
@@ -157,6 +157,22 @@ func (d *DB) BeginImport(ctx context.Context, campaignID int64) (*Import, error)
 	imp.finished = false
 	go imp.write(ctx)
 	return imp, nil
+}
+
+// nextID is the first id the import may give a row of table: above every
+// id the table ever had (its AUTOINCREMENT high-water mark), so that ids
+// of deleted rows are not given out again. The import's explicit ids then
+// move the mark past themselves, as SQLite keeps it at the largest id
+// inserted.
+func nextID(ctx context.Context, tx *sqlx.Tx, table string) (int64, error) {
+	var id int64
+	err := tx.GetContext(ctx, &id, `
+		SELECT max((SELECT ifnull(max(id), 0) FROM `+table+`),
+		           (SELECT ifnull(max(seq), 0) FROM sqlite_sequence WHERE name = ?)) + 1`, table)
+	if err != nil {
+		return 0, fmt.Errorf("next %s id: %w", table, err)
+	}
+	return id, nil
 }
 
 // Add inserts a batch of decoded members. Members whose external key is
