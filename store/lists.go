@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+)
+
+// AttemptFilter selects a campaign's attempts for a list, by id.
+type AttemptFilter struct {
+	CampaignID int64
+	Class      string           // "" = every class
+	Cause      string           // "" = every cause
+	Range      dialer.TimeRange // by when the attempt began
+	AfterID    int64            // for paging: attempts with a larger id
+	Limit      int              // 0 = no limit
+}
+
+// attemptRow is an attempt as stored.
+type attemptRow struct {
+	ID         int64         `db:"id"`
+	CampaignID int64         `db:"campaign_id"`
+	MemberID   int64         `db:"member_id"`
+	CommID     sql.NullInt64 `db:"communication_id"`
+	Number     string        `db:"number"`
+	UUID       string        `db:"uuid"`
+	AgentID    sql.NullInt64 `db:"agent_id"`
+	Final      bool          `db:"final"`
+	CreatedAt  int64         `db:"created_at"`
+	AnsweredAt sql.NullInt64 `db:"answered_at"`
+	EndedAt    sql.NullInt64 `db:"ended_at"`
+	Cause      string        `db:"cause"`
+	Q850       sql.NullInt64 `db:"q850"`
+	BillsecMS  int64         `db:"billsec_ms"`
+	Class      string        `db:"class"`
+	Counted    bool          `db:"counted"`
+	Result     string        `db:"business_result"`
+}
+
+func (r attemptRow) attempt() dialer.Attempt {
+	return dialer.Attempt{ID: r.ID, CampaignID: r.CampaignID, MemberID: r.MemberID, CommunicationID: r.CommID.Int64,
+		Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, Final: r.Final, CreatedAt: fromMS(r.CreatedAt),
+		AnsweredAt: fromNullMS(r.AnsweredAt), EndedAt: fromNullMS(r.EndedAt), Cause: r.Cause, Q850: int(r.Q850.Int64),
+		Billsec: time.Duration(r.BillsecMS) * time.Millisecond, Class: r.Class, Counted: r.Counted, BusinessResult: r.Result}
+}
+
+// Attempts lists a campaign's attempts by id, filtered by class, cause and
+// the time they began, a page at a time (AfterID, Limit).
+func (d *DB) Attempts(ctx context.Context, f AttemptFilter) ([]dialer.Attempt, error) {
+	since, until := int64(math.MinInt64), int64(math.MaxInt64)
+	if !f.Range.Since.IsZero() {
+		since = toMS(f.Range.Since)
+	}
+	if !f.Range.Until.IsZero() {
+		until = toMS(f.Range.Until)
+	}
+	limit := int64(-1) // SQLite: no limit
+	if f.Limit > 0 {
+		limit = int64(f.Limit)
+	}
+	var rows []attemptRow
+	if err := d.db.SelectContext(ctx, &rows, `
+		SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, final, created_at,
+		       answered_at, ended_at, cause, q850, billsec_ms, class, counted, business_result
+		FROM attempts
+		WHERE campaign_id = @campaign AND id > @after
+		  AND (@class = '' OR class = @class)
+		  AND (@cause = '' OR cause = @cause)
+		  AND created_at >= @since AND created_at < @until
+		ORDER BY id
+		LIMIT @limit`,
+		sql.Named("campaign", f.CampaignID), sql.Named("after", f.AfterID), sql.Named("class", f.Class),
+		sql.Named("cause", f.Cause), sql.Named("since", since), sql.Named("until", until), sql.Named("limit", limit),
+	); err != nil {
+		return nil, fmt.Errorf("list attempts of campaign %d: %w", f.CampaignID, err)
+	}
+	out := make([]dialer.Attempt, len(rows))
+	for i, r := range rows {
+		out[i] = r.attempt()
+	}
+	return out, nil
+}
