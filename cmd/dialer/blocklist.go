@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/dialer/phone"
+	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 )
 
@@ -90,23 +92,36 @@ func newBlocklistCmd(a *app) *cobra.Command {
 	}
 	add.Flags().StringVar(&reason, "reason", "", "why the numbers are blocked")
 
+	var delimiter, encoding string
 	imp := &cobra.Command{
 		Use:   "import FILE",
 		Short: "Block every number in a file (one per line, or the first CSV column)",
 		Long: `Block every number in a text file: one number per line, or the first
-column of a CSV file. Blank lines and lines starting with # are skipped. A
-file with any invalid number adds nothing and names each bad line.`,
-		Example: "  dialer blocklist import dnc.txt --region US --reason national-dnc",
-		Args:    cobra.ExactArgs(1),
+column of a CSV file (separated by --delimiter, a comma by default). Blank
+lines and lines starting with # are skipped, and a first line without
+digits is taken for a header. Text is UTF-8 unless --encoding names the
+file's encoding; a UTF-8 byte order mark is ignored. A file with any
+invalid number adds nothing and names each bad line.`,
+		Example: `  dialer blocklist import testdata/blocklist/dnc.txt --region US --reason national-dnc
+  dialer blocklist import testdata/blocklist/dnc-latin1.csv --delimiter ';' --encoding latin1 --region US`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			comma, err := memberfile.ParseDelimiter(delimiter)
+			if err != nil {
+				return fmt.Errorf("--delimiter: %w", err)
+			}
 			in, source, err := openInput(cmd, args[0])
 			if err != nil {
 				return err
 			}
 			defer in.Close()
+			text, err := memberfile.NewTextReader(in, encoding)
+			if err != nil {
+				return fmt.Errorf("--encoding: %w", err)
+			}
 			var raw []string
 			var lines []int
-			sc := bufio.NewScanner(in)
+			sc := bufio.NewScanner(text)
 			line := 0
 			for sc.Scan() {
 				line++
@@ -114,7 +129,7 @@ file with any invalid number adds nothing and names each bad line.`,
 				if text == "" || strings.HasPrefix(text, "#") {
 					continue
 				}
-				first, _, _ := strings.Cut(text, ",")
+				first, _, _ := strings.Cut(text, string(comma))
 				first = strings.Trim(strings.TrimSpace(first), `"`)
 				if line == 1 && !strings.ContainsAny(first, "0123456789") {
 					continue // a header row
@@ -143,6 +158,8 @@ file with any invalid number adds nothing and names each bad line.`,
 		},
 	}
 	imp.Flags().StringVar(&reason, "reason", "", "why the numbers are blocked")
+	imp.Flags().StringVar(&delimiter, "delimiter", ",", `CSV field delimiter: one character, or "tab"`)
+	imp.Flags().StringVar(&encoding, "encoding", "utf-8", "the file's text encoding: utf-8, latin1 (iso-8859-1), windows-1252 or utf-16 (with a byte order mark)")
 
 	var all bool
 	list := &cobra.Command{
@@ -166,13 +183,16 @@ file with any invalid number adds nothing and names each bad line.`,
 		if err != nil {
 			return err
 		}
+		if entries == nil {
+			entries = []store.BlockEntry{}
+		}
 		if ok, err := writeStructured(cmd.OutOrStdout(), *out, entries); ok {
 			return err
 		}
 		w := table(cmd.OutOrStdout())
 		fmt.Fprintln(w, "NUMBER\tSCOPE\tREASON\tADDED")
 		for _, e := range entries {
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", e.Number, scopeName(e.Campaign), e.Reason, e.CreatedAt.Format("2006-01-02 15:04"))
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", e.Number, scopeName(e.Campaign), e.Reason, tableTime(e.CreatedAt))
 		}
 		return w.Flush()
 	}

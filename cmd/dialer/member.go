@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/jsontime"
 	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
@@ -23,7 +24,7 @@ func newMemberCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "member",
 		Short: "Import, inspect and reset campaign members",
-		Example: `  dialer member import --campaign survey-ivr testdata/members/members.csv
+		Example: `  dialer member import --campaign survey-ivr --format jsonl testdata/members/members.jsonl
   dialer member list --campaign survey-ivr --state waiting
   dialer member explain 42`,
 	}
@@ -33,8 +34,8 @@ func newMemberCmd(a *app) *cobra.Command {
 }
 
 func newMemberImportCmd(a *app) *cobra.Command {
-	var campaign, format, mapping, region, rejects string
-	var skipBad, noProgress bool
+	var campaign, format, mapping, region, rejects, delimiter, encoding string
+	var skipBad, noProgress, dryRun bool
 	cmd := &cobra.Command{
 		Use:   "import --campaign NAME FILE",
 		Short: "Import members from CSV or JSON lines",
@@ -45,17 +46,24 @@ CSV columns are mapped by --map, else by the campaign file's import section:
 which columns hold numbers (and their types), name, priority, timezone,
 expiry and external key. Every other column becomes a member variable.
 Numbers are normalised to E.164 with the campaign's default_region (or
---region).
+--region). Fields are separated by commas unless --delimiter says
+otherwise; text is UTF-8 unless --encoding names the file's encoding
+(latin1, windows-1252, utf-16). A UTF-8 byte order mark is ignored.
 
 By default the import is all-or-nothing: one bad row (invalid number,
 unknown timezone, bad date, duplicate number) imports nothing and names the
 line and column. With --skip-bad the good rows are imported and each bad
-row is written with its reason to the --rejects file.`,
-		Example: `  dialer member import --campaign survey-ivr members.csv
-  dialer member import --campaign survey-ivr members.csv \
+row is written with its reason to the --rejects file.
+
+--dry-run reads and checks the whole file against the campaign and says
+how many members would be imported and rejected, and writes nothing.`,
+		Example: `  dialer member import --campaign survey-ivr --dry-run testdata/members/latin1-semicolon.csv \
+      --delimiter ';' --encoding latin1
+  dialer member import --campaign survey-ivr testdata/members/latin1-semicolon.csv --delimiter ';' --encoding latin1
+  dialer member import --campaign survey-ivr testdata/members/bom-utf8.csv \
       --map "numbers=mobile:mobile,home:home;name=name;key=crm_id"
-  dialer member import --campaign survey-ivr members.csv --skip-bad --rejects rejected.csv
-  dialer member import --campaign survey-ivr --format jsonl members.jsonl`,
+  dialer member import --campaign survey-ivr testdata/members/bad-row.csv --skip-bad --rejects rejected.csv
+  dialer member import --campaign survey-ivr --format jsonl testdata/members/members.jsonl`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -92,8 +100,15 @@ row is written with its reason to the --rejects file.`,
 			if region == "" {
 				region = c.DefaultRegion
 			}
-			if skipBad && rejects == "" {
+			if skipBad && rejects == "" && !dryRun {
 				return errors.New("--skip-bad needs --rejects FILE to record the rows it skips")
+			}
+			comma, err := memberfile.ParseDelimiter(delimiter)
+			if err != nil {
+				return fmt.Errorf("--delimiter: %w", err)
+			}
+			if _, err := memberfile.NewTextReader(strings.NewReader(""), encoding); err != nil {
+				return fmt.Errorf("--encoding: %w", err)
 			}
 			cal, err := db.CampaignCalendar(ctx, c.ID)
 			if err != nil {
@@ -113,7 +128,9 @@ row is written with its reason to the --rejects file.`,
 				return err
 			}
 			var rej *rejectWriter
-			if skipBad {
+			var dryRejects []memberfile.RowError
+			var dryMembers, dryNumbers int
+			if skipBad && !dryRun {
 				if rej, err = newRejectWriter(rejects); err != nil {
 					return err
 				}
@@ -130,14 +147,22 @@ row is written with its reason to the --rejects file.`,
 			}
 			defer imp.Rollback()
 			onReject := func(e memberfile.RowError) error {
-				if !skipBad {
-					return fmt.Errorf("%s: %w (nothing was imported; --skip-bad imports the other rows)", source, e)
+				switch {
+				case !skipBad && dryRun:
+					return fmt.Errorf("%w (nothing would be imported; --skip-bad imports the other rows)", e)
+				case !skipBad:
+					return fmt.Errorf("%w (nothing was imported; --skip-bad imports the other rows)", e)
+				case dryRun:
+					dryRejects = append(dryRejects, e)
+					return nil
 				}
 				return rej.write(e)
 			}
 			stats, err := memberfile.Decode(ctx, in, f, m, memberfile.Options{
 				DefaultRegion: region,
 				Location:      cal.Calendar.Location,
+				Comma:         comma,
+				Encoding:      encoding,
 				Known: func(n string) bool {
 					_, ok := known[n]
 					return ok
@@ -148,6 +173,16 @@ row is written with its reason to the --rejects file.`,
 				if err != nil {
 					return err
 				}
+				dryMembers += len(batch) - len(bad)
+				refused := make(map[int]bool, len(bad))
+				for _, e := range bad {
+					refused[e.Line] = true
+				}
+				for _, m := range batch {
+					if !refused[m.Line] {
+						dryNumbers += len(m.Numbers)
+					}
+				}
 				for _, e := range bad {
 					if err := onReject(e); err != nil {
 						return err
@@ -157,7 +192,27 @@ row is written with its reason to the --rejects file.`,
 			}, onReject)
 			progress.done()
 			if err != nil {
-				return err
+				return fmt.Errorf("%s: %w", source, err)
+			}
+			if stats.Rows == 0 {
+				if f == memberfile.CSV {
+					return fmt.Errorf("%s: no members after the header", source)
+				}
+				return fmt.Errorf("%s: no members in the file", source)
+			}
+			if dryRun {
+				members, numbers := dryMembers, dryNumbers
+				w := cmd.OutOrStdout()
+				fmt.Fprintf(w, "dry run: %d members (%d numbers) would be imported into %s from %s, %d rejected (%d duplicates); nothing was written\n",
+					members, numbers, c.Name, source, stats.Rows-members, stats.Duplicates)
+				const shown = 20
+				for _, e := range dryRejects[:min(len(dryRejects), shown)] {
+					fmt.Fprintf(w, "  would reject %v\n", e)
+				}
+				if len(dryRejects) > shown {
+					fmt.Fprintf(w, "  ... and %d more rejected rows\n", len(dryRejects)-shown)
+				}
+				return nil
 			}
 			members, numbers, err := imp.Commit(ctx)
 			if err != nil {
@@ -187,6 +242,9 @@ row is written with its reason to the --rejects file.`,
 	fl.BoolVar(&skipBad, "skip-bad", false, "import the good rows and write bad ones to --rejects")
 	fl.StringVar(&rejects, "rejects", "", "file for rejected rows with their reasons (CSV)")
 	fl.BoolVar(&noProgress, "no-progress", false, "no progress bar even on a terminal")
+	fl.StringVar(&delimiter, "delimiter", ",", `CSV field delimiter: one character, or "tab"`)
+	fl.StringVar(&encoding, "encoding", "utf-8", "the file's text encoding: utf-8, latin1 (iso-8859-1), windows-1252 or utf-16 (with a byte order mark)")
+	fl.BoolVar(&dryRun, "dry-run", false, "check the file and say what would be imported; write nothing")
 	cmd.MarkFlagRequired("campaign")
 	return cmd
 }
@@ -399,6 +457,12 @@ func newMemberListCmd(a *app) *cobra.Command {
 		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
 			return err
 		}
+		if limit < 0 {
+			return fmt.Errorf("--limit %d: must be 0 (all) or more", limit)
+		}
+		if after < 0 {
+			return fmt.Errorf("--after %d: must be a member id (0 = from the start)", after)
+		}
 		db, err := a.openStore(cmd.Context())
 		if err != nil {
 			return err
@@ -414,6 +478,9 @@ func newMemberListCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if list == nil {
+			list = []dialer.Member{}
+		}
 		if ok, err := writeStructured(cmd.OutOrStdout(), *out, list); ok {
 			return err
 		}
@@ -422,7 +489,7 @@ func newMemberListCmd(a *app) *cobra.Command {
 		for _, m := range list {
 			due := "now"
 			if !m.DueAt.IsZero() {
-				due = m.DueAt.Format(time.RFC3339)
+				due = tableTime(m.DueAt)
 			}
 			var nums []string
 			for _, c := range m.Communications {
@@ -431,9 +498,29 @@ func newMemberListCmd(a *app) *cobra.Command {
 			fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", m.ID, m.State, m.Priority, m.Attempts, due, m.Name,
 				strings.Join(nums, ","), m.EndCause)
 		}
-		return w.Flush()
+		if err := w.Flush(); err != nil {
+			return err
+		}
+		return moreMembers(cmd, db, f, list)
 	}
 	return cmd
+}
+
+// moreMembers ends a limited table with a line on stderr when the filter
+// selects more members than it shows, saying how to see the rest.
+func moreMembers(cmd *cobra.Command, db *store.DB, f store.MemberFilter, list []dialer.Member) error {
+	if f.Limit == 0 || len(list) < f.Limit {
+		return nil
+	}
+	total, err := db.CountMembers(cmd.Context(), f, nil)
+	if err != nil {
+		return err
+	}
+	if total > len(list) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "showing %d of %d; use --limit 0 for all or --after %d for the next page\n",
+			len(list), total, list[len(list)-1].ID)
+	}
+	return nil
 }
 
 func newMemberShowCmd(a *app) *cobra.Command {
@@ -465,9 +552,12 @@ func newMemberShowCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
+		if attempts == nil {
+			attempts = []dialer.Attempt{}
+		}
 		_, err = writeStructured(cmd.OutOrStdout(), *out, struct {
-			Member   *dialer.Member   `json:"member" yaml:"member"`
-			Attempts []dialer.Attempt `json:"attempts" yaml:"attempts"`
+			Member   *dialer.Member   `json:"member"`
+			Attempts []dialer.Attempt `json:"attempts"`
 		}{m, attempts})
 		return err
 	}
@@ -476,15 +566,19 @@ func newMemberShowCmd(a *app) *cobra.Command {
 
 func newMemberExplainCmd(a *app) *cobra.Command {
 	var at string
+	var out *string
 	cmd := &cobra.Command{
 		Use:   "explain ID",
 		Short: "Say whether a member is callable now, and if not why and when",
 		Long: `Explain whether a member would be dialed now: campaign state, calendar
 window in the zone its timezone policy gives, retry wait, daily cap,
 expiry, blocklist, attribute filter, and when it could next be called.`,
-		Example: "  dialer member explain 42\n  dialer member explain 42 --at 2026-12-24T20:00:00Z",
+		Example: "  dialer member explain 42\n  dialer member explain 42 --at 2026-12-24T20:00:00Z\n  dialer member explain 42 -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(*out, "text", "json", "yaml"); err != nil {
+				return err
+			}
 			ids, err := parseIDs(args)
 			if err != nil {
 				return err
@@ -533,35 +627,91 @@ expiry, blocklist, attribute filter, and when it could next be called.`,
 			}
 			v := dialer.Explain(dialer.CallableInput{Now: now, Campaign: c, Calendar: cal.Calendar, Member: m,
 				Blocked: func(n string) bool { return blocked[n] }, InCall: live != nil})
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "member %d (%s) of campaign %s at %s\n", m.ID, m.Name, c.Name, now.UTC().Format(time.RFC3339))
-			fmt.Fprintf(w, "state %s, %d attempt(s) counted, %d minus", m.State, m.Attempts, m.Minus)
-			if m.LastCause != "" {
-				fmt.Fprintf(w, ", last cause %s", m.LastCause)
+			ev := explainView{MemberID: m.ID, Name: m.Name, Campaign: c.Name, At: now, State: m.State,
+				Attempts: m.Attempts, Minus: m.Minus, LastCause: m.LastCause, Callable: v.Callable,
+				Number: v.Number.Number, Zones: v.Zones, Reasons: v.Reasons, NextAt: v.NextAt}
+			if ev.Zones == nil {
+				ev.Zones = []string{}
 			}
-			fmt.Fprintln(w)
+			if ev.Reasons == nil {
+				ev.Reasons = []string{}
+			}
 			if live != nil {
-				answered := "ringing"
-				if !live.AnsweredAt.IsZero() {
-					answered = "answered at " + live.AnsweredAt.UTC().Format(time.RFC3339)
-				}
-				fmt.Fprintf(w, "live call: attempt %d to %s since %s, %s (call uuid %s)\n", live.ID, live.Number,
-					live.CreatedAt.UTC().Format(time.RFC3339), answered, live.UUID)
+				ev.LiveCall = &liveCallView{AttemptID: live.ID, Number: live.Number, UUID: live.UUID,
+					CreatedAt: live.CreatedAt, AnsweredAt: live.AnsweredAt}
 			}
-			if v.Callable {
-				fmt.Fprintf(w, "callable now on %s (zones: %s)\n", v.Number.Number, strings.Join(v.Zones, ", "))
-				return nil
+			if ok, err := writeStructured(cmd.OutOrStdout(), *out, ev); ok {
+				return err
 			}
-			fmt.Fprintln(w, "not callable now:")
-			for _, r := range v.Reasons {
-				fmt.Fprintf(w, "  - %s\n", r)
-			}
-			if !v.NextAt.IsZero() {
-				fmt.Fprintf(w, "next possible call: %s on %s\n", v.NextAt.UTC().Format(time.RFC3339), v.Number.Number)
-			}
+			printExplain(cmd.OutOrStdout(), ev)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&at, "at", "", "explain at this time instead of now (RFC 3339)")
+	out = addOutputFlag(cmd, "text", "json", "yaml")
 	return cmd
+}
+
+// explainView is what member explain says about a member.
+type explainView struct {
+	MemberID  int64              `json:"member_id"`
+	Name      string             `json:"name"`
+	Campaign  string             `json:"campaign"`
+	At        time.Time          `json:"at"`
+	State     dialer.MemberState `json:"state"`
+	Attempts  int                `json:"attempts"`
+	Minus     int                `json:"minus"`
+	LastCause string             `json:"last_cause"`
+	// LiveCall is the member's attempt that is not final, if any.
+	LiveCall *liveCallView `json:"live_call"`
+	Callable bool          `json:"callable"`
+	// Number is the number the next attempt would use.
+	Number string `json:"number"`
+	// Zones are the zones whose calling windows apply.
+	Zones []string `json:"zones"`
+	// Reasons are the rules that stop the call now.
+	Reasons []string `json:"reasons"`
+	// NextAt is the earliest time the member could be called, when known.
+	NextAt time.Time `json:"next_at"`
+}
+
+func (v explainView) MarshalJSON() ([]byte, error) { return jsontime.Struct(v) }
+
+// liveCallView is a member's call in progress.
+type liveCallView struct {
+	AttemptID  int64     `json:"attempt_id"`
+	Number     string    `json:"number"`
+	UUID       string    `json:"uuid"`
+	CreatedAt  time.Time `json:"created_at"`
+	AnsweredAt time.Time `json:"answered_at"`
+}
+
+func (v liveCallView) MarshalJSON() ([]byte, error) { return jsontime.Struct(v) }
+
+func printExplain(w io.Writer, v explainView) {
+	fmt.Fprintf(w, "member %d (%s) of campaign %s at %s\n", v.MemberID, v.Name, v.Campaign, v.At.UTC().Format(time.RFC3339))
+	fmt.Fprintf(w, "state %s, %d attempt(s) counted, %d minus", v.State, v.Attempts, v.Minus)
+	if v.LastCause != "" {
+		fmt.Fprintf(w, ", last cause %s", v.LastCause)
+	}
+	fmt.Fprintln(w)
+	if l := v.LiveCall; l != nil {
+		answered := "ringing"
+		if !l.AnsweredAt.IsZero() {
+			answered = "answered at " + l.AnsweredAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "live call: attempt %d to %s since %s, %s (call uuid %s)\n", l.AttemptID, l.Number,
+			l.CreatedAt.UTC().Format(time.RFC3339), answered, l.UUID)
+	}
+	if v.Callable {
+		fmt.Fprintf(w, "callable now on %s (zones: %s)\n", v.Number, strings.Join(v.Zones, ", "))
+		return
+	}
+	fmt.Fprintln(w, "not callable now:")
+	for _, r := range v.Reasons {
+		fmt.Fprintf(w, "  - %s\n", r)
+	}
+	if !v.NextAt.IsZero() {
+		fmt.Fprintf(w, "next possible call: %s on %s\n", v.NextAt.UTC().Format(time.RFC3339), v.Number)
+	}
 }

@@ -32,9 +32,6 @@ can arrive more than once.`,
 	return cmd
 }
 
-// webhookFormats are the formats of webhook list: a payload is JSON.
-var webhookFormats = []string{"table", "json"}
-
 func newWebhookListCmd(a *app) *cobra.Command {
 	var state, campaign string
 	var limit int
@@ -43,14 +40,15 @@ func newWebhookListCmd(a *app) *cobra.Command {
 		Short: "List callback events, newest first",
 		Long: `List callback events, newest first: the event, its campaign and attempt,
 its state (pending, delivered or dead), the tries so far, when it is due
-(pending) or was delivered, and the last try's HTTP status or error (UTC).
--o json adds the URL, the idempotency key and the payload.`,
+(pending) or was delivered (in the machine's zone), and the last try's HTTP
+status or error. -o json and -o yaml add the URL, the idempotency key and
+the payload.`,
 		Example: `  dialer webhook list
   dialer webhook list --state dead --campaign survey-ivr
   dialer webhook list --state pending --limit 0 -o json`,
 		Args: cobra.NoArgs,
 	}
-	out := addOutputFlag(cmd, webhookFormats...)
+	out := addOutputFlag(cmd, viewFormats...)
 	cmd.Flags().StringVar(&state, "state", "", "only events in this state: pending, delivered or dead")
 	cmd.Flags().StringVar(&campaign, "campaign", "", "only this campaign's events")
 	cmd.Flags().IntVar(&limit, "limit", 100, "at most this many events (0 = all)")
@@ -61,14 +59,28 @@ its state (pending, delivered or dead), the tries so far, when it is due
 		if limit < 0 {
 			return fmt.Errorf("--limit %d: must be 0 (all) or more", limit)
 		}
+		total := 0
 		load := func(ctx context.Context, db *store.DB) ([]dialer.Callback, error) {
-			cbs, err := db.Callbacks(ctx, store.CallbackFilter{State: dialer.CallbackState(state), Campaign: campaign, Limit: limit})
+			f := store.CallbackFilter{State: dialer.CallbackState(state), Campaign: campaign, Limit: limit}
+			cbs, err := db.Callbacks(ctx, f)
+			if err == nil && limit > 0 && len(cbs) == limit {
+				total, err = db.CountCallbacks(ctx, f)
+			}
 			if errors.Is(err, store.ErrNotFound) {
 				return nil, fmt.Errorf("--campaign: no campaign named %q", campaign)
 			}
+			if cbs == nil {
+				cbs = []dialer.Callback{}
+			}
 			return cbs, err
 		}
-		return runView(a, cmd, *out, webhookFormats, load, printCallbacks)
+		if err := runView(a, cmd, *out, viewFormats, load, printCallbacks); err != nil {
+			return err
+		}
+		if *out == "table" && total > limit {
+			fmt.Fprintf(cmd.ErrOrStderr(), "showing %d of %d; use --limit 0 for all\n", limit, total)
+		}
+		return nil
 	}
 	return cmd
 }
@@ -93,9 +105,9 @@ func printCallbacks(out io.Writer, cbs []dialer.Callback) error {
 		when := "-"
 		switch c.State {
 		case dialer.CallbackPending:
-			when = sinceText(c.NextAt)
+			when = tableTime(c.NextAt)
 		case dialer.CallbackDelivered:
-			when = sinceText(c.DeliveredAt)
+			when = tableTime(c.DeliveredAt)
 		}
 		fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%s\t%d\t%s\t%s\n", c.ID, c.Event, c.Campaign, c.AttemptID, c.State, c.Tries,
 			when, lastTry(c))
@@ -154,6 +166,13 @@ not dead are left as they are.`,
 			ids[i] = id
 		}
 		return a.withStore(cmd.Context(), func(db *store.DB) error {
+			missing, err := db.MissingCallbacks(cmd.Context(), ids)
+			if err != nil {
+				return err
+			}
+			if err := missingEvents(missing); err != nil {
+				return err
+			}
 			n, err := db.RedriveCallbacks(cmd.Context(), campaign, ids)
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("--campaign: no campaign named %q", campaign)
@@ -173,6 +192,23 @@ not dead are left as they are.`,
 	return cmd
 }
 
+// missingEvents refuses a redrive that names events that do not exist:
+// a mistyped id must not pass for done.
+func missingEvents(ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if len(ids) == 1 {
+		return fmt.Errorf("webhook event %d does not exist (dialer webhook list shows the events); nothing was redriven", ids[0])
+	}
+	names := make([]string, len(ids))
+	for i, id := range ids {
+		names[i] = strconv.FormatInt(id, 10)
+	}
+	return fmt.Errorf("webhook events %s do not exist (dialer webhook list shows the events); nothing was redriven",
+		strings.Join(names, ", "))
+}
+
 func inCampaign(campaign string) string {
 	if campaign == "" {
 		return ""
@@ -186,7 +222,7 @@ func webhookStatus(c dialer.CallbackCounts, now time.Time) string {
 	if c.Pending == 0 {
 		parts = append(parts, "none pending")
 	} else {
-		parts = append(parts, fmt.Sprintf("%d pending (oldest %s ago)", c.Pending, now.Sub(c.OldestPending).Round(time.Second)))
+		parts = append(parts, fmt.Sprintf("%d pending (oldest %s ago)", c.Pending, tableDuration(now.Sub(c.OldestPending))))
 	}
 	if c.Dead == 0 {
 		parts = append(parts, "none dead")
