@@ -236,8 +236,12 @@ var ErrCalling = errors.New("member is in a call")
 
 // ResetMembers makes the selected members due now with fresh counters and
 // active numbers. Members in a call are left alone and counted in skipped.
+// An id that names no member fails it all with an *UnknownError.
 func (d *DB) ResetMembers(ctx context.Context, f MemberFilter, ids []int64) (reset, skipped int, err error) {
 	err = d.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireIDs(ctx, tx, "member with id", "members", ids); err != nil {
+			return err
+		}
 		where, args := selection(f, ids)
 		if err := tx.GetContext(ctx, &skipped, `SELECT count(*) FROM members`+where+` AND state = 'calling'`, args...); err != nil {
 			return err
@@ -267,8 +271,12 @@ func (d *DB) ResetMembers(ctx context.Context, f MemberFilter, ids []int64) (res
 
 // DeleteMembers deletes the selected members with their numbers and
 // attempts. Members in a call are left alone and counted in skipped.
+// An id that names no member fails it all with an *UnknownError.
 func (d *DB) DeleteMembers(ctx context.Context, f MemberFilter, ids []int64) (deleted, skipped int, err error) {
 	err = d.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := requireIDs(ctx, tx, "member with id", "members", ids); err != nil {
+			return err
+		}
 		where, args := selection(f, ids)
 		if err := tx.GetContext(ctx, &skipped, `SELECT count(*) FROM members`+where+` AND state = 'calling'`, args...); err != nil {
 			return err
