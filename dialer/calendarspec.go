@@ -13,13 +13,13 @@ import (
 // CalendarSpec is a calendar as written in a campaign or calendar file.
 // Periods are "HH:MM-HH:MM" wall-clock times in Timezone.
 type CalendarSpec struct {
-	Name        string              `yaml:"name,omitempty" json:"name,omitempty"`
-	Description string              `yaml:"description,omitempty" json:"description,omitempty"`
-	Timezone    string              `yaml:"timezone" json:"timezone"`
-	ValidFrom   string              `yaml:"valid_from,omitempty" json:"valid_from,omitempty"`
-	ValidUntil  string              `yaml:"valid_until,omitempty" json:"valid_until,omitempty"`
-	Weekly      map[string][]string `yaml:"weekly,omitempty" json:"weekly,omitempty"`
-	Special     []SpecialSpec       `yaml:"special,omitempty" json:"special,omitempty"`
+	Name        string        `yaml:"name,omitempty" json:"name,omitempty"`
+	Description string        `yaml:"description,omitempty" json:"description,omitempty"`
+	Timezone    string        `yaml:"timezone" json:"timezone"`
+	ValidFrom   string        `yaml:"valid_from,omitempty" json:"valid_from,omitempty"`
+	ValidUntil  string        `yaml:"valid_until,omitempty" json:"valid_until,omitempty"`
+	Weekly      Weekly        `yaml:"weekly,omitempty" json:"weekly,omitempty"`
+	Special     []SpecialSpec `yaml:"special,omitempty" json:"special,omitempty"`
 }
 
 // SpecialSpec is a special date (or an inclusive range of dates) whose
@@ -125,6 +125,7 @@ func (s *CalendarSpec) build(path string, p *problems) *calendar.Calendar {
 		}
 		c.Weekly[wd] = parsePeriods(dpath, s.Weekly[day], p)
 	}
+	var specialAt []int // the index in s.Special of each c.Special
 	for i, sp := range s.Special {
 		spath := index(join(path, "special"), i)
 		var sd calendar.Special
@@ -159,11 +160,46 @@ func (s *CalendarSpec) build(path string, p *problems) *calendar.Calendar {
 		}
 		sd.Periods = parsePeriods(join(spath, "periods"), sp.Periods, p)
 		c.Special = append(c.Special, sd)
+		specialAt = append(specialAt, i)
 	}
+	checkSpecialOverlaps(join(path, "special"), c.Special, specialAt, p)
 	if len(p.list) == 0 {
 		addCalendarErrors(path, c.Validate(), p)
 	}
 	return c
+}
+
+// checkSpecialOverlaps refuses a special date that covers a day an
+// earlier one covers: only the first would count on that day, and the
+// file would silently mean less than it says. at gives each special's
+// index in the file.
+func checkSpecialOverlaps(path string, specials []calendar.Special, at []int, p *problems) {
+	for i, s := range specials {
+		if s.From.After(s.To) {
+			continue // reported by Validate
+		}
+		for j, e := range specials[:i] {
+			if e.From.After(e.To) {
+				continue
+			}
+			lo, hi := s.From, s.To
+			if e.From.After(lo) {
+				lo = e.From
+			}
+			if e.To.Before(hi) {
+				hi = e.To
+			}
+			if lo.After(hi) {
+				continue
+			}
+			days := lo.String()
+			if lo != hi {
+				days += " to " + hi.String()
+			}
+			p.add(index(path, at[i]), "overlaps %s (%s)", index(path, at[j]), days)
+			break
+		}
+	}
 }
 
 func parsePeriods(path string, in []string, p *problems) []calendar.Period {

@@ -10,9 +10,9 @@ import (
 
 	"github.com/fsdialer/dialer/dialer/calendar"
 	"github.com/fsdialer/dialer/dialer/cause"
+	"github.com/fsdialer/dialer/dialer/cronexpr"
 	"github.com/fsdialer/dialer/dialer/phone"
 	"github.com/fsdialer/dialer/dialer/retry"
-	"github.com/robfig/cron/v3"
 )
 
 // Mode is how a campaign connects a member.
@@ -329,7 +329,7 @@ func (c *Campaign) Validate() error {
 			p.add(f.path, "%q: no zone prefix: schedules are read in the calendar's timezone", f.v)
 			continue
 		}
-		if _, err := cron.ParseStandard(f.v); err != nil {
+		if _, err := cronexpr.Parse(f.v); err != nil {
 			p.add(f.path, "%q: %v", f.v, err)
 		}
 	}

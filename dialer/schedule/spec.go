@@ -3,9 +3,9 @@ package schedule
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
+	"github.com/fsdialer/dialer/dialer/cronexpr"
 	"github.com/robfig/cron/v3"
 )
 
@@ -13,7 +13,7 @@ import (
 // robfig's TZ= or CRON_TZ= prefix: a campaign's schedule is always read in
 // its calendar's zone, so a second zone in the expression is refused rather
 // than silently winning.
-var ErrZonePrefix = errors.New("a TZ= or CRON_TZ= prefix is not allowed: the schedule is read in the campaign calendar's zone")
+var ErrZonePrefix = cronexpr.ErrZonePrefix
 
 // Spec is a parsed start or stop expression bound to the zone it is read in.
 type Spec struct {
@@ -36,16 +36,18 @@ type Spec struct {
 //
 // @every DURATION is not aligned on the clock: it runs every DURATION
 // counted from the moment it is first evaluated.
+//
+// An @every shorter than a minute and an expression that matches no time
+// (31 February) are refused, as campaign files refuse them (package
+// cronexpr).
 func Parse(expr string, loc *time.Location) (*Spec, error) {
 	if loc == nil {
 		return nil, fmt.Errorf("cron %q: no time zone", expr)
 	}
-	if f := strings.Fields(expr); len(f) > 0 && (strings.HasPrefix(f[0], "TZ=") || strings.HasPrefix(f[0], "CRON_TZ=")) {
-		// Checked before robfig parses: its prefix handling also panics on
-		// an expression that is only a prefix ("TZ=UTC").
-		return nil, fmt.Errorf("cron %q: %w (%s)", expr, ErrZonePrefix, loc)
+	sched, err := cronexpr.Parse(expr)
+	if errors.Is(err, ErrZonePrefix) {
+		return nil, fmt.Errorf("cron %q: %w (%s)", expr, err, loc)
 	}
-	sched, err := cron.ParseStandard(strings.TrimSpace(expr))
 	if err != nil {
 		return nil, fmt.Errorf("cron %q: %w", expr, err)
 	}
@@ -60,7 +62,8 @@ func (s *Spec) Location() *time.Location { return s.loc }
 
 // Next returns the first run time strictly after t, in the spec's zone, or
 // the zero time when the expression does not match within five years of t
-// (e.g. "0 0 30 2 *").
+// (Parse refuses expressions that never match, but one that matches only
+// nonexistent local times of t's years may).
 func (s *Spec) Next(t time.Time) time.Time {
 	next := s.sched.Next(t.In(s.loc))
 	if next.IsZero() {
