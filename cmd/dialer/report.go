@@ -1,10 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 )
@@ -20,11 +22,31 @@ answered attempts; attempts per dialed member; and, when agents took part,
 what each agent was offered, answered, missed, talked and spent in wrap-up,
 and its occupancy: the share of its working span in the campaign (first
 offer to the end of its last call's wrap-up) spent ringing, talking or in
-wrap-up.`,
-		Example: "  dialer report survey-ivr\n  dialer report renewals-progressive -o json",
-		Args:    cobra.ExactArgs(1),
+wrap-up.
+
+The abandon rate is abandons over answered calls: an abandon is an
+attempt ended ABANDONED (an answered customer no agent took within the
+hold time) or, in the agent modes, any answered call that was never
+bridged (the customer hung up while the agent's phone rang). Answering
+machines are not detected, so every answer counts as live. This is the
+figure the 3% abandon rules limit.
+
+--since and --until count only the attempts that began in that range
+(members are always counted by their state now). Each takes an RFC 3339
+time (2026-11-23T15:00:00Z), a date or a date and time without a zone
+(2026-11-23, 2026-11-23T09:00), read in the campaign's calendar zone, or a
+duration back from now (24h, 7d). A date in --until counts that whole day.`,
+		Example: `  dialer report survey-ivr
+  dialer report renewals-progressive -o json
+  dialer report renewals-progressive --since 24h
+  dialer report survey-ivr --since 2026-11-01 --until 2026-11-30 -o yaml
+  dialer report collections-preemptive --since 2026-11-23T09:00 --until 2026-11-23T17:00`,
+		Args: cobra.ExactArgs(1),
 	}
 	out := addOutputFlag(cmd, "table", "json", "yaml")
+	var since, until string
+	cmd.Flags().StringVar(&since, "since", "", "count attempts begun at or after this time, date or duration ago (24h)")
+	cmd.Flags().StringVar(&until, "until", "", "count attempts begun before this time, date (inclusive) or duration ago")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
 			return err
@@ -39,7 +61,11 @@ wrap-up.`,
 		if err != nil {
 			return err
 		}
-		r, err := db.Report(ctx, c.ID)
+		rng, err := reportRange(ctx, db, c.ID, since, until, a.now())
+		if err != nil {
+			return err
+		}
+		r, err := db.ReportRange(ctx, c.ID, rng)
 		if err != nil {
 			return err
 		}
@@ -51,6 +77,29 @@ wrap-up.`,
 	return cmd
 }
 
+// reportRange reads --since and --until in the campaign's calendar zone.
+func reportRange(ctx context.Context, db *store.DB, campaignID int64, since, until string, now time.Time) (dialer.TimeRange, error) {
+	var rng dialer.TimeRange
+	if since == "" && until == "" {
+		return rng, nil
+	}
+	cal, err := db.CampaignCalendar(ctx, campaignID)
+	if err != nil {
+		return rng, err
+	}
+	loc := cal.Calendar.Location
+	if rng.Since, err = dialer.ParseTimeBound(since, now, loc, false); err != nil {
+		return rng, fmt.Errorf("--since %w", err)
+	}
+	if rng.Until, err = dialer.ParseTimeBound(until, now, loc, true); err != nil {
+		return rng, fmt.Errorf("--until %w", err)
+	}
+	if err := rng.Check(); err != nil {
+		return rng, fmt.Errorf("--since/--until: %w", err)
+	}
+	return rng, nil
+}
+
 // reportDuration prints a number of seconds as a duration rounded to the millisecond.
 func reportDuration(s float64) string {
 	return time.Duration(s * float64(time.Second)).Round(time.Millisecond).String()
@@ -60,6 +109,16 @@ func writeReportTable(out io.Writer, r *store.Report) error {
 	m, at := r.Members, r.Attempts
 	w := table(out)
 	fmt.Fprintf(w, "campaign:\t%s (%s, %s)\n", r.Campaign, r.Mode, r.State)
+	if r.Since != nil || r.Until != nil {
+		from, to := "the first", "now"
+		if r.Since != nil {
+			from = r.Since.Format(time.RFC3339)
+		}
+		if r.Until != nil {
+			to = r.Until.Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "attempts begun:\tfrom %s until %s\n", from, to)
+	}
 	fmt.Fprintf(w, "members:\t%d (waiting %d, calling %d, done %d, failed %d)\n", m.Total, m.Waiting, m.Calling, m.Done, m.Failed)
 	fmt.Fprintf(w, "attempts:\t%d (in progress %d, final %d)\n", at.Total, at.InProgress, at.Final)
 	classes := fmt.Sprintf("ok %d, retry %d, error %d, minus %d", at.OK, at.Retry, at.Error, at.Minus)
@@ -71,6 +130,11 @@ func writeReportTable(out io.Writer, r *store.Report) error {
 		fmt.Fprintf(w, "answer rate:\t%.1f%% (%d of %d final attempts)\n", r.AnswerRate*100, at.Answered, at.Final)
 	} else {
 		fmt.Fprintln(w, "answer rate:\t- (no final attempt yet)")
+	}
+	if r.AnsweredLive > 0 {
+		fmt.Fprintf(w, "abandon rate:\t%.1f%% (%d of %d answered calls)\n", r.AbandonRate*100, r.Abandoned, r.AnsweredLive)
+	} else {
+		fmt.Fprintln(w, "abandon rate:\t- (no answered call yet)")
 	}
 	if at.Answered > 0 {
 		fmt.Fprintf(w, "avg billsec:\t%s\n", reportDuration(r.AvgBillsecSeconds))
