@@ -58,8 +58,8 @@ func TestReport_SinceUntil(t *testing.T) {
 	}
 
 	var r struct {
-		Since        *string  `json:"since"`
-		Until        *string  `json:"until"`
+		Since        *string `json:"since"`
+		Until        *string `json:"until"`
 		Attempts     struct{ Total int }
 		Abandoned    *int     `json:"abandoned"`
 		AnsweredLive *int     `json:"answered_live"`
