@@ -7,8 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +67,7 @@ no partial file behind.`,
 		var af *atomicFile
 		if file != "" && file != "-" {
 			if af, err = createAtomic(file); err != nil {
-				return fmt.Errorf("--file: %w", err)
+				return fmt.Errorf("--file %s: %w", file, err)
 			}
 			defer af.abort()
 			dest = af
@@ -89,13 +87,16 @@ no partial file behind.`,
 			return err
 		}
 		if err := ew.close(); err != nil {
+			if af != nil {
+				return fmt.Errorf("--file %s: %w", file, err)
+			}
 			return fmt.Errorf("write export: %w", err)
 		}
 		if af == nil {
 			return nil
 		}
 		if err := af.commit(); err != nil {
-			return fmt.Errorf("--file: %w", err)
+			return fmt.Errorf("--file %s: %w", file, err)
 		}
 		elapsed := time.Since(started)
 		fmt.Fprintf(cmd.OutOrStdout(), "exported %d %s of %s to %s in %s (%.0f rows/s)\n", ew.rows, what, c.Name, file,
@@ -283,42 +284,4 @@ func (e *exportWriter) close() error {
 		}
 	}
 	return e.w.Flush()
-}
-
-// atomicFile is a temporary file next to path that becomes path only on
-// commit, so a failed or interrupted write leaves no partial file behind.
-type atomicFile struct {
-	*os.File
-	path string
-	done bool
-}
-
-func createAtomic(path string) (*atomicFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return nil, err
-	}
-	return &atomicFile{File: f, path: path}, nil
-}
-
-func (f *atomicFile) commit() error {
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), f.path); err != nil {
-		return err
-	}
-	f.done = true
-	return nil
-}
-
-// abort removes the temporary file unless commit succeeded.
-func (f *atomicFile) abort() {
-	if !f.done {
-		f.Close()
-		os.Remove(f.Name())
-	}
 }

@@ -125,3 +125,22 @@ func TestMemberImport_DryRunWritesNothing(t *testing.T) {
 		t.Fatalf("members after dry runs:\n%s", out)
 	}
 }
+
+func TestMemberImport_RejectsFileModeAndErrors(t *testing.T) {
+	c := setup(t)
+	c.ok("campaign", "apply", "-f", "../../testdata/campaigns/ivr.yaml")
+	rejects := filepath.Join(t.TempDir(), "rejects.csv")
+	c.ok("member", "import", "--campaign", "survey-ivr", "--skip-bad", "--rejects", rejects, "../../testdata/members/bad-row.csv")
+	fi, err := os.Stat(rejects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fi.Mode().Perm(), 0o666&^umask(); got != want {
+		t.Errorf("rejects file mode %v, want %v", got, want)
+	}
+	missing := filepath.Join(t.TempDir(), "no", "rejects.csv")
+	_, err = c.run("", "member", "import", "--campaign", "survey-ivr", "--skip-bad", "--rejects", missing, "../../testdata/members/members.csv")
+	if err == nil || !strings.HasPrefix(err.Error(), "--rejects "+missing+": ") || strings.Contains(err.Error(), ".tmp") {
+		t.Errorf("error = %v, want it to name %s and not a temporary file", err, missing)
+	}
+}

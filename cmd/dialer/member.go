@@ -261,49 +261,44 @@ func mappingFromCampaign(s dialer.ImportSpec) memberfile.Mapping {
 // rejects file only when the import commits, so a failed import leaves no
 // half-written rejects behind.
 type rejectWriter struct {
-	path string
-	f    *os.File
-	w    *csv.Writer
+	f *atomicFile
+	w *csv.Writer
 }
 
 func newRejectWriter(path string) (*rejectWriter, error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	f, err := createAtomic(path)
 	if err != nil {
-		return nil, fmt.Errorf("--rejects: %w", err)
+		return nil, fmt.Errorf("--rejects %s: %w", path, err)
 	}
 	w := csv.NewWriter(f)
 	if err := w.Write([]string{"line", "field", "reason", "row"}); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
+		f.abort()
+		return nil, fmt.Errorf("--rejects %s: %w", path, err)
 	}
-	return &rejectWriter{path: path, f: f, w: w}, nil
+	return &rejectWriter{f: f, w: w}, nil
 }
 
 func (r *rejectWriter) write(e memberfile.RowError) error {
-	return r.w.Write([]string{strconv.Itoa(e.Line), e.Field, e.Reason, e.Raw})
+	if err := r.w.Write([]string{strconv.Itoa(e.Line), e.Field, e.Reason, e.Raw}); err != nil {
+		return fmt.Errorf("--rejects %s: %w", r.f.path, err)
+	}
+	return nil
 }
 
 func (r *rejectWriter) commit() error {
 	r.w.Flush()
-	if err := r.w.Error(); err != nil {
-		return fmt.Errorf("write rejects: %w", err)
+	err := r.w.Error()
+	if err == nil {
+		err = r.f.commit()
 	}
-	if err := r.f.Close(); err != nil {
-		return fmt.Errorf("write rejects: %w", err)
+	if err != nil {
+		return fmt.Errorf("--rejects %s: %w", r.f.path, err)
 	}
-	if err := os.Rename(r.f.Name(), r.path); err != nil {
-		return fmt.Errorf("write rejects: %w", err)
-	}
-	r.f = nil
 	return nil
 }
 
 func (r *rejectWriter) abort() {
-	if r.f != nil {
-		r.f.Close()
-		os.Remove(r.f.Name())
-	}
+	r.f.abort()
 }
 
 // progress draws a progress bar on a terminal; elsewhere it is silent.
