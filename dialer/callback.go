@@ -50,7 +50,7 @@ type Callback struct {
 	// LastStatus is the HTTP status of the last try, 0 for no response.
 	LastStatus  int       `json:"last_status,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
-	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	DeliveredAt time.Time `json:"delivered_at"`
 }
 
 // CallbackFailure is a delivery try that did not get a 2xx answer.
@@ -71,5 +71,5 @@ type CallbackCounts struct {
 	Dead    int `json:"dead"`
 	// OldestPending is when the oldest pending callback was recorded
 	// (zero when none is pending).
-	OldestPending time.Time `json:"oldest_pending,omitzero"`
+	OldestPending time.Time `json:"oldest_pending"`
 }

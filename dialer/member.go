@@ -79,7 +79,7 @@ type Attempt struct {
 	EndedAt         time.Time     `json:"ended_at"`
 	Cause           string        `json:"cause,omitempty"`
 	Q850            int           `json:"q850,omitempty"`
-	Billsec         time.Duration `json:"billsec"`
+	Billsec         time.Duration `json:"billsec,seconds"`
 	Class           string        `json:"class,omitempty"`
 	Counted         bool          `json:"counted"`
 	BusinessResult  string        `json:"business_result,omitempty"`

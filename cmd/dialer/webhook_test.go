@@ -40,7 +40,8 @@ func ivrWithCallbacks(t *testing.T) *cli {
 func TestWebhook_ListRedriveAndStatus(t *testing.T) {
 	c := ivrWithCallbacks(t)
 	out := c.ok("webhook", "list")
-	if got := viewLine(t, out, "2 "); got != "2 release survey-ivr 3 pending 0 2026-11-23 14:57:00 -" {
+	due := tableTime(time.Date(2026, 11, 23, 14, 57, 0, 0, time.UTC))
+	if got := viewLine(t, out, "2 "); got != "2 release survey-ivr 3 pending 0 "+due+" -" {
 		t.Errorf("release row = %q", got)
 	}
 	if got := viewLine(t, out, "1 "); got != "1 connect survey-ivr 3 dead 1 - HTTP 503: busy" {
@@ -76,13 +77,14 @@ func TestWebhook_ListRedriveAndStatus(t *testing.T) {
 	if err := json.Unmarshal([]byte(c.viewOK("status", "-o", "json")), &v); err != nil {
 		t.Fatal(err)
 	}
-	if v.Webhooks["pending"] != 1.0 || v.Webhooks["dead"] != 1.0 || v.Webhooks["oldest_pending"] != "2026-11-23T14:57:00Z" {
+	if v.Webhooks["pending"] != 1.0 || v.Webhooks["dead"] != 1.0 || v.Webhooks["oldest_pending"] != "2026-11-23T14:57:00.000Z" {
 		t.Errorf("status json webhooks = %v", v.Webhooks)
 	}
 
 	c.fails("--state \"lost\"", "webhook", "list", "--state", "lost")
 	c.fails("no campaign named", "webhook", "list", "--campaign", "nope")
-	c.fails("--output", "webhook", "list", "-o", "yaml")
+	contains(t, c.ok("webhook", "list", "--campaign", "survey-ivr", "-o", "yaml"), "idempotency_key: uuid-3:release", "call_uuid: uuid-3")
+	c.fails("--output", "webhook", "list", "-o", "xml")
 	c.fails("or --all", "webhook", "redrive")
 	c.fails("not both", "webhook", "redrive", "1", "--all")
 	c.fails("argument 1", "webhook", "redrive", "x")

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/jsontime"
 	"github.com/fsdialer/dialer/store"
 )
 
@@ -60,7 +61,7 @@ func (s *Server) agentAction(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"agent": ch.Agent, "from": ch.From, "to": ch.To, "applied": ch.Applied,
-		"requested_at": ch.RequestedAt})
+		"requested_at": jsontime.Time(ch.RequestedAt)})
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/jsontime"
 	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/dialer/phone"
 	"github.com/fsdialer/dialer/store"
@@ -176,6 +177,10 @@ type memberView struct {
 	*dialer.Member
 	AttemptList []dialer.Attempt `json:"attempt_list"`
 }
+
+// MarshalJSON writes the member's fields and its attempts in one object
+// (the member's own MarshalJSON, promoted, would drop the attempts).
+func (v memberView) MarshalJSON() ([]byte, error) { return jsontime.Struct(v) }
 
 func (s *Server) writeMember(w http.ResponseWriter, r *http.Request, m *dialer.Member) error {
 	as, err := s.store.MemberAttempts(r.Context(), m.ID)
