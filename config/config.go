@@ -18,70 +18,70 @@ import (
 // Config is the effective configuration.
 type Config struct {
 	// Database is the SQLite file.
-	Database string   `mapstructure:"database" yaml:"database"`
-	ESL      ESL      `mapstructure:"esl" yaml:"esl"`
-	Log      Log      `mapstructure:"log" yaml:"log"`
-	HTTP     HTTP     `mapstructure:"http" yaml:"http"`
-	Limits   Limits   `mapstructure:"limits" yaml:"limits"`
-	Manual   Manual   `mapstructure:"manual" yaml:"manual"`
-	Webhooks Webhooks `mapstructure:"webhooks" yaml:"webhooks"`
+	Database string   `mapstructure:"database" yaml:"database" json:"database"`
+	ESL      ESL      `mapstructure:"esl" yaml:"esl" json:"esl"`
+	Log      Log      `mapstructure:"log" yaml:"log" json:"log"`
+	HTTP     HTTP     `mapstructure:"http" yaml:"http" json:"http"`
+	Limits   Limits   `mapstructure:"limits" yaml:"limits" json:"limits"`
+	Manual   Manual   `mapstructure:"manual" yaml:"manual" json:"manual"`
+	Webhooks Webhooks `mapstructure:"webhooks" yaml:"webhooks" json:"webhooks"`
 }
 
 // ESL is how to reach FreeSWITCH's event socket.
 type ESL struct {
-	Address          string        `mapstructure:"address" yaml:"address"`
-	Password         string        `mapstructure:"password" yaml:"password"`
-	DialTimeout      time.Duration `mapstructure:"dial_timeout" yaml:"dial_timeout"`
-	CommandTimeout   time.Duration `mapstructure:"command_timeout" yaml:"command_timeout"`
-	HeartbeatTimeout time.Duration `mapstructure:"heartbeat_timeout" yaml:"heartbeat_timeout"`
+	Address          string        `mapstructure:"address" yaml:"address" json:"address"`
+	Password         string        `mapstructure:"password" yaml:"password" json:"password"`
+	DialTimeout      time.Duration `mapstructure:"dial_timeout" yaml:"dial_timeout" json:"dial_timeout"`
+	CommandTimeout   time.Duration `mapstructure:"command_timeout" yaml:"command_timeout" json:"command_timeout"`
+	HeartbeatTimeout time.Duration `mapstructure:"heartbeat_timeout" yaml:"heartbeat_timeout" json:"heartbeat_timeout"`
 }
 
 // Log configures structured logging.
 type Log struct {
-	Level  string `mapstructure:"level" yaml:"level"`
-	Format string `mapstructure:"format" yaml:"format"`
+	Level  string `mapstructure:"level" yaml:"level" json:"level"`
+	Format string `mapstructure:"format" yaml:"format" json:"format"`
 }
 
 // HTTP configures the API and metrics listener.
 type HTTP struct {
-	Listen string `mapstructure:"listen" yaml:"listen"`
-	Token  string `mapstructure:"token" yaml:"token"`
+	Listen string `mapstructure:"listen" yaml:"listen" json:"listen"`
+	Token  string `mapstructure:"token" yaml:"token" json:"token"`
 	// MaxBody bounds an API request body, in bytes.
-	MaxBody int64 `mapstructure:"max_body" yaml:"max_body"`
+	MaxBody int64 `mapstructure:"max_body" yaml:"max_body" json:"max_body"`
 }
 
 // Manual configures click-to-call outside a campaign (manual calls).
 type Manual struct {
 	// DialTemplate dials the number, e.g. sofia/gateway/gw/{number}; empty
 	// refuses manual calls.
-	DialTemplate string `mapstructure:"dial_template" yaml:"dial_template"`
+	DialTemplate string `mapstructure:"dial_template" yaml:"dial_template" json:"dial_template"`
 	// CallerID is the caller ID number the called party sees.
-	CallerID string `mapstructure:"caller_id" yaml:"caller_id"`
+	CallerID string `mapstructure:"caller_id" yaml:"caller_id" json:"caller_id"`
 	// RingTimeout is how long the number rings.
-	RingTimeout time.Duration `mapstructure:"ring_timeout" yaml:"ring_timeout"`
+	RingTimeout time.Duration `mapstructure:"ring_timeout" yaml:"ring_timeout" json:"ring_timeout"`
 }
 
 // Webhooks configures the delivery of campaigns' callback events.
 type Webhooks struct {
 	// Workers is how many deliveries run at once.
-	Workers int `mapstructure:"workers" yaml:"workers"`
+	Workers int `mapstructure:"workers" yaml:"workers" json:"workers"`
 	// Timeout bounds one delivery try.
-	Timeout time.Duration `mapstructure:"timeout" yaml:"timeout"`
+	Timeout time.Duration `mapstructure:"timeout" yaml:"timeout" json:"timeout"`
 	// MaxTries is the number of tries after which an event is dead.
-	MaxTries int `mapstructure:"max_tries" yaml:"max_tries"`
+	MaxTries int `mapstructure:"max_tries" yaml:"max_tries" json:"max_tries"`
 	// Backoff is the wait after the first failed try, doubled after each
 	// further one up to MaxBackoff.
-	Backoff    time.Duration `mapstructure:"backoff" yaml:"backoff"`
-	MaxBackoff time.Duration `mapstructure:"max_backoff" yaml:"max_backoff"`
+	Backoff    time.Duration `mapstructure:"backoff" yaml:"backoff" json:"backoff"`
+	MaxBackoff time.Duration `mapstructure:"max_backoff" yaml:"max_backoff" json:"max_backoff"`
 }
 
 // Limits are the global pacing limits toward FreeSWITCH.
 type Limits struct {
 	// MaxCalls is the most simultaneous calls over all campaigns.
-	MaxCalls int `mapstructure:"max_calls" yaml:"max_calls"`
+	MaxCalls int `mapstructure:"max_calls" yaml:"max_calls" json:"max_calls"`
 	// MaxCPS is the most originates per second; keep it under
 	// FreeSWITCH's sessions-per-second.
-	MaxCPS float64 `mapstructure:"max_cps" yaml:"max_cps"`
+	MaxCPS float64 `mapstructure:"max_cps" yaml:"max_cps" json:"max_cps"`
 }
 
 // Default returns the configuration used when nothing else is given.
@@ -221,6 +221,7 @@ func Load(path string, flags *pflag.FlagSet, environ []string) (Config, string, 
 			return Config{}, used, fmt.Errorf("config file %s: %w", used, err)
 		}
 	}
+	var fromEnv []envSetting
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(name, "DIALER_") {
@@ -231,6 +232,7 @@ func Load(path string, flags *pflag.FlagSet, environ []string) (Config, string, 
 			continue
 		}
 		v.Set(key, val)
+		fromEnv = append(fromEnv, envSetting{name: name, key: key, value: val})
 	}
 	if flags != nil {
 		for flag, key := range flagKeys {
@@ -241,6 +243,9 @@ func Load(path string, flags *pflag.FlagSet, environ []string) (Config, string, 
 	}
 	var c Config
 	if err := v.UnmarshalExact(&c); err != nil {
+		if err := badEnv(def, fromEnv); err != nil {
+			return Config{}, used, err
+		}
 		where := "configuration"
 		if used != "" {
 			where = "config file " + used
@@ -251,6 +256,43 @@ func Load(path string, flags *pflag.FlagSet, environ []string) (Config, string, 
 		return Config{}, used, fmt.Errorf("configuration: %w", err)
 	}
 	return c, used, nil
+}
+
+// envSetting is a key set by a DIALER_* variable.
+type envSetting struct {
+	name, key, value string
+}
+
+// badEnv finds the variable whose value does not decode, when one does, so
+// that the error blames the environment rather than the config file.
+func badEnv(def Config, settings []envSetting) error {
+	for _, s := range settings {
+		v := viper.New()
+		setDefaults(v, def)
+		v.Set(s.key, s.value)
+		var probe Config
+		if err := v.UnmarshalExact(&probe); err != nil {
+			return fmt.Errorf("environment %s=%s: %s", s.name, s.value, valueReason(err))
+		}
+	}
+	return nil
+}
+
+// valueReason says in a few words why a value did not decode.
+func valueReason(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "invalid duration"), strings.Contains(msg, "time: unknown unit"), strings.Contains(msg, "time: missing unit"):
+		return "invalid duration (want e.g. 5s, 1m30s)"
+	case strings.Contains(msg, "ParseInt"), strings.Contains(msg, "ParseUint"), strings.Contains(msg, "as 'int"), strings.Contains(msg, "as 'uint"):
+		return "not a whole number"
+	case strings.Contains(msg, "ParseFloat"), strings.Contains(msg, "as 'float"):
+		return "not a number"
+	case strings.Contains(msg, "ParseBool"), strings.Contains(msg, "as 'bool"):
+		return "want true or false"
+	}
+	msg = strings.TrimSpace(strings.TrimPrefix(msg, "decoding failed due to the following error(s):"))
+	return strings.Join(strings.Fields(msg), " ")
 }
 
 // envKey maps DIALER_ESL_PASSWORD to esl.password for the known keys.
