@@ -1,6 +1,7 @@
 // Package httpapi is the daemon's HTTP API for agent desktops and CRMs:
-// campaign control with live counters, members (add, get, delete), member
-// results, agent states, click-to-call, and the daemon's status. It works
+// campaign control with live counters, members (add, list, get, delete),
+// attempt lists, reports and exports, member results, agent states,
+// click-to-call, and the daemon's status. It works
 // through the store: the engine sees every change within a tick, exactly
 // as it sees the CLI's.
 //
@@ -42,6 +43,12 @@ type Store interface {
 	CampaignCalendar(ctx context.Context, campaignID int64) (*store.CalendarInfo, error)
 	SetCampaignState(ctx context.Context, name string, state dialer.State) (dialer.State, error)
 
+	ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeRange) (*store.Report, error)
+	ExportMembers(ctx context.Context, campaignID int64, fn func(store.ExportMember) error) error
+	ExportAttempts(ctx context.Context, campaignID int64, fn func(store.ExportAttempt) error) error
+
+	Members(ctx context.Context, f store.MemberFilter) ([]dialer.Member, error)
+	Attempts(ctx context.Context, f store.AttemptFilter) ([]dialer.Attempt, error)
 	AddMembers(ctx context.Context, campaignID int64, ms []memberfile.Member) ([]int64, error)
 	Member(ctx context.Context, id int64) (*dialer.Member, error)
 	MemberByKey(ctx context.Context, campaignID int64, key string) (*dialer.Member, error)
@@ -162,7 +169,11 @@ func (s *Server) routes() []route {
 		{"POST /v1/campaigns/{name}/pause", s.campaignState(dialer.StatePaused, "pause")},
 		{"POST /v1/campaigns/{name}/resume", s.campaignState(dialer.StateRunning, "resume")},
 		{"POST /v1/campaigns/{name}/stop", s.campaignState(dialer.StateStopped, "stop")},
+		{"GET /v1/campaigns/{name}/report", s.report},
+		{"GET /v1/campaigns/{name}/export", s.exportCampaign},
+		{"GET /v1/campaigns/{name}/members", s.listMembers},
 		{"POST /v1/campaigns/{name}/members", s.addMembers},
+		{"GET /v1/campaigns/{name}/attempts", s.listAttempts},
 		{"GET /v1/campaigns/{name}/members/by-key/{key}", s.getMemberByKey},
 		{"DELETE /v1/campaigns/{name}/members/by-key/{key}", s.deleteMemberByKey},
 		{"GET /v1/members/{id}", s.getMember},
