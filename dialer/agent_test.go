@@ -114,10 +114,10 @@ func TestReadAgents_FieldErrors(t *testing.T) {
 	cases := []struct {
 		name, doc, want string
 	}{
-		{"unknown key", agentBase + "    endpiont: x\n", "line 5: field endpiont not found"},
-		{"live state in file", agentBase + "    state: available\n", "field state not found"},
+		{"unknown key", agentBase + "    endpiont: x\n", "line 5: agents[0].endpiont: unknown field (did you mean endpoint?)"},
+		{"live state in file", agentBase + "    state: available\n", "agents[0].state: not read from a file"},
 		{"no agents", "agents: []\n", "a.yaml: agents: list at least one agent"},
-		{"not a list", "name: alice\n", "field name not found"},
+		{"not a list", "name: alice\n", "line 1: name: unknown field"},
 		{"name", second("name: 'b b'"), `agents[1].name: "b b": use letters`},
 		{"duplicate name", second("name: alice"), `agents[1].name: "alice" is already defined at agents[0]`},
 		{"endpoint missing", "agents: [{name: a}]\n", "agents[0].endpoint: required"},
@@ -146,7 +146,7 @@ func TestReadAgents_FieldErrors(t *testing.T) {
 		{"tier duplicate", second("campaigns: [{campaign: c1}, {campaign: c2}, {campaign: c1, level: 3}]"),
 			`agents[1].campaigns[2].campaign: "c1" is already listed at campaigns[0]`},
 		{"tier level", second("campaigns: [{campaign: c1, level: -1}]"), "agents[1].campaigns[0].level: -1: must be at least 1"},
-		{"tier unknown key", second("campaigns: [{campaign: c1, priority: 1}]"), "field priority not found"},
+		{"tier unknown key", second("campaigns: [{campaign: c1, priority: 1}]"), "agents[1].campaigns[0].priority: unknown field"},
 		{"duration", second("wrap_up: soon"), "not a duration"},
 		{"two docs", agentBase + "---\nagents: []\n", "more than one document"},
 		{"empty", "", "empty document"},

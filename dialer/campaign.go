@@ -291,6 +291,7 @@ func (c *Campaign) Validate() error {
 	if c.Agents.HoldTime < 0 {
 		p.add("agents.hold_time", "must not be negative")
 	}
+	c.validateModeSettings(&p)
 	c.validateLimits(&p)
 	if c.MinSuccess < 0 {
 		p.add("min_success", "must not be negative")
@@ -370,6 +371,29 @@ func (c *Campaign) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// validateModeSettings refuses settings of another dial mode: an ivr
+// block on a progressive campaign, agent settings on an ivr one. They
+// would be kept and do nothing, and usually mean the mode is not the one
+// the author meant.
+func (c *Campaign) validateModeSettings(p *problems) {
+	switch c.Mode {
+	case ModeIVR, ModeProgressive, ModePreemptive:
+	default:
+		return // reported as mode
+	}
+	only := func(path string, set bool, mode Mode) {
+		if set && c.Mode != mode {
+			p.add(path, "only for mode %s; this campaign is %s", mode, c.Mode)
+		}
+	}
+	only("ivr.extension", c.IVR.Extension != "", ModeIVR)
+	only("ivr.dialplan", c.IVR.Dialplan != "", ModeIVR)
+	only("ivr.context", c.IVR.Context != "", ModeIVR)
+	only("ivr.result_variable", c.IVR.ResultVariable != "", ModeIVR)
+	only("agents.hold_time", c.Agents.HoldTime != 0, ModeProgressive)
+	only("agents.keep_on_line", c.Agents.KeepOnLine, ModePreemptive)
 }
 
 func (c *Campaign) validateDial(p *problems) {

@@ -48,7 +48,7 @@ func TestReadCampaign_FieldErrors(t *testing.T) {
 	cases := []struct {
 		name, doc, want string
 	}{
-		{"weekly order", base + "x: 1", "field x not found"},
+		{"weekly order", base + "x: 1", "line 7: x: unknown field"},
 		{"period reversed", strings.Replace(base, "calendar: cal", "calendar: {timezone: UTC, weekly: {mon: [\"09:00-10:00\", \"14:00-11:30\"]}}", 1),
 			"calendar.weekly.mon[1]: end 11:30 is before start 14:00"},
 		{"overlap", strings.Replace(base, "calendar: cal", "calendar: {timezone: UTC, weekly: {tue: [\"09:00-12:00\", \"11:00-13:00\"]}}", 1),

@@ -6,13 +6,28 @@ import (
 )
 
 // FieldError is one problem with one field of a campaign, calendar or agent
-// file. Path uses the file's own key names: "calendar.weekly.mon[1]".
+// file. Path uses the file's own key names: "calendar.weekly.mon[1]"; it
+// is empty for the document as a whole. Line is the line of the file the
+// problem is on when it is known (problems found while decoding), else 0.
 type FieldError struct {
 	Path   string
 	Reason string
+	Line   int
 }
 
-func (e FieldError) Error() string { return e.Path + ": " + e.Reason }
+// Error returns "line 7: limits.lines: reason", leaving out what is unknown.
+func (e FieldError) Error() string {
+	var b strings.Builder
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Path != "" {
+		b.WriteString(e.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Reason)
+	return b.String()
+}
 
 // ValidationError lists every problem found in one document, so a user can
 // fix a file in one pass instead of one error per run.
@@ -43,6 +58,11 @@ type problems struct {
 
 func (p *problems) add(path, format string, args ...any) {
 	p.list = append(p.list, FieldError{Path: path, Reason: fmt.Sprintf(format, args...)})
+}
+
+// addAt adds a problem found on a line of the file.
+func (p *problems) addAt(line int, path, format string, args ...any) {
+	p.list = append(p.list, FieldError{Path: path, Reason: fmt.Sprintf(format, args...), Line: line})
 }
 
 func (p *problems) err() error {
