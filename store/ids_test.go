@@ -85,10 +85,22 @@ func TestIDs_NotReusedAfterDelete(t *testing.T) {
 				t.Fatal(err)
 			}
 			first := callbackLife(t, db, viaAPI)
-			if err := db.CallbackDelivered(ctx, first.callback, 200, t0.Add(2*time.Second)); err != nil {
+			if err := db.FinishAttempts(ctx, []dialer.AttemptEnd{{AttemptID: first.attempt, Cause: "NORMAL_CLEARING", Q850: 16,
+				AnsweredAt: t0.Add(time.Second), EndedAt: t0.Add(5 * time.Second), Billsec: 4 * time.Second, Class: "ok",
+				Counted: true, MemberID: first.member, MemberState: dialer.MemberDone, Attempts: 1}}); err != nil {
 				t.Fatal(err)
 			}
-			if n, err := db.PurgeCallbacks(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+			cbs, err := db.Callbacks(ctx, store.CallbackFilter{})
+			if err != nil || len(cbs) != 2 {
+				t.Fatalf("callbacks: %v %v", cbs, err)
+			}
+			for _, cb := range cbs {
+				first.callback = max(first.callback, cb.ID)
+				if err := db.CallbackDelivered(ctx, cb.ID, 200, t0.Add(6*time.Second)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n, err := db.PurgeCallbacks(ctx, t0.Add(time.Hour)); err != nil || n != 2 {
 				t.Fatalf("purge: %d %v", n, err)
 			}
 			if err := db.DeleteCampaign(ctx, "renewals-progressive", true); err != nil {
