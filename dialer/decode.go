@@ -141,6 +141,22 @@ type nodeChecker struct {
 	budget int
 }
 
+// maxDecodeProblems bounds the problems one document reports: past them
+// the file is likely not what the command expects at all.
+const maxDecodeProblems = 50
+
+// add adds a problem, and stops the walk once there are too many.
+func (c *nodeChecker) add(line int, path, format string, args ...any) {
+	if c.budget <= 0 {
+		return
+	}
+	c.p.addAt(line, path, format, args...)
+	if len(c.p.list) == maxDecodeProblems {
+		c.p.addAt(line, "", "more problems follow; fix these first")
+		c.budget = 0
+	}
+}
+
 func (c *nodeChecker) check(n *yaml.Node, t reflect.Type, path string) {
 	if c.budget <= 0 {
 		return
@@ -166,9 +182,9 @@ func (c *nodeChecker) check(n *yaml.Node, t reflect.Type, path string) {
 	switch t {
 	case durationType:
 		if n.Kind != yaml.ScalarNode {
-			c.p.addAt(n.Line, path, "expected a duration, found %s", describeNode(n))
+			c.add(n.Line, path, "expected a duration, found %s", describeNode(n))
 		} else if _, err := parseDuration(n.Value); err != nil {
-			c.p.addAt(n.Line, path, "%v", err)
+			c.add(n.Line, path, "%v", err)
 		}
 		return
 	case calendarRefType:
@@ -177,7 +193,7 @@ func (c *nodeChecker) check(n *yaml.Node, t reflect.Type, path string) {
 		case yaml.MappingNode:
 			c.check(n, calendarType, path)
 		default:
-			c.p.addAt(n.Line, path, "expected a calendar name or a mapping, found %s", describeNode(n))
+			c.add(n.Line, path, "expected a calendar name or a mapping, found %s", describeNode(n))
 		}
 		return
 	}
@@ -200,18 +216,18 @@ func (c *nodeChecker) check(n *yaml.Node, t reflect.Type, path string) {
 		}
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			c.p.addAt(n.Line, path, "expected text, found %s", describeNode(n))
+			c.add(n.Line, path, "expected text, found %s", describeNode(n))
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		c.checkScalar(n, t, path, "!!int", "a whole number")
+		c.checkScalar(n, t, path, "!!int", "a whole number", "the number")
 	case reflect.Float32, reflect.Float64:
 		if n.ShortTag() == "!!int" {
 			return
 		}
-		c.checkScalar(n, t, path, "!!float", "a number")
+		c.checkScalar(n, t, path, "!!float", "a number", "the number")
 	case reflect.Bool:
-		c.checkScalar(n, t, path, "!!bool", "true or false")
+		c.checkScalar(n, t, path, "!!bool", "true or false", "true or false")
 	}
 }
 
@@ -224,24 +240,25 @@ func (c *nodeChecker) expect(n *yaml.Node, want yaml.Kind, path string) bool {
 	if want == yaml.SequenceNode {
 		what = "a list"
 	}
-	c.p.addAt(n.Line, path, "expected %s, found %s", what, describeNode(n))
+	c.add(n.Line, path, "expected %s, found %s", what, describeNode(n))
 	return false
 }
 
 // checkScalar checks a number or boolean: a scalar YAML resolves to tag,
-// that fits t.
-func (c *nodeChecker) checkScalar(n *yaml.Node, t reflect.Type, path, tag, what string) {
+// that fits t. what names the kind in messages ("a whole number"), bare
+// how to write it instead of quoted text ("the number").
+func (c *nodeChecker) checkScalar(n *yaml.Node, t reflect.Type, path, tag, what, bare string) {
 	switch {
 	case n.Kind != yaml.ScalarNode:
-		c.p.addAt(n.Line, path, "expected %s, found %s", what, describeNode(n))
+		c.add(n.Line, path, "expected %s, found %s", what, describeNode(n))
 	case n.ShortTag() == tag:
 		if err := n.Decode(reflect.New(t).Interface()); err != nil {
-			c.p.addAt(n.Line, path, "%s is out of range", n.Value)
+			c.add(n.Line, path, "%s is out of range", n.Value)
 		}
 	case n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 && resolvesTo(n.Value, tag):
-		c.p.addAt(n.Line, path, "%q is quoted text: write %s without quotes", n.Value, map[bool]string{true: "true or false", false: "the number"}[tag == "!!bool"])
+		c.add(n.Line, path, "%q is quoted text: write %s without quotes", n.Value, bare)
 	default:
-		c.p.addAt(n.Line, path, "%s is not %s", describeNode(n), what)
+		c.add(n.Line, path, "%s is not %s", describeNode(n), what)
 	}
 }
 
@@ -262,7 +279,7 @@ func (c *nodeChecker) checkStruct(n *yaml.Node, t reflect.Type, path string) {
 	c.eachKey(n, path, t, func(key *yaml.Node, value *yaml.Node) {
 		f, ok := fields[key.Value]
 		if !ok && kept[key.Value] {
-			c.p.addAt(key.Line, join(path, key.Value), "not read from a file: the dialer keeps it (change it with the CLI or the API)")
+			c.add(key.Line, join(path, key.Value), "not read from a file: the dialer keeps it (change it with the CLI or the API)")
 			return
 		}
 		if !ok {
@@ -270,7 +287,7 @@ func (c *nodeChecker) checkStruct(n *yaml.Node, t reflect.Type, path string) {
 			if s := suggest(key.Value, names); s != "" {
 				reason += " (did you mean " + s + "?)"
 			}
-			c.p.addAt(key.Line, join(path, key.Value), "%s", reason)
+			c.add(key.Line, join(path, key.Value), "%s", reason)
 			return
 		}
 		c.check(value, f, join(path, key.Value))
@@ -302,11 +319,11 @@ func (c *nodeChecker) eachKey(n *yaml.Node, path string, t reflect.Type, fn func
 			continue
 		}
 		if key.Kind != yaml.ScalarNode {
-			c.p.addAt(key.Line, path, "a key must be text, found %s", describeNode(key))
+			c.add(key.Line, path, "a key must be text, found %s", describeNode(key))
 			continue
 		}
 		if first, dup := seen[key.Value]; dup {
-			c.p.addAt(key.Line, join(path, key.Value), "given twice (first at line %d)", first)
+			c.add(key.Line, join(path, key.Value), "given twice (first at line %d)", first)
 			continue
 		}
 		seen[key.Value] = key.Line

@@ -1,6 +1,7 @@
 package dialer_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -139,4 +140,45 @@ func TestReadCampaign_SettingsOfAnotherMode(t *testing.T) {
 			t.Errorf("refused:\n%s\n%v", doc, err)
 		}
 	}
+}
+
+func TestReadCampaign_AnchorsAndMergeKeys(t *testing.T) {
+	doc := base + "retry: &r {max_attempts: 2, interval: 10m}\nresults: {<<: [{\"1\": ok}, {\"2\": retry}]}\n" +
+		"variables: &v {dialer_survey: csat}\ncaller_id: {name: x, numbers: &n [\"+14155550100\"]}\n"
+	c, err := dialer.ReadCampaign(strings.NewReader(doc), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Retry.MaxAttempts != 2 || c.Results["2"] != "retry" || c.Variables["dialer_survey"] != "csat" {
+		t.Fatalf("campaign = %+v", c)
+	}
+	_, err = dialer.ReadCampaign(strings.NewReader(base+"limits: &l {lines: 5}\nretry: {<<: *l}\n"), "c.yaml")
+	if want := "c.yaml: line 7: retry.lines: unknown field"; err == nil || err.Error() != want {
+		t.Fatalf("merged unknown key: err = %v, want %q", err, want)
+	}
+}
+
+func TestReadCampaign_BoundedChecks(t *testing.T) {
+	t.Run("alias fan-out", func(t *testing.T) {
+		var b strings.Builder
+		b.WriteString(base + "filter:\n  k0: &big [" + strings.Repeat("a, ", 2000) + "a]\n")
+		for i := 1; i <= 1000; i++ {
+			b.WriteString("  k" + strconv.Itoa(i) + ": *big\n")
+		}
+		_, err := dialer.ReadCampaign(strings.NewReader(b.String()), "c.yaml")
+		if err == nil || !strings.Contains(err.Error(), "too many nodes or aliases to check") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("many problems", func(t *testing.T) {
+		doc := base + "caller_id: {numbers: [" + strings.Repeat("[1], ", 200) + "[1]]}\n"
+		_, err := dialer.ReadCampaign(strings.NewReader(doc), "c.yaml")
+		if err == nil {
+			t.Fatal("accepted")
+		}
+		lines := strings.Split(err.Error(), "\n")
+		if len(lines) != 51 || lines[50] != "c.yaml: line 7: more problems follow; fix these first" {
+			t.Fatalf("%d lines, last %q", len(lines), lines[len(lines)-1])
+		}
+	})
 }
