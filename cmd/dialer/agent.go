@@ -54,6 +54,7 @@ changes when the call and its wrap-up end.`,
 
 func newAgentApplyCmd(a *app) *cobra.Command {
 	var file string
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "apply -f FILE",
 		Short: "Create or update agents from a YAML or JSON file",
@@ -64,9 +65,12 @@ An agent's campaigns are replaced by those in the file, and every campaign
 named must exist. A file with errors is rejected as a whole, naming each
 bad field (agents[2].endpoint, agents[0].campaigns[1].campaign), and
 nothing is written. Agents missing from the file are kept; live states are
-never changed by an apply, and new agents start logged out.`,
-		Example: `  dialer agent apply -f testdata/agents/agents.yaml
-  cat agents.json | dialer agent apply -f -`,
+never changed by an apply, and new agents start logged out.
+
+` + dryRunHelp,
+		Example: `  dialer agent apply -f testdata/agents/agents.yaml --dry-run
+  dialer agent apply -f testdata/agents/agents.yaml
+  cat testdata/agents/demo-agents.yaml | dialer agent apply -f -`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in, source, err := openInput(cmd, file)
@@ -78,28 +82,26 @@ never changed by an apply, and new agents start logged out.`,
 			if err != nil {
 				return err
 			}
-			db, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer db.Close()
-			changes, err := db.ApplyAgents(cmd.Context(), agents)
-			// Unknown campaigns read like the file's other field errors.
-			var ve *dialer.ValidationError
-			if errors.As(err, &ve) {
-				ve.Source = source
-				return ve
-			}
-			if err != nil {
-				return err
-			}
-			for _, ag := range agents {
-				fmt.Fprintf(cmd.OutOrStdout(), "agent %s %s\n", ag.Name, changes[ag.Name])
-			}
-			return nil
+			return a.withApplyStore(cmd.Context(), dryRun, func(db *store.DB) error {
+				changes, err := db.ApplyAgents(cmd.Context(), agents)
+				// Unknown campaigns read like the file's other field errors.
+				var ve *dialer.ValidationError
+				if errors.As(err, &ve) {
+					ve.Source = source
+					return ve
+				}
+				if err != nil {
+					return err
+				}
+				for _, ag := range agents {
+					fmt.Fprintln(cmd.OutOrStdout(), applied("agent", ag.Name, changes[ag.Name], dryRun))
+				}
+				return nil
+			})
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "agents file (YAML or JSON; - for stdin)")
+	addDryRunFlag(cmd, &dryRun)
 	cmd.MarkFlagRequired("file")
 	return cmd
 }
@@ -288,14 +290,17 @@ func printAgent(out io.Writer, v agentView) error {
 }
 
 func newAgentDeleteCmd(a *app) *cobra.Command {
-	var force bool
+	var force, yes bool
 	cmd := &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete an agent and its campaign tiers",
 		Long: `Delete an agent and its campaign tiers; past attempts keep their figures
 without the agent. An agent in a call (reserved, ringing, talking,
-wrap_up) is refused unless --force is given.`,
-		Example: "  dialer agent delete alice\n  dialer agent delete alice --force",
+wrap_up) is refused unless --force is given.
+
+The delete asks first on a terminal, and is refused without --yes when
+standard input is not a terminal.`,
+		Example: "  dialer agent delete bob --yes\n  dialer agent delete alice --force --yes",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := a.openStore(cmd.Context())
@@ -303,6 +308,11 @@ wrap_up) is refused unless --force is given.`,
 				return err
 			}
 			defer db.Close()
+			if _, err := db.Agent(cmd.Context(), args[0]); err == nil {
+				if err := confirm(cmd, yes, "delete agent "+args[0]); err != nil {
+					return err
+				}
+			}
 			err = db.DeleteAgent(cmd.Context(), args[0], force)
 			if errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("no agent named %q", args[0])
@@ -315,6 +325,7 @@ wrap_up) is refused unless --force is given.`,
 		},
 	}
 	cmd.Flags().BoolVar(&force, "force", false, "delete even while the agent is in a call")
+	addYesFlag(cmd, &yes)
 	return cmd
 }
 

@@ -203,9 +203,9 @@ func TestAgentState_Requests(t *testing.T) {
 	contains(t, c.ok("agent", "show", "alice"), "talking since", "requested:", "break")
 	list := c.ok("agent", "list")
 	contains(t, list, "talking", "break")
-	c.fails("agent is in a call", "agent", "delete", "alice")
-	contains(t, c.ok("agent", "delete", "bob"), "agent bob deleted")
-	contains(t, c.ok("agent", "delete", "alice", "--force"), "agent alice deleted")
+	c.fails("agent is in a call", "agent", "delete", "alice", "--yes")
+	contains(t, c.ok("agent", "delete", "bob", "--yes"), "agent bob deleted")
+	contains(t, c.ok("agent", "delete", "alice", "--force", "--yes"), "agent alice deleted")
 	if out := c.ok("agent", "list"); strings.Contains(out, "alice") || strings.Contains(out, "bob") {
 		t.Fatalf("deleted agents listed:\n%s", out)
 	}

@@ -20,7 +20,7 @@ func newBlocklistCmd(a *app) *cobra.Command {
 --campaign names a campaign. Numbers are normalised to E.164 like members.`,
 		Example: `  dialer blocklist add +14155550123 --reason "asked not to be called"
   dialer blocklist add 4155550124 --region US --campaign survey-ivr
-  dialer blocklist import dnc.txt --region US
+  dialer blocklist import testdata/blocklist/dnc.txt --region US
   dialer blocklist list --all`,
 	}
 	var campaign, region string
@@ -197,11 +197,27 @@ invalid number adds nothing and names each bad line.`,
 		return w.Flush()
 	}
 
+	var removeAll, yes bool
 	remove := &cobra.Command{
-		Use:     "remove NUMBER...",
-		Short:   "Unblock numbers",
-		Example: "  dialer blocklist remove +14155550123",
-		Args:    cobra.MinimumNArgs(1),
+		Use:   "remove (NUMBER... | --all)",
+		Short: "Unblock numbers",
+		Long: `Unblock the numbers given, or with --all every number of the scope (the
+global list, or with --campaign that campaign's). Unblocked numbers can be
+dialed again, so removing more than one number asks first on a terminal,
+and is refused without --yes when standard input is not a terminal.`,
+		Example: `  dialer blocklist add +14155550123 +14155550124 +14155550125
+  dialer blocklist remove +14155550123
+  dialer blocklist remove +14155550124 +14155550125 --yes
+  dialer blocklist remove --all --campaign survey-ivr --yes`,
+		Args: func(_ *cobra.Command, args []string) error {
+			switch {
+			case removeAll && len(args) > 0:
+				return errors.New("give numbers or --all, not both")
+			case !removeAll && len(args) == 0:
+				return errors.New("give the numbers to unblock, or --all")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			nums, err := normalize(cmd, args, func(i int) string { return fmt.Sprintf("argument %d", i+1) })
 			if err != nil {
@@ -212,6 +228,20 @@ invalid number adds nothing and names each bad line.`,
 				return err
 			}
 			defer db.Close()
+			if removeAll {
+				entries, err := db.Blocklist(cmd.Context(), campaign, false)
+				if err != nil {
+					return err
+				}
+				for _, e := range entries {
+					nums = append(nums, e.Number)
+				}
+			}
+			if len(nums) > 1 || (removeAll && len(nums) > 0) {
+				if err := confirm(cmd, yes, fmt.Sprintf("unblock %s in %s", plural(len(nums), "number", "numbers"), scopeName(campaign))); err != nil {
+					return err
+				}
+			}
 			removed, err := db.UnblockNumbers(cmd.Context(), campaign, nums)
 			if err != nil {
 				return err
@@ -220,6 +250,8 @@ invalid number adds nothing and names each bad line.`,
 			return nil
 		},
 	}
+	remove.Flags().BoolVar(&removeAll, "all", false, "every number of the scope")
+	addYesFlag(remove, &yes)
 	cmd.AddCommand(add, imp, list, remove)
 	return cmd
 }

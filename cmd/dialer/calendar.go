@@ -28,7 +28,7 @@ func newCalendarApplyCmd(a *app) *cobra.Command {
 		long: `Create or update a calendar by name. Weekly periods are HH:MM-HH:MM in the
 calendar's timezone; special dates replace the weekly periods of their days
 (no periods = closed all day). Applying the same file twice changes nothing.`,
-		example: "  dialer calendar apply -f testdata/calendars/office-hours.yaml",
+		example: "  dialer calendar apply -f testdata/calendars/office-hours.yaml --dry-run\n  dialer calendar apply -f testdata/calendars/office-hours.yaml",
 		read:    dialer.ReadCalendar,
 		apply: func(ctx context.Context, db *store.DB, spec *dialer.CalendarSpec) (string, store.Change, error) {
 			change, err := db.ApplyCalendar(ctx, spec)

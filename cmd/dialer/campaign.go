@@ -45,8 +45,9 @@ func newCampaignApplyCmd(a *app) *cobra.Command {
 standard input). Applying the same file twice changes nothing and says so.
 A file with errors is rejected as a whole, naming each bad field, and
 nothing is written.`,
-		example: `  dialer campaign apply -f testdata/campaigns/ivr.yaml
-  cat campaign.json | dialer campaign apply -f -`,
+		example: `  dialer campaign apply -f testdata/campaigns/ivr.yaml --dry-run
+  dialer campaign apply -f testdata/campaigns/ivr.yaml
+  cat testdata/campaigns/progressive.yaml | dialer campaign apply -f -`,
 		read: dialer.ReadCampaign,
 		apply: func(ctx context.Context, db *store.DB, c *dialer.Campaign) (string, store.Change, error) {
 			change, err := db.ApplyCampaign(ctx, c)

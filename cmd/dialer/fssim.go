@@ -20,7 +20,7 @@ uuid_bridge/transfer/kill/exists/setvar, show channels, hupall, status.
 Calls follow the test numbering plan (last two digits of the number) or a
 scenario file. Stop it with Ctrl-C.`,
 		Example: `  dialer fs-sim --listen 127.0.0.1:8021 --password ClueCon
-  dialer fs-sim --scenario testdata/scenarios/mixed.yaml --speed 10
+  dialer fs-sim --listen 127.0.0.1:8022 --scenario testdata/scenarios/campaign-mix.yaml --speed 10
   # then: nc 127.0.0.1 8021, type "auth ClueCon", a blank line,
   # "event plain ALL", a blank line, "bgapi originate loopback/1502/dialer_lab &park()"`,
 		Args: cobra.NoArgs,

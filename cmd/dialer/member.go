@@ -67,11 +67,17 @@ how many members would be imported and rejected, and writes nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
+			if _, err := os.Stat(a.cfg.Database); dryRun && errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("--campaign: no campaign named %q: database %s does not exist", campaign, a.cfg.Database)
+			}
 			db, err := a.openStore(ctx)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			if dryRun {
+				db.SetDryRun()
+			}
 			c, err := findCampaign(ctx, db, campaign, "--campaign")
 			if err != nil {
 				return err
@@ -393,10 +399,13 @@ func parseIDs(args []string) ([]int64, error) {
 }
 
 // newMemberBulkCmd builds reset and delete: they select members by ids or
-// filters, act on those not in a call, and say how many.
-func newMemberBulkCmd(a *app, use, short, long, example, done string,
+// filters, act on those not in a call, and say how many. A selection by
+// filters (--all) is confirmed first, and so is any delete when askIDs is
+// set; --yes skips the question.
+func newMemberBulkCmd(a *app, use, short, long, example, verb, done string, askIDs bool,
 	act func(db *store.DB, ctx context.Context, f store.MemberFilter, ids []int64) (int, int, error)) *cobra.Command {
 	var sel memberSelection
+	var yes bool
 	cmd := &cobra.Command{
 		Use: use, Short: short, Long: long, Example: example,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -404,6 +413,11 @@ func newMemberBulkCmd(a *app, use, short, long, example, done string,
 				f, ids, err := sel.resolve(cmd, db, args)
 				if err != nil {
 					return err
+				}
+				if len(ids) == 0 || askIDs {
+					if err := sel.confirm(cmd, db, f, ids, verb, yes); err != nil {
+						return err
+					}
 				}
 				n, skipped, err := act(db, cmd.Context(), f, ids)
 				if err != nil {
@@ -415,22 +429,48 @@ func newMemberBulkCmd(a *app, use, short, long, example, done string,
 		},
 	}
 	sel.flags(cmd)
+	addYesFlag(cmd, &yes)
 	return cmd
+}
+
+// confirm asks before acting on the selected members, saying how many.
+func (s *memberSelection) confirm(cmd *cobra.Command, db *store.DB, f store.MemberFilter, ids []int64, verb string, yes bool) error {
+	n, err := db.CountMembers(cmd.Context(), f, ids)
+	if err != nil || n == 0 {
+		return err
+	}
+	what := plural(n, "member", "members")
+	if len(ids) == 1 {
+		what = fmt.Sprintf("member %d", ids[0])
+	}
+	if s.state != "" {
+		what = strings.Replace(what, "member", s.state+" member", 1)
+	}
+	if s.campaign != "" {
+		what += " of " + s.campaign
+	}
+	return confirm(cmd, yes, verb+" "+what)
 }
 
 func newMemberResetCmd(a *app) *cobra.Command {
 	return newMemberBulkCmd(a, "reset [ID...]", "Make members due now with fresh attempt counters",
 		`Reset members: state waiting, due now, attempt counters cleared, every
-number active again. Members in a call are left alone.`,
-		"  dialer member reset 42 43\n  dialer member reset --all --campaign survey-ivr --state failed",
-		"reset", (*store.DB).ResetMembers)
+number active again. Members in a call are left alone.
+
+A reset by filters (--all) asks first on a terminal, and is refused
+without --yes when standard input is not a terminal.`,
+		"  dialer member reset 42 43\n  dialer member reset --all --campaign survey-ivr --state failed --yes",
+		"reset", "reset", false, (*store.DB).ResetMembers)
 }
 
 func newMemberDeleteCmd(a *app) *cobra.Command {
 	return newMemberBulkCmd(a, "delete [ID...]", "Delete members with their numbers and attempts",
-		"Delete members with their numbers and attempts. Members in a call are left alone.",
-		"  dialer member delete 42\n  dialer member delete --all --campaign survey-ivr --state done",
-		"deleted", (*store.DB).DeleteMembers)
+		`Delete members with their numbers and attempts. Members in a call are left alone.
+
+A delete asks first on a terminal, and is refused without --yes when
+standard input is not a terminal.`,
+		"  dialer member delete 42 --yes\n  dialer member delete --all --campaign survey-ivr --state done --yes",
+		"delete", "deleted", true, (*store.DB).DeleteMembers)
 }
 
 func newMemberListCmd(a *app) *cobra.Command {

@@ -69,7 +69,7 @@ than real time: retry intervals and calendars follow that clock too.`,
 	f.Int64Var(&o.simSeed, "sim-seed", 1, "with --sim: seed of the simulator's random outcomes")
 	f.BoolVar(&o.untilDone, "until-done", false, "exit once no campaign is running and no call is in progress")
 	f.DurationVar(&o.drain, "drain", 10*time.Second, "on shutdown, how long calls in progress may finish")
-	f.DurationVar(&o.statusTick, "status-interval", time.Second, "how often the daemon writes its status for `dialer status`")
+	f.DurationVar(&o.statusTick, "status-interval", time.Second, "how often the daemon writes its status for dialer status")
 	return cmd
 }
 

@@ -77,8 +77,8 @@ func TestCLI_MemberResetDeleteAllOrNothing(t *testing.T) {
 	c := setup(t)
 	c.ok("campaign", "apply", "-f", "../../testdata/campaigns/ivr.yaml")
 	c.ok("member", "import", "--campaign", "survey-ivr", "../../testdata/members/members.csv")
-	c.fails("no member with id 998, 999; nothing was changed", "member", "delete", "1", "998", "2", "999")
+	c.fails("no member with id 998, 999; nothing was changed", "member", "delete", "1", "998", "2", "999", "--yes")
 	c.fails("no member with id 998; nothing was changed", "member", "reset", "1", "998")
 	contains(t, c.ok("member", "list", "--campaign", "survey-ivr"), "Ann Lee")
-	contains(t, c.ok("member", "delete", "1", "2"), "deleted 2 member(s)")
+	contains(t, c.ok("member", "delete", "1", "2", "--yes"), "deleted 2 member(s)")
 }
