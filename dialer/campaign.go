@@ -59,25 +59,25 @@ type Campaign struct {
 	Description    string              `yaml:"description,omitempty" json:"description,omitempty"`
 	Mode           Mode                `yaml:"mode" json:"mode"`
 	Priority       int                 `yaml:"priority,omitempty" json:"priority,omitempty"`
-	CallerID       CallerID            `yaml:"caller_id,omitempty" json:"caller_id,omitempty"`
+	CallerID       CallerID            `yaml:"caller_id,omitempty" json:"caller_id,omitzero"`
 	Dial           DialSpec            `yaml:"dial" json:"dial"`
-	IVR            IVRTarget           `yaml:"ivr,omitempty" json:"ivr,omitempty"`
-	Agents         AgentOptions        `yaml:"agents,omitempty" json:"agents,omitempty"`
-	Limits         Limits              `yaml:"limits,omitempty" json:"limits,omitempty"`
+	IVR            IVRTarget           `yaml:"ivr,omitempty" json:"ivr,omitzero"`
+	Agents         AgentOptions        `yaml:"agents,omitempty" json:"agents,omitzero"`
+	Limits         Limits              `yaml:"limits,omitempty" json:"limits,omitzero"`
 	MinSuccess     Duration            `yaml:"min_success,omitempty" json:"min_success,omitempty"`
-	Retry          RetrySpec           `yaml:"retry,omitempty" json:"retry,omitempty"`
-	Causes         CauseSpec           `yaml:"causes,omitempty" json:"causes,omitempty"`
+	Retry          RetrySpec           `yaml:"retry,omitempty" json:"retry,omitzero"`
+	Causes         CauseSpec           `yaml:"causes,omitempty" json:"causes,omitzero"`
 	Results        map[string]string   `yaml:"results,omitempty" json:"results,omitempty"`
 	Calendar       CalendarRef         `yaml:"calendar" json:"calendar"`
 	TimezonePolicy TimezonePolicy      `yaml:"timezone_policy,omitempty" json:"timezone_policy,omitempty"`
 	Variables      map[string]string   `yaml:"variables,omitempty" json:"variables,omitempty"`
 	CallbackURL    string              `yaml:"callback_url,omitempty" json:"callback_url,omitempty"`
-	Schedule       Schedule            `yaml:"schedule,omitempty" json:"schedule,omitempty"`
-	Numbers        NumberPolicy        `yaml:"numbers,omitempty" json:"numbers,omitempty"`
-	Sort           SortSpec            `yaml:"sort,omitempty" json:"sort,omitempty"`
+	Schedule       Schedule            `yaml:"schedule,omitempty" json:"schedule,omitzero"`
+	Numbers        NumberPolicy        `yaml:"numbers,omitempty" json:"numbers,omitzero"`
+	Sort           SortSpec            `yaml:"sort,omitempty" json:"sort,omitzero"`
 	Filter         map[string][]string `yaml:"filter,omitempty" json:"filter,omitempty"`
 	DefaultRegion  string              `yaml:"default_region,omitempty" json:"default_region,omitempty"`
-	Import         ImportSpec          `yaml:"import,omitempty" json:"import,omitempty"`
+	Import         ImportSpec          `yaml:"import,omitempty" json:"import,omitzero"`
 }
 
 // CallerID is the caller ID presented to members. With several numbers the

@@ -9,3 +9,7 @@ func (e BlockEntry) MarshalJSON() ([]byte, error) { return jsontime.Struct(e) }
 // MarshalJSON writes the status with jsontime's times, as the dialer's
 // other JSON output.
 func (s DaemonStatus) MarshalJSON() ([]byte, error) { return jsontime.Struct(s) }
+
+// MarshalJSON writes the report with jsontime's times, as the dialer's
+// other JSON output.
+func (r Report) MarshalJSON() ([]byte, error) { return jsontime.Struct(r) }

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/jsontime"
 	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 )
@@ -106,24 +106,16 @@ never changed by an apply, and new agents start logged out.
 	return cmd
 }
 
-// agentView is an agent as list and show print it: settings, live state
-// and a request still waiting for the daemon.
+// agentView is an agent as list prints it: the fields of dialer.Agent
+// (the HTTP API's) and a state request still waiting for the daemon.
 type agentView struct {
-	Name          string            `json:"name" yaml:"name"`
-	State         dialer.AgentState `json:"state" yaml:"state"`
-	Since         time.Time         `json:"since,omitzero" yaml:"since,omitempty"`
-	Requested     dialer.AgentState `json:"requested,omitempty" yaml:"requested,omitempty"`
-	Endpoint      string            `json:"endpoint" yaml:"endpoint"`
-	Campaigns     []dialer.Tier     `json:"campaigns" yaml:"campaigns"`
-	NoAnswerCount int               `json:"no_answer_count" yaml:"no_answer_count"`
-	ReadyAt       time.Time         `json:"ready_at,omitzero" yaml:"ready_at,omitempty"`
-	CallTimeout   dialer.Duration   `json:"call_timeout" yaml:"call_timeout"`
-	WrapUp        dialer.Duration   `json:"wrap_up" yaml:"wrap_up"`
-	MaxNoAnswer   int               `json:"max_no_answer" yaml:"max_no_answer"`
-	BusyDelay     dialer.Duration   `json:"busy_delay" yaml:"busy_delay"`
-	RejectDelay   dialer.Duration   `json:"reject_delay" yaml:"reject_delay"`
-	NoAnswerDelay dialer.Duration   `json:"no_answer_delay" yaml:"no_answer_delay"`
+	dialer.Agent
+	// RequestedState is a state asked for that applies when the agent's
+	// call and wrap-up end.
+	RequestedState dialer.AgentState `json:"requested_state,omitempty"`
 }
+
+func (v agentView) MarshalJSON() ([]byte, error) { return jsontime.Struct(v) }
 
 // agentViews pairs agents with their pending requests; a request already
 // in effect is not shown.
@@ -134,21 +126,22 @@ func agentViews(agents []dialer.Agent, pending []store.AgentRequest) []agentView
 	}
 	out := make([]agentView, len(agents))
 	for i, ag := range agents {
-		v := agentView{
-			Name: ag.Name, State: ag.State, Since: ag.StateChangedAt, Endpoint: ag.Endpoint,
-			Campaigns: ag.Tiers, NoAnswerCount: ag.NoAnswerCount, ReadyAt: ag.ReadyAt,
-			CallTimeout: ag.CallTimeout, WrapUp: ag.WrapUp, MaxNoAnswer: ag.MaxNoAnswer,
-			BusyDelay: ag.BusyDelay, RejectDelay: ag.RejectDelay, NoAnswerDelay: ag.NoAnswerDelay,
-		}
-		if v.Campaigns == nil {
-			v.Campaigns = []dialer.Tier{}
-		}
+		out[i] = agentView{Agent: ag}
 		if r, ok := req[ag.ID]; ok && r != ag.State {
-			v.Requested = r
+			out[i].RequestedState = r
 		}
-		out[i] = v
 	}
 	return out
+}
+
+// agentFileOf is an agent in the form of an agents file, without its live
+// state: what agent show prints as JSON or YAML, which agent apply takes
+// back unchanged.
+func agentFileOf(ag dialer.Agent) dialer.AgentFile {
+	settings := dialer.Agent{Name: ag.Name, Endpoint: ag.Endpoint, CallTimeout: ag.CallTimeout, WrapUp: ag.WrapUp,
+		MaxNoAnswer: ag.MaxNoAnswer, BusyDelay: ag.BusyDelay, RejectDelay: ag.RejectDelay,
+		NoAnswerDelay: ag.NoAnswerDelay, Tiers: ag.Tiers}
+	return dialer.AgentFile{Agents: []dialer.Agent{settings}}
 }
 
 func tierList(tiers []dialer.Tier) string {
@@ -162,19 +155,12 @@ func tierList(tiers []dialer.Tier) string {
 	return strings.Join(parts, ",")
 }
 
-func sinceText(t time.Time) string {
-	if t.IsZero() {
-		return "-"
-	}
-	return t.UTC().Format("2006-01-02 15:04:05")
-}
-
 func newAgentListCmd(a *app) *cobra.Command {
 	var campaign string
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List agents with their state and campaigns",
-		Long: `List agents by name: state and since when (UTC), endpoint, campaigns with
+		Long: `List agents by name: state and since when, endpoint, campaigns with
 their levels (campaign:level; level 1 is offered first), and unanswered
 offers in a row. REQUEST shows a state asked for that waits for the
 agent's call to end.`,
@@ -223,12 +209,12 @@ func printAgents(out io.Writer, views []agentView) error {
 	w := table(out)
 	fmt.Fprintln(w, "NAME\tSTATE\tSINCE\tREQUEST\tENDPOINT\tCAMPAIGNS\tNO-ANSWER")
 	for _, v := range views {
-		req := string(v.Requested)
+		req := string(v.RequestedState)
 		if req == "" {
 			req = "-"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", v.Name, v.State, sinceText(v.Since), req,
-			v.Endpoint, tierList(v.Campaigns), v.NoAnswerCount, v.MaxNoAnswer)
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\n", v.Name, v.State, tableTime(v.StateChangedAt), req,
+			v.Endpoint, tierList(v.Tiers), v.NoAnswerCount, v.MaxNoAnswer)
 	}
 	return w.Flush()
 }
@@ -237,27 +223,37 @@ func newAgentShowCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show NAME",
 		Short: "Show an agent's settings, campaigns and live state",
+		Long: `Show an agent's settings, campaigns and live state. -o yaml and -o json
+print the agent as an agents file, settings only (live state is in agent
+list), so that agent apply -f takes it back unchanged.`,
 		Example: `  dialer agent show alice
-  dialer agent show alice -o yaml`,
+  dialer agent show alice -o yaml
+  dialer agent show alice -o yaml | dialer agent apply -f -`,
 		Args: cobra.ExactArgs(1),
 	}
 	out := addOutputFlag(cmd, viewFormats...)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		load := func(ctx context.Context, db *store.DB) (agentView, error) {
+		if err := checkFormat(*out, viewFormats...); err != nil {
+			return err
+		}
+		return a.withStore(cmd.Context(), func(db *store.DB) error {
+			ctx := cmd.Context()
 			ag, err := db.Agent(ctx, args[0])
 			if errors.Is(err, store.ErrNotFound) {
-				return agentView{}, fmt.Errorf("no agent named %q", args[0])
+				return fmt.Errorf("no agent named %q (see dialer agent list)", args[0])
 			}
 			if err != nil {
-				return agentView{}, err
+				return err
+			}
+			if ok, err := writeStructured(cmd.OutOrStdout(), *out, agentFileOf(*ag)); ok {
+				return err
 			}
 			pending, err := db.PendingAgentRequests(ctx)
 			if err != nil {
-				return agentView{}, err
+				return err
 			}
-			return agentViews([]dialer.Agent{*ag}, pending)[0], nil
-		}
-		return runView(a, cmd, *out, viewFormats, load, printAgent)
+			return printAgent(cmd.OutOrStdout(), agentViews([]dialer.Agent{*ag}, pending)[0])
+		})
 	}
 	return cmd
 }
@@ -269,19 +265,20 @@ func printAgent(out io.Writer, v agentView) error {
 	}
 	ready := "at once"
 	if !v.ReadyAt.IsZero() {
-		ready = sinceText(v.ReadyAt)
+		ready = tableTime(v.ReadyAt)
 	}
-	req := string(v.Requested)
+	req := string(v.RequestedState)
 	if req == "" {
 		req = "-"
 	}
 	w := table(out)
 	for _, row := range [][2]string{
-		{"name", v.Name}, {"state", fmt.Sprintf("%s since %s", v.State, sinceText(v.Since))},
-		{"requested", req}, {"endpoint", v.Endpoint}, {"campaigns", tierList(v.Campaigns)},
-		{"call timeout", v.CallTimeout.String()}, {"wrap-up", v.WrapUp.String()},
+		{"name", v.Name}, {"state", fmt.Sprintf("%s since %s", v.State, tableTime(v.StateChangedAt))},
+		{"requested", req}, {"endpoint", v.Endpoint}, {"campaigns", tierList(v.Tiers)},
+		{"call timeout", tableDuration(v.CallTimeout.D())}, {"wrap-up", tableDuration(v.WrapUp.D())},
 		{"max no-answer", maxNA}, {"no-answer count", fmt.Sprint(v.NoAnswerCount)},
-		{"delays", fmt.Sprintf("busy %s, reject %s, no-answer %s", v.BusyDelay, v.RejectDelay, v.NoAnswerDelay)},
+		{"delays", fmt.Sprintf("busy %s, reject %s, no-answer %s", tableDuration(v.BusyDelay.D()),
+			tableDuration(v.RejectDelay.D()), tableDuration(v.NoAnswerDelay.D()))},
 		{"next offer", ready},
 	} {
 		fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])

@@ -119,7 +119,8 @@ func TestAgentApply_TwiceAndList(t *testing.T) {
 	})
 	t.Run("show", func(t *testing.T) {
 		contains(t, c.ok("agent", "show", "carol"), "sofia/gateway/carrier-a/+442071230099", "never on break", "no-answer 2m0s")
-		contains(t, c.ok("agent", "show", "alice", "-o", "yaml"), "state: logged_out", "campaign: collections-preemptive")
+		contains(t, c.ok("agent", "show", "alice", "-o", "yaml"), "agents:\n  - name: alice\n", "campaign: collections-preemptive")
+		contains(t, c.ok("agent", "list", "-o", "yaml"), "state: logged_out")
 		c.fails(`no agent named "dave"`, "agent", "show", "dave")
 	})
 	t.Run("update", func(t *testing.T) {

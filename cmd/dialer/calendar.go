@@ -3,9 +3,11 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/jsontime"
 	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 )
@@ -41,7 +43,7 @@ func newCalendarListCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "list",
 		Short:   "List calendars (inline calendars show their campaign)",
-		Example: "  dialer calendar list",
+		Example: "  dialer calendar list\n  dialer calendar list -o yaml",
 		Args:    cobra.NoArgs,
 	}
 	out := addOutputFlag(cmd, "table", "json", "yaml")
@@ -82,9 +84,11 @@ func newCalendarListCmd(a *app) *cobra.Command {
 
 func newCalendarShowCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "show NAME",
-		Short:   "Show a calendar in its file form",
-		Example: "  dialer calendar show office-hours -o json",
+		Use:   "show NAME",
+		Short: "Show a calendar in its file form",
+		Long: `Show a calendar in its file form (YAML or JSON), weekly days in week
+order, which calendar apply -f takes back unchanged.`,
+		Example: "  dialer calendar show office-hours\n  dialer calendar show office-hours -o json\n  dialer calendar show office-hours | dialer calendar apply -f -",
 		Args:    cobra.ExactArgs(1),
 	}
 	out := addOutputFlag(cmd, "yaml", "json")
@@ -117,59 +121,97 @@ func newCalendarNextCmd(a *app) *cobra.Command {
 		Long: `Print the next open windows of a calendar, so a calendar can be checked
 before it is trusted. Times are printed in the calendar's zone, or in
 --zone (the calendar read in another zone, as for a member with its own
-timezone).`,
+timezone); -o json and -o yaml give them in UTC with the zone's name.`,
 		Example: `  dialer calendar next office-hours
   dialer calendar next office-hours --from 2026-03-07T00:00:00-05:00 -n 10
-  dialer calendar next office-hours --zone Europe/London`,
+  dialer calendar next office-hours --zone Europe/London
+  dialer calendar next office-hours -n 3 -o json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if n < 1 {
-				return fmt.Errorf("-n %d: must be at least 1", n)
-			}
-			db, err := a.openStore(cmd.Context())
+	}
+	out := addOutputFlag(cmd, viewFormats...)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := checkFormat(*out, viewFormats...); err != nil {
+			return err
+		}
+		if n < 1 {
+			return fmt.Errorf("-n %d: must be at least 1", n)
+		}
+		db, err := a.openStore(cmd.Context())
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		info, err := db.Calendar(cmd.Context(), args[0])
+		if err != nil {
+			return err
+		}
+		cal := info.Calendar
+		if zone != "" {
+			loc, err := dialer.LoadLocation(zone)
 			if err != nil {
-				return err
+				return fmt.Errorf("--zone: %w", err)
 			}
-			defer db.Close()
-			info, err := db.Calendar(cmd.Context(), args[0])
-			if err != nil {
-				return err
+			cal = cal.In(loc)
+		}
+		start := a.now()
+		if from != "" {
+			if start, err = time.Parse(time.RFC3339, from); err != nil {
+				return fmt.Errorf("--from %q: use RFC 3339, e.g. 2026-03-07T09:00:00-05:00", from)
 			}
-			cal := info.Calendar
-			if zone != "" {
-				loc, err := dialer.LoadLocation(zone)
-				if err != nil {
-					return fmt.Errorf("--zone: %w", err)
-				}
-				cal = cal.In(loc)
+		}
+		v := calendarOpenings{Calendar: info.Name, Zone: cal.Location.String(), From: start, Windows: []openWindow{}}
+		for _, win := range cal.Openings(start, n) {
+			ow := openWindow{Opens: win.Start, Closes: win.End}
+			if !win.End.IsZero() {
+				d := win.End.Sub(win.Start)
+				ow.Length = &d
 			}
-			start := a.now()
-			if from != "" {
-				if start, err = time.Parse(time.RFC3339, from); err != nil {
-					return fmt.Errorf("--from %q: use RFC 3339, e.g. 2026-03-07T09:00:00-05:00", from)
-				}
-			}
-			windows := cal.Openings(start, n)
-			w := cmd.OutOrStdout()
-			if len(windows) == 0 {
-				fmt.Fprintf(w, "calendar %s does not open after %s\n", info.Name, start.Format(time.RFC3339))
-				return nil
-			}
-			tw := table(w)
-			fmt.Fprintf(tw, "OPENS\tCLOSES\tLENGTH\t(%s)\n", cal.Location)
-			for _, win := range windows {
-				closes, length := "never", "-"
-				if !win.End.IsZero() {
-					closes = win.End.In(cal.Location).Format("Mon 2006-01-02 15:04 MST")
-					length = win.End.Sub(win.Start).String()
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t\n", win.Start.In(cal.Location).Format("Mon 2006-01-02 15:04 MST"), closes, length)
-			}
-			return tw.Flush()
-		},
+			v.Windows = append(v.Windows, ow)
+		}
+		if ok, err := writeStructured(cmd.OutOrStdout(), *out, v); ok {
+			return err
+		}
+		return printOpenings(cmd.OutOrStdout(), v, cal.Location)
 	}
 	cmd.Flags().StringVar(&from, "from", "", "start time (RFC 3339; default now)")
 	cmd.Flags().IntVarP(&n, "count", "n", 10, "how many windows")
 	cmd.Flags().StringVar(&zone, "zone", "", "read the calendar in this IANA zone")
 	return cmd
+}
+
+// calendarOpenings is what calendar next prints.
+type calendarOpenings struct {
+	Calendar string       `json:"calendar"`
+	Zone     string       `json:"zone"`
+	From     time.Time    `json:"from"`
+	Windows  []openWindow `json:"windows"`
+}
+
+func (v calendarOpenings) MarshalJSON() ([]byte, error) { return jsontime.Struct(v) }
+
+// openWindow is one open window; Closes is unset (and Length nil) for a
+// window that never closes.
+type openWindow struct {
+	Opens  time.Time      `json:"opens"`
+	Closes time.Time      `json:"closes"`
+	Length *time.Duration `json:"length"`
+}
+
+func (w openWindow) MarshalJSON() ([]byte, error) { return jsontime.Struct(w) }
+
+func printOpenings(w io.Writer, v calendarOpenings, loc *time.Location) error {
+	if len(v.Windows) == 0 {
+		_, err := fmt.Fprintf(w, "calendar %s does not open after %s\n", v.Calendar, tableTimeIn(v.From, loc))
+		return err
+	}
+	tw := table(w)
+	fmt.Fprintf(tw, "DAY\tOPENS\tCLOSES\tLENGTH\t(%s)\n", v.Zone)
+	for _, win := range v.Windows {
+		closes, length := "never", "-"
+		if win.Length != nil {
+			closes, length = tableTimeIn(win.Closes, loc), tableDuration(*win.Length)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", win.Opens.In(loc).Format("Mon"), tableTimeIn(win.Opens, loc), closes, length)
+	}
+	return tw.Flush()
 }

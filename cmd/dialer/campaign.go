@@ -65,7 +65,13 @@ func newCampaignListCmd(a *app) *cobra.Command {
 	}
 	out := addOutputFlag(cmd, viewFormats...)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		load := func(ctx context.Context, db *store.DB) ([]store.CampaignSummary, error) { return db.Campaigns(ctx) }
+		load := func(ctx context.Context, db *store.DB) ([]store.CampaignSummary, error) {
+			list, err := db.Campaigns(ctx)
+			if list == nil {
+				list = []store.CampaignSummary{}
+			}
+			return list, err
+		}
 		return runView(a, cmd, *out, viewFormats, load, printCampaigns)
 	}
 	return cmd
@@ -83,9 +89,12 @@ func printCampaigns(out io.Writer, list []store.CampaignSummary) error {
 
 func newCampaignShowCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:     "show NAME",
-		Short:   "Show a campaign as stored (defaults filled in)",
-		Example: "  dialer campaign show survey-ivr\n  dialer campaign show survey-ivr -o json",
+		Use:   "show NAME",
+		Short: "Show a campaign as stored (defaults filled in)",
+		Long: `Show a campaign as stored, with its defaults filled in. -o yaml and
+-o json print it as a campaign file that campaign apply -f takes back
+unchanged.`,
+		Example: "  dialer campaign show survey-ivr\n  dialer campaign show survey-ivr -o json\n  dialer campaign show survey-ivr -o yaml | dialer campaign apply -f -",
 		Args:    cobra.ExactArgs(1),
 	}
 	out := addOutputFlag(cmd, viewFormats...)
@@ -106,10 +115,10 @@ func printCampaign(out io.Writer, c *dialer.Campaign) error {
 		{"name", c.Name}, {"state", string(c.State)}, {"mode", string(c.Mode)},
 		{"priority", fmt.Sprint(c.Priority)}, {"calendar", cal}, {"timezone policy", string(c.TimezonePolicy)},
 		{"dial", c.Dial.Template}, {"lines", fmt.Sprint(c.Limits.Lines)},
-		{"calls per interval", fmt.Sprintf("%d / %s", c.Limits.Calls, c.Limits.Interval)},
-		{"ring timeout", c.Limits.RingTimeout.String()}, {"min success", c.MinSuccess.String()},
+		{"calls per interval", fmt.Sprintf("%d / %s", c.Limits.Calls, tableDuration(c.Limits.Interval.D()))},
+		{"ring timeout", tableDuration(c.Limits.RingTimeout.D())}, {"min success", tableDuration(c.MinSuccess.D())},
 		{"retry", fmt.Sprintf("max %d attempts, every %s, %d/day, %d days, minus bound %d",
-			c.Retry.MaxAttempts, c.Retry.Interval, c.Retry.MaxPerDay, c.Retry.MaxDays, c.Retry.MaxMinus)},
+			c.Retry.MaxAttempts, tableDuration(c.Retry.Interval.D()), c.Retry.MaxPerDay, c.Retry.MaxDays, c.Retry.MaxMinus)},
 		{"default class", c.Causes.Default}, {"numbers", c.Numbers.Order},
 		{"schedule", fmt.Sprintf("start %q stop %q", c.Schedule.Start, c.Schedule.Stop)},
 		{"callback", c.CallbackURL},

@@ -170,7 +170,7 @@ weekly: {sun: ["01:00-02:00"]}
 	}
 	out := c.ok("calendar", "next", "nights", "--from", "2026-10-31T00:00:00-04:00", "-n", "2")
 	// Fall back: 01:00-02:00 happens twice, a two-hour window.
-	contains(t, out, "Sun 2026-11-01 01:00 EDT", "Sun 2026-11-01 02:00 EST", "2h0m0s", "Sun 2026-11-08 01:00 EST")
+	contains(t, out, "Sun  2026-11-01 01:00:00 EDT  2026-11-01 02:00:00 EST  2h0m0s", "Sun  2026-11-08 01:00:00 EST")
 	c.fails("must be at least 1", "calendar", "next", "nights", "-n", "0")
 }
 

@@ -100,9 +100,9 @@ func reportRange(ctx context.Context, db *store.DB, campaignID int64, since, unt
 	return rng, nil
 }
 
-// reportDuration prints a number of seconds as a duration rounded to the millisecond.
+// reportDuration prints a number of seconds as a table duration.
 func reportDuration(s float64) string {
-	return time.Duration(s * float64(time.Second)).Round(time.Millisecond).String()
+	return tableDuration(time.Duration(s * float64(time.Second)))
 }
 
 func writeReportTable(out io.Writer, r *store.Report) error {
@@ -112,10 +112,10 @@ func writeReportTable(out io.Writer, r *store.Report) error {
 	if r.Since != nil || r.Until != nil {
 		from, to := "the first", "now"
 		if r.Since != nil {
-			from = r.Since.Format(time.RFC3339)
+			from = tableTime(*r.Since)
 		}
 		if r.Until != nil {
-			to = r.Until.Format(time.RFC3339)
+			to = tableTime(*r.Until)
 		}
 		fmt.Fprintf(w, "attempts begun:\tfrom %s until %s\n", from, to)
 	}

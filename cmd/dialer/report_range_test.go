@@ -4,10 +4,18 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestReport_SinceUntil(t *testing.T) {
 	c := ivrWithResults(t)
+	at := func(s string) string {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tableTime(v)
+	}
 	// Attempts began at 15:01 (answered), 15:02 (busy) and 15:03 (in a
 	// call) UTC; the calendar's zone is America/New_York; now is 15:00 UTC.
 	tests := []struct {
@@ -20,18 +28,18 @@ func TestReport_SinceUntil(t *testing.T) {
 			"abandon rate:": "abandon rate: 0.0% (0 of 1 answered calls)",
 		}},
 		{"since an RFC 3339 time", []string{"--since", "2026-11-23T15:01:30Z"}, map[string]string{
-			"attempts begun:": "attempts begun: from 2026-11-23T15:01:30Z until now",
+			"attempts begun:": "attempts begun: from " + at("2026-11-23T15:01:30Z") + " until now",
 			"attempts:":       "attempts: 2 (in progress 1, final 1)",
 			"members:":        "members: 3 (waiting 1, calling 1, done 1, failed 0)",
 			"answer rate:":    "answer rate: 0.0% (0 of 1 final attempts)",
 			"abandon rate:":   "abandon rate: - (no answered call yet)",
 		}},
 		{"until a zone-less time in the calendar's zone", []string{"--until", "2026-11-23T10:02"}, map[string]string{
-			"attempts begun:": "attempts begun: from the first until 2026-11-23T15:02:00Z",
+			"attempts begun:": "attempts begun: from the first until " + at("2026-11-23T15:02:00Z"),
 			"attempts:":       "attempts: 1 (in progress 0, final 1)",
 		}},
 		{"one whole day", []string{"--since", "2026-11-23", "--until", "2026-11-23"}, map[string]string{
-			"attempts begun:": "attempts begun: from 2026-11-23T05:00:00Z until 2026-11-24T05:00:00Z",
+			"attempts begun:": "attempts begun: from " + at("2026-11-23T05:00:00Z") + " until " + at("2026-11-24T05:00:00Z"),
 			"attempts:":       "attempts: 3 (in progress 1, final 2)",
 		}},
 		{"the day before", []string{"--until", "2026-11-22"}, map[string]string{
@@ -39,7 +47,7 @@ func TestReport_SinceUntil(t *testing.T) {
 			"answer rate": "answer rate: - (no final attempt yet)",
 		}},
 		{"a duration back from now", []string{"--since", "24h"}, map[string]string{
-			"attempts begun:": "attempts begun: from 2026-11-22T15:00:00Z until now",
+			"attempts begun:": "attempts begun: from " + at("2026-11-22T15:00:00Z") + " until now",
 			"attempts:":       "attempts: 3 (in progress 1, final 2)",
 		}},
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 
@@ -109,14 +110,26 @@ func openInput(cmd *cobra.Command, path string) (io.ReadCloser, string, error) {
 }
 
 func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:     "version",
 		Short:   "Print the version",
 		Args:    cobra.NoArgs,
-		Example: "  dialer version",
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "dialer", version)
-			return nil
-		},
+		Example: "  dialer version\n  dialer version -o json",
 	}
+	out := addOutputFlag(cmd, "text", "json", "yaml")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkFormat(*out, "text", "json", "yaml"); err != nil {
+			return err
+		}
+		v := struct {
+			Version string `json:"version"`
+			Go      string `json:"go"`
+		}{version, runtime.Version()}
+		if ok, err := writeStructured(cmd.OutOrStdout(), *out, v); ok {
+			return err
+		}
+		_, err := fmt.Fprintln(cmd.OutOrStdout(), "dialer", version)
+		return err
+	}
+	return cmd
 }

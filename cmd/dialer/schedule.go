@@ -6,27 +6,32 @@ import (
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/jsontime"
 	"github.com/fsdialer/dialer/dialer/schedule"
 	"github.com/spf13/cobra"
 )
 
 // scheduledRun is one upcoming scheduled start or stop.
 type scheduledRun struct {
-	Event string    `json:"event" yaml:"event"`
-	At    time.Time `json:"at" yaml:"at"`
-	UTC   time.Time `json:"utc" yaml:"utc"`
+	Event string    `json:"event"`
+	At    time.Time `json:"at"`
 }
+
+func (r scheduledRun) MarshalJSON() ([]byte, error) { return jsontime.Struct(r) }
 
 // campaignSchedule is what `campaign schedule` prints.
 type campaignSchedule struct {
-	Campaign string         `json:"campaign" yaml:"campaign"`
-	State    dialer.State   `json:"state" yaml:"state"`
-	Zone     string         `json:"zone" yaml:"zone"`
-	Start    string         `json:"start,omitempty" yaml:"start,omitempty"`
-	Stop     string         `json:"stop,omitempty" yaml:"stop,omitempty"`
-	From     time.Time      `json:"from" yaml:"from"`
-	Runs     []scheduledRun `json:"runs" yaml:"runs"`
+	Campaign string         `json:"campaign"`
+	State    dialer.State   `json:"state"`
+	Zone     string         `json:"zone"`
+	Start    string         `json:"start,omitempty"`
+	Stop     string         `json:"stop,omitempty"`
+	From     time.Time      `json:"from"`
+	Runs     []scheduledRun `json:"runs"`
+	loc      *time.Location
 }
+
+func (s campaignSchedule) MarshalJSON() ([]byte, error) { return jsontime.Struct(s) }
 
 func newCampaignScheduleCmd(a *app) *cobra.Command {
 	var from string
@@ -36,7 +41,8 @@ func newCampaignScheduleCmd(a *app) *cobra.Command {
 		Short: "Print a campaign's next scheduled starts and stops",
 		Long: `Print the next times the daemon will start and stop a campaign, from its
 schedule.start and schedule.stop cron expressions read in its calendar's
-timezone, merged in time order, in that zone and in UTC.
+timezone, merged in time order, in that zone and in UTC (-o json and
+-o yaml give them in UTC, with the zone's name).
 
 A scheduled start runs a stopped or finished campaign and leaves a paused
 one paused; a scheduled stop stops a running or paused campaign. A start
@@ -95,7 +101,7 @@ calendar opens. Times missed while the daemon was down are not replayed.`,
 // them.
 func upcomingRuns(c *dialer.Campaign, loc *time.Location, from time.Time, n int) (campaignSchedule, error) {
 	sc := campaignSchedule{Campaign: c.Name, State: c.State, Zone: loc.String(),
-		Start: c.Schedule.Start, Stop: c.Schedule.Stop, From: from.In(loc), Runs: []scheduledRun{}}
+		Start: c.Schedule.Start, Stop: c.Schedule.Stop, From: from.In(loc), Runs: []scheduledRun{}, loc: loc}
 	for _, e := range []struct{ event, field, expr string }{
 		{"start", "schedule.start", c.Schedule.Start}, {"stop", "schedule.stop", c.Schedule.Stop},
 	} {
@@ -107,7 +113,7 @@ func upcomingRuns(c *dialer.Campaign, loc *time.Location, from time.Time, n int)
 			return sc, fmt.Errorf("campaign %s %s: %w", c.Name, e.field, err)
 		}
 		for _, t := range times {
-			sc.Runs = append(sc.Runs, scheduledRun{Event: e.event, At: t, UTC: t.UTC()})
+			sc.Runs = append(sc.Runs, scheduledRun{Event: e.event, At: t})
 		}
 	}
 	sort.SliceStable(sc.Runs, func(i, j int) bool { return sc.Runs[i].At.Before(sc.Runs[j].At) })
@@ -134,14 +140,13 @@ func printSchedule(cmd *cobra.Command, sc campaignSchedule) error {
 		fmt.Fprintln(w, "it is paused: a scheduled start leaves it paused (resume it by hand); a scheduled stop stops it")
 	}
 	if len(sc.Runs) == 0 {
-		fmt.Fprintf(w, "no scheduled time after %s\n", sc.From.Format(time.RFC3339))
+		fmt.Fprintf(w, "no scheduled time after %s\n", tableTimeIn(sc.From, sc.loc))
 		return nil
 	}
-	const layout = "Mon 2006-01-02 15:04 MST"
 	tw := table(w)
-	fmt.Fprintf(tw, "EVENT\t%s\tUTC\n", sc.Zone)
+	fmt.Fprintf(tw, "EVENT\tDAY\t%s\tUTC\n", sc.Zone)
 	for _, r := range sc.Runs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Event, r.At.Format(layout), r.UTC.Format(layout))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Event, r.At.In(sc.loc).Format("Mon"), tableTimeIn(r.At, sc.loc), tableTimeIn(r.At, time.UTC))
 	}
 	return tw.Flush()
 }

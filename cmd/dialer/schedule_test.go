@@ -53,11 +53,11 @@ func TestCampaignSchedule_PrintsStartsAndStops(t *testing.T) {
 		got := strings.Split(strings.TrimSpace(out), "\n")
 		want := []string{
 			`campaign survey-ivr is stopped; start "0 9 * * 1-5", stop "0 18 * * 1-5", in America/New_York`,
-			"EVENT  America/New_York          UTC",
-			"stop   Fri 2026-03-06 18:00 EST  Fri 2026-03-06 23:00 UTC",
-			"start  Mon 2026-03-09 09:00 EDT  Mon 2026-03-09 13:00 UTC",
-			"stop   Mon 2026-03-09 18:00 EDT  Mon 2026-03-09 22:00 UTC",
-			"start  Tue 2026-03-10 09:00 EDT  Tue 2026-03-10 13:00 UTC",
+			"EVENT  DAY  America/New_York         UTC",
+			"stop   Fri  2026-03-06 18:00:00 EST  2026-03-06 23:00:00 UTC",
+			"start  Mon  2026-03-09 09:00:00 EDT  2026-03-09 13:00:00 UTC",
+			"stop   Mon  2026-03-09 18:00:00 EDT  2026-03-09 22:00:00 UTC",
+			"start  Tue  2026-03-10 09:00:00 EDT  2026-03-10 13:00:00 UTC",
 		}
 		if len(got) != len(want) {
 			t.Fatalf("got %d lines, want %d:\n%s", len(got), len(want), out)
@@ -73,7 +73,7 @@ func TestCampaignSchedule_PrintsStartsAndStops(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		contains(t, out, "stop   Mon 2026-11-23 18:00 EST", "start  Tue 2026-11-24 09:00 EST")
+		contains(t, out, "stop   Mon  2026-11-23 18:00:00 EST", "start  Tue  2026-11-24 09:00:00 EST")
 		if strings.Count(out, "\n") != 4 {
 			t.Fatalf("want a header, a title and 2 times:\n%s", out)
 		}
@@ -90,10 +90,10 @@ func TestCampaignSchedule_PrintsStartsAndStops(t *testing.T) {
 		if got.Zone != "America/New_York" || got.State != "stopped" || len(got.Runs) != 3 {
 			t.Fatalf("got %+v", got)
 		}
-		if r := got.Runs[1]; r.Event != "start" || !r.UTC.Equal(time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)) {
+		if r := got.Runs[1]; r.Event != "start" || !r.At.Equal(time.Date(2026, 11, 24, 14, 0, 0, 0, time.UTC)) {
 			t.Fatalf("second run %+v, want start at 2026-11-24T14:00:00Z", r)
 		}
-		contains(t, out, `"at": "2026-11-23T18:00:00-05:00"`)
+		contains(t, out, `"at": "2026-11-23T23:00:00.000Z"`, `"zone": "America/New_York"`)
 	})
 	t.Run("a paused campaign is said to stay paused at a start", func(t *testing.T) {
 		c.ok("campaign", "start", "survey-ivr")

@@ -194,7 +194,7 @@ func TestReport_Views(t *testing.T) {
 		"attempts:":            "attempts: 3 (in progress 1, final 2)",
 		"final by class:":      "final by class: ok 1, retry 1, error 0, minus 0",
 		"answer rate:":         "answer rate: 50.0% (1 of 2 final attempts)",
-		"avg billsec:":         "avg billsec: 12.345s",
+		"avg billsec:":         "avg billsec: 12s",
 		"attempts per member:": "attempts per member: 1.00 (3 members dialed)",
 		"NORMAL_CLEARING":      "NORMAL_CLEARING ok 1",
 		"USER_BUSY":            "USER_BUSY retry 1",
@@ -233,7 +233,7 @@ func TestReport_Agents(t *testing.T) {
 	out := c.viewOK("report", "renewals-progressive")
 	// Occupancy: ringing 0.5 s + 20 s, talking 63.5 s, wrap-up 5 s over the
 	// 91.5 s from the first offer to the end of the last call.
-	if got, want := viewLine(t, out, "alice"), "alice 2 1 1 1m3.5s 5s 97.3%"; got != want {
+	if got, want := viewLine(t, out, "alice"), "alice 2 1 1 1m4s 5s 97.3%"; got != want {
 		t.Fatalf("agent row = %q, want %q\n%s", got, want, out)
 	}
 	if got, want := viewLine(t, out, "AGENT"), "AGENT OFFERED ANSWERED NO ANSWER TALK TIME WRAP-UP OCCUPANCY"; got != want {
