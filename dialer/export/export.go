@@ -4,8 +4,8 @@
 // `dialer export` and of the API's export endpoint: both give the same
 // bytes.
 //
-// Times are RFC 3339 in UTC with milliseconds, empty (CSV) or null (JSON)
-// when unset. In CSV a member's numbers are joined with ";" and its
+// Times are RFC 3339 in UTC with milliseconds (jsontime's layout), empty
+// (CSV) or null (JSON) when unset. In CSV a member's numbers are joined with ";" and its
 // variables are a JSON object; in JSON they are an array and an object.
 package export
 
@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsdialer/dialer/dialer/jsontime"
 	"github.com/fsdialer/dialer/store"
 )
 
@@ -48,13 +49,34 @@ func ContentType(format string) string {
 	return "application/json"
 }
 
+// WriteError is a failure to write the export to its destination, as
+// against a failure to read or encode a row.
+type WriteError struct{ Err error }
+
+func (e *WriteError) Error() string { return "write export: " + e.Err.Error() }
+
+// Unwrap returns the destination's error.
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// dest reports the destination's errors as *WriteError.
+type dest struct{ w io.Writer }
+
+func (d dest) Write(p []byte) (int, error) {
+	n, err := d.w.Write(p)
+	if err != nil {
+		err = &WriteError{Err: err}
+	}
+	return n, err
+}
+
 // Write streams a campaign's members or attempts (kind) to w in format and
-// returns how many rows it wrote. An error from the source or from w stops
-// the export; w then holds a partial document.
+// returns how many rows it wrote. An error from the source or from w
+// (a *WriteError) stops the export; w then holds a partial document.
 func Write(ctx context.Context, w io.Writer, src Source, campaignID int64, kind, format string) (int, error) {
 	if !slices.Contains(Formats, format) {
 		return 0, fmt.Errorf("format %q: must be csv, json or jsonl", format)
 	}
+	w = dest{w}
 	var err error
 	var ew *writer
 	switch kind {
@@ -70,15 +92,8 @@ func Write(ctx context.Context, w io.Writer, src Source, campaignID int64, kind,
 	if err != nil {
 		return ew.rows, err
 	}
-	if err := ew.close(); err != nil {
-		return ew.rows, fmt.Errorf("write export: %w", err)
-	}
-	return ew.rows, nil
+	return ew.rows, ew.close()
 }
-
-// timeLayout is how exported times are written: RFC 3339 in UTC with the
-// milliseconds the store keeps.
-const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // row is one exported row: JSON through its tags, CSV through record.
 type row interface {
@@ -172,7 +187,7 @@ func timeOf(t time.Time) *string {
 	if t.IsZero() {
 		return nil
 	}
-	s := t.UTC().Format(timeLayout)
+	s := jsontime.Format(t)
 	return &s
 }
 
