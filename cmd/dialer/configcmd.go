@@ -21,7 +21,7 @@ func newConfigCmd(a *app) *cobra.Command {
 		Short: "Print the effective configuration (secrets masked)",
 		Long: `Print the configuration in effect after defaults, the config file,
 DIALER_* environment variables and flags, with passwords and tokens masked.`,
-		Example: "  dialer config show\n  dialer --config /etc/dialer/dialer.yaml config show",
+		Example: "  dialer config show\n  dialer --config freeswitch-conf/dialer.yaml config show",
 		Args:    cobra.NoArgs,
 	}
 	out := addOutputFlag(show, "yaml", "json", "keys")
