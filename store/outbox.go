@@ -62,6 +62,7 @@ var recordCallbackSQL = `
 	JOIN campaigns c ON c.id = a.campaign_id
 	LEFT JOIN agents g ON g.id = a.agent_id
 	WHERE a.id = +?2 AND c.callback_url <> '' AND (?1 = 'release' OR a.answered_at IS NOT NULL)
+	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = a.uuid || ':' || ?1) -- a replay takes no id
 	ON CONFLICT (idempotency_key) DO NOTHING`
 
 // recordCallback writes an attempt's event to the outbox inside the

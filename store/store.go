@@ -191,7 +191,8 @@ func (d *DB) RunCheckpoints(ctx context.Context, every time.Duration) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if err := d.Checkpoint(ctx); err != nil && ctx.Err() == nil && !isBusy(err) {
+			// A damaged file is the daemon's to act on (see Corrupted).
+			if err := d.Checkpoint(ctx); err != nil && ctx.Err() == nil && !isBusy(err) && !errors.Is(err, ErrCorrupt) {
 				return err
 			}
 		}

@@ -236,7 +236,7 @@ list), so that agent apply -f takes it back unchanged.`,
 		if err := checkFormat(*out, viewFormats...); err != nil {
 			return err
 		}
-		return a.withStore(cmd.Context(), func(db *store.DB) error {
+		return a.withStoreRead(cmd.Context(), func(db *store.DB) error {
 			ctx := cmd.Context()
 			ag, err := db.Agent(ctx, args[0])
 			if errors.Is(err, store.ErrNotFound) {

@@ -174,7 +174,7 @@ invalid number adds nothing and names each bad line.`,
 		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
 			return err
 		}
-		db, err := a.openStore(cmd.Context())
+		db, err := a.openStoreRead(cmd.Context())
 		if err != nil {
 			return err
 		}

@@ -51,7 +51,7 @@ func newCalendarListCmd(a *app) *cobra.Command {
 		if err := checkFormat(*out, "table", "json", "yaml"); err != nil {
 			return err
 		}
-		db, err := a.openStore(cmd.Context())
+		db, err := a.openStoreRead(cmd.Context())
 		if err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ order, which calendar apply -f takes back unchanged.`,
 		if err := checkFormat(*out, "yaml", "json"); err != nil {
 			return err
 		}
-		db, err := a.openStore(cmd.Context())
+		db, err := a.openStoreRead(cmd.Context())
 		if err != nil {
 			return err
 		}
@@ -136,7 +136,7 @@ timezone); -o json and -o yaml give them in UTC with the zone's name.`,
 		if n < 1 {
 			return fmt.Errorf("-n %d: must be at least 1", n)
 		}
-		db, err := a.openStore(cmd.Context())
+		db, err := a.openStoreRead(cmd.Context())
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ campaign's overrides are applied and marked.`,
 		}
 		m := cause.Map{}
 		if campaign != "" {
-			db, err := a.openStore(cmd.Context())
+			db, err := a.openStoreRead(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -54,7 +54,7 @@ no partial file behind.`,
 			return err
 		}
 		ctx := cmd.Context()
-		db, err := a.openStore(ctx)
+		db, err := a.openStoreRead(ctx)
 		if err != nil {
 			return err
 		}

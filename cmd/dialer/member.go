@@ -498,7 +498,7 @@ func newMemberListCmd(a *app) *cobra.Command {
 		if after < 0 {
 			return fmt.Errorf("--after %d: must be a member id (0 = from the start)", after)
 		}
-		db, err := a.openStore(cmd.Context())
+		db, err := a.openStoreRead(cmd.Context())
 		if err != nil {
 			return err
 		}
@@ -574,7 +574,7 @@ func newMemberShowCmd(a *app) *cobra.Command {
 		if err != nil {
 			return err
 		}
-		db, err := a.openStore(cmd.Context())
+		db, err := a.openStoreRead(cmd.Context())
 		if err != nil {
 			return err
 		}
@@ -625,7 +625,7 @@ expiry, blocklist, attribute filter, and when it could next be called.`,
 				}
 			}
 			ctx := cmd.Context()
-			db, err := a.openStore(ctx)
+			db, err := a.openStoreRead(ctx)
 			if err != nil {
 				return err
 			}

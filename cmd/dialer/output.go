@@ -219,7 +219,7 @@ func runView[T any](a *app, cmd *cobra.Command, format string, allowed []string,
 	if err := checkFormat(format, allowed...); err != nil {
 		return err
 	}
-	return a.withStore(cmd.Context(), func(db *store.DB) error {
+	return a.withStoreRead(cmd.Context(), func(db *store.DB) error {
 		v, err := load(cmd.Context(), db)
 		if err != nil {
 			return err

@@ -52,7 +52,7 @@ duration back from now (24h, 7d). A date in --until counts that whole day.`,
 			return err
 		}
 		ctx := cmd.Context()
-		db, err := a.openStore(ctx)
+		db, err := a.openStoreRead(ctx)
 		if err != nil {
 			return err
 		}

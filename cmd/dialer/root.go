@@ -67,6 +67,7 @@ Load them with the commands below, then run the daemon beside FreeSWITCH.`,
 		newReportCmd(a),
 		newExportCmd(a),
 		newWebhookCmd(a),
+		newDBCmd(a),
 		newVersionCmd(),
 	)
 	refuseUnknownSubcommands(root)
@@ -74,9 +75,28 @@ Load them with the commands below, then run the daemon beside FreeSWITCH.`,
 	return root
 }
 
-// openStore opens the configured database.
+// openStore opens the configured database for a command that writes:
+// it is created and migrated if need be.
 func (a *app) openStore(ctx context.Context) (*store.DB, error) {
 	return store.Open(ctx, a.cfg.Database, store.WithClock(a.now))
+}
+
+// openStoreRead opens the configured database for a command that only
+// reads: a missing file is an error, not a new empty database, and a file
+// the user may not write can still be read.
+func (a *app) openStoreRead(ctx context.Context) (*store.DB, error) {
+	return store.OpenReadOnly(ctx, a.cfg.Database, store.WithClock(a.now))
+}
+
+// withStoreRead opens the configured database read-only for the length
+// of fn.
+func (a *app) withStoreRead(ctx context.Context, fn func(db *store.DB) error) error {
+	db, err := a.openStoreRead(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(db)
 }
 
 // logger builds the configured slog logger writing to w.

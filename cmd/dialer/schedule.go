@@ -69,7 +69,7 @@ calendar opens. Times missed while the daemon was down are not replayed.`,
 			}
 		}
 		ctx := cmd.Context()
-		db, err := a.openStore(ctx)
+		db, err := a.openStoreRead(ctx)
 		if err != nil {
 			return err
 		}

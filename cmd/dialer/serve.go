@@ -103,16 +103,24 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	if err := httpapi.CheckListen(cfg.HTTP.Listen, cfg.HTTP.Token); err != nil {
 		return err
 	}
+	if err := store.CheckWritable(cfg.Database); err != nil {
+		return err
+	}
 	lock, err := lockDatabase(cfg.Database)
 	if err != nil {
 		return err
 	}
 	defer lock.Close()
-	db, err := store.Open(ctx, cfg.Database, store.WithClock(now))
+	log.Info("checking database", "database", cfg.Database)
+	db, err := store.Open(ctx, cfg.Database, store.WithClock(now), store.WithFullCheck())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// Once the database is found damaged every component's next store call
+	// fails the same way: the daemon says so once (loud), the rest is debug.
+	loud := log
+	log = quietCorruption(log)
 	reg := prometheus.NewRegistry()
 	m, err := newMetrics(reg)
 	if err != nil {
@@ -178,7 +186,22 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	api := httpapi.New(db, eng, httpapi.Options{Token: cfg.HTTP.Token, MaxBody: cfg.HTTP.MaxBody, Now: now, Logger: log})
 	g.Go(func() error { return serveHTTP(gctx, ln, reg, client, api.Handler(), log) })
 	g.Go(func() error { return reportStatus(gctx, work, db, eng, client, o, started, log) })
+	// A damaged database stops the dialing: the engine drains as on a
+	// signal, and the daemon exits with the store's error.
+	g.Go(func() error {
+		select {
+		case <-gctx.Done():
+		case <-db.Corrupted():
+			loud.Error("database damaged: no new calls; calls in progress may finish, then the daemon exits",
+				"database", cfg.Database, "drain", drain, "err", db.CorruptErr())
+			stopWork()
+		}
+		return nil
+	})
 	err = g.Wait()
+	if cerr := db.CorruptErr(); cerr != nil {
+		err = fmt.Errorf("stopped dialing: %w", cerr)
+	}
 	client.Close()
 	if cerr := db.ClearDaemonStatus(context.Background()); cerr != nil {
 		log.Warn("clear daemon status", "err", cerr)

@@ -67,7 +67,7 @@ callback events still to deliver and dead ones (dialer webhook).`,
 			return err
 		}
 		ctx := cmd.Context()
-		db, err := a.openStore(ctx)
+		db, err := a.openStoreRead(ctx)
 		if err != nil {
 			return err
 		}
