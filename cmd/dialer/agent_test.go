@@ -214,14 +214,7 @@ func TestAgentState_Requests(t *testing.T) {
 
 func TestAgentApply_DemoAgents(t *testing.T) {
 	c := agentCLI{newCLI(t)}
-	src, err := os.ReadFile("../../testdata/campaigns/demo-ivr.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	demo := strings.NewReplacer("name: demo-ivr", "name: demo-progressive", "mode: ivr", "mode: progressive").Replace(string(src))
-	if _, err := c.run(demo, "campaign", "apply", "-f", "-"); err != nil {
-		t.Fatal(err)
-	}
+	c.ok("campaign", "apply", "-f", "../../testdata/campaigns/demo-progressive.yaml")
 	out := c.ok("agent", "apply", "-f", "../../testdata/agents/demo-agents.yaml")
 	if strings.Count(out, "created") != 5 {
 		t.Fatalf("demo apply:\n%s", out)
