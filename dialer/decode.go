@@ -84,7 +84,7 @@ func decodeStrict(n *yaml.Node, v any) error {
 // names the file in errors.
 //
 // The document is first read as a node tree and checked against v's type
-// (checkNode), so that a misspelt key or a value of the wrong kind is
+// (nodeChecker), so that a misspelt key or a value of the wrong kind is
 // reported as the file names it, with its line: "line 7: limits.lines:
 // "ten" is not a whole number", "line 5: limts: unknown field (did you
 // mean limits?)", every one of them at once, as a *ValidationError.
@@ -123,7 +123,7 @@ func readDocument(r io.Reader, source string, v any) error {
 	return nil
 }
 
-// maxCheckedNodes bounds the nodes checkNode visits, aliases followed:
+// maxCheckedNodes bounds the nodes a nodeChecker visits, aliases followed:
 // a few aliases of aliases can stand for billions of nodes.
 const maxCheckedNodes = 1 << 20
 
