@@ -82,3 +82,10 @@ func TestCLI_MemberResetDeleteAllOrNothing(t *testing.T) {
 	contains(t, c.ok("member", "list", "--campaign", "survey-ivr"), "Ann Lee")
 	contains(t, c.ok("member", "delete", "1", "2", "--yes"), "deleted 2 member(s)")
 }
+
+func TestCLI_CampaignStateTakesOneName(t *testing.T) {
+	c := setup(t)
+	c.ok("campaign", "apply", "-f", "../../testdata/campaigns/ivr.yaml")
+	c.fails("accepts 1 arg(s), received 2", "campaign", "start", "survey-ivr", "nobody")
+	contains(t, c.ok("campaign", "show", "survey-ivr"), "stopped")
+}
