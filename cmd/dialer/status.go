@@ -61,9 +61,9 @@ callback events still to deliver and dead ones (dialer webhook).`,
 		Example: "  dialer status\n  dialer status -o json",
 		Args:    cobra.NoArgs,
 	}
-	out := addOutputFlag(cmd, "table", "json")
+	out := addOutputFlag(cmd, viewFormats...)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if err := checkFormat(*out, "table", "json"); err != nil {
+		if err := checkFormat(*out, viewFormats...); err != nil {
 			return err
 		}
 		ctx := cmd.Context()
@@ -133,11 +133,11 @@ func writeStatusTable(out io.Writer, v statusView) error {
 	switch {
 	case d.Running:
 		fmt.Fprintf(w, "daemon:\trunning, pid %d on %s, version %s, up %s (status %s old)\n", d.PID, d.Host, d.Version,
-			v.At.Sub(*d.StartedAt).Round(time.Second), v.At.Sub(*d.LastSeen).Round(100*time.Millisecond))
+			tableDuration(v.At.Sub(*d.StartedAt)), tableDuration(v.At.Sub(*d.LastSeen)))
 		fmt.Fprintf(w, "ESL:\t%s (%d reconnects)\n", d.ESLState, d.ESLReconnects)
 		fmt.Fprintf(w, "calls:\t%d in progress, %.1f originates/s\n", d.CallsInProgress, d.OriginatesPerSec)
 	case d.LastSeen != nil:
-		fmt.Fprintf(w, "daemon:\tnot running (last seen %s)\n", d.LastSeen.UTC().Format(time.RFC3339))
+		fmt.Fprintf(w, "daemon:\tnot running (last seen %s)\n", tableTime(*d.LastSeen))
 		fmt.Fprintf(w, "ESL:\t%s\n", d.ESLState)
 	default:
 		fmt.Fprintln(w, "daemon:\tnot running (never seen)")
