@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fsdialer/dialer/config"
+	"github.com/fsdialer/dialer/dialer/export"
 	"github.com/fsdialer/dialer/store"
 	"github.com/spf13/cobra"
 )
@@ -380,7 +381,7 @@ func TestExport_EmptyCampaign(t *testing.T) {
 	tests := []struct {
 		format, want string
 	}{
-		{"csv", strings.Join(exportAttemptHeader, ",") + "\n"},
+		{"csv", strings.Join(export.AttemptHeader, ",") + "\n"},
 		{"json", "[]\n"},
 		{"jsonl", ""},
 	}
