@@ -338,11 +338,17 @@ type Client struct {
 	q    *eventQueue
 	jobs *jobRegistry
 
-	mu        sync.Mutex
-	cn        *conn
-	gen       uint64
-	state     ConnState
-	lastErr   error
+	mu      sync.Mutex
+	cn      *conn
+	gen     uint64
+	state   ConnState
+	lastErr error
+	// since, downErr and retry are Health's: when the connection came up
+	// or went down, why it is down (kept while reconnecting), and the
+	// reconnect delay after the last failure.
+	since     time.Time
+	downErr   error
+	retry     time.Duration
 	connected chan struct{} // closed while connected
 	done      chan struct{} // closed by shutdown
 	closeOnce sync.Once
@@ -371,6 +377,7 @@ func New(cfg Config) (*Client, error) {
 		commands:  newCommandMetrics(),
 		connected: make(chan struct{}),
 		done:      make(chan struct{}),
+		since:     time.Now(),
 	}
 	if cfg.Registerer != nil {
 		if err := c.register(cfg.Registerer); err != nil {
@@ -407,6 +414,7 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 			c.setState(StateDisconnected, err)
 			delay := backoff(c.cfg.BackoffMin, c.cfg.BackoffMax, attempt)
+			c.setRetry(delay)
 			attempt++
 			c.log.Warn("connect to FreeSWITCH failed", "err", err, "attempt", attempt, "retry_in", delay)
 			if !sleepCtx(ctx, delay) {
@@ -424,6 +432,7 @@ func (c *Client) Run(ctx context.Context) error {
 			attempt = 0
 		}
 		delay := backoff(c.cfg.BackoffMin, c.cfg.BackoffMax, attempt)
+		c.setRetry(delay)
 		attempt++
 		c.log.Warn("connection to FreeSWITCH lost", "err", cause, "retry_in", delay)
 		if !sleepCtx(ctx, delay) {
@@ -494,6 +503,7 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	c.mu.Lock()
 	c.cn = cn
 	c.state, c.lastErr = StateConnected, nil
+	c.since, c.downErr, c.retry = time.Now(), nil, 0
 	close(c.connected)
 	c.mu.Unlock()
 	gate.open(c.q, Event{Kind: KindConnected, Conn: gen})
@@ -530,6 +540,7 @@ func (c *Client) drop(cn *conn, cause error) {
 	c.cn = nil
 	c.connected = make(chan struct{})
 	c.state, c.lastErr = StateDisconnected, cause
+	c.since, c.downErr = time.Now(), cause
 	c.mu.Unlock()
 	cn.retire(cause)
 	c.q.pushMarker(Event{Kind: KindDisconnected, Conn: gen, Err: cause})
@@ -655,6 +666,36 @@ func (c *Client) setState(s ConnState, err error) {
 		return
 	}
 	c.state, c.lastErr = s, err
+	if err != nil {
+		c.downErr = err
+	}
+}
+
+func (c *Client) setRetry(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.retry = d
+}
+
+// Health is the connection as a status view shows it.
+type Health struct {
+	State ConnState
+	// Since is when the connection came up (State connected) or went
+	// down: the retries of one outage count as one.
+	Since time.Time
+	// Err is why the connection is down: the last error connecting or on
+	// the connection, kept while the client reconnects; nil when
+	// connected or before the first try ended.
+	Err error
+	// Retry is the reconnect delay after the last failure.
+	Retry time.Duration
+}
+
+// Health returns the connection's state, since when, and why it is down.
+func (c *Client) Health() Health {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Health{State: c.state, Since: c.since, Err: c.downErr, Retry: c.retry}
 }
 
 // State returns the connection state and, when not connected, the last error.

@@ -203,10 +203,15 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 		err = fmt.Errorf("stopped dialing: %w", cerr)
 	}
 	client.Close()
-	if cerr := db.ClearDaemonStatus(context.Background()); cerr != nil {
-		log.Warn("clear daemon status", "err", cerr)
+	failed := err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, errDone)
+	stopErr := ""
+	if failed {
+		stopErr = err.Error()
 	}
-	if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, errDone) {
+	if serr := db.MarkDaemonStopped(context.Background(), os.Getpid(), time.Now(), stopErr); serr != nil {
+		log.Warn("record daemon stop", "err", serr)
+	}
+	if failed {
 		return err
 	}
 	log.Info("dialer stopped")
@@ -235,7 +240,7 @@ func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, c
 		case <-ticker.C:
 		}
 		snap := eng.Snapshot()
-		state, _ := client.State()
+		health := client.Health()
 		st := client.Stats()
 		elapsed := time.Since(lastAt).Seconds()
 		cps := float64(snap.Originates-lastOriginates) / max(elapsed, 1e-3)
@@ -243,7 +248,8 @@ func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, c
 		// Status times are wall-clock times (also under --sim) so that
 		// `dialer status` can tell a live daemon from a dead one.
 		ds := store.DaemonStatus{PID: os.Getpid(), Host: host, Version: version, StartedAt: started, UpdatedAt: time.Now(),
-			ESLState: state.String(), ESLReconnects: int(st.Reconnects), CallsInProgress: snap.InFlight, OriginatesPerSec: cps}
+			ESLReconnects: int(st.Reconnects), CallsInProgress: snap.InFlight, OriginatesPerSec: cps}
+		eslStatus(&ds, health)
 		active := 0
 		for _, c := range snap.Campaigns {
 			if c.Active {
@@ -272,6 +278,17 @@ func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, c
 				return errDone
 			}
 		}
+	}
+}
+
+// eslStatus fills the event socket's part of the daemon's status. While
+// the client retries, its state flips between connecting and
+// disconnected: a connection that is down for a known reason reads as
+// disconnected throughout.
+func eslStatus(ds *store.DaemonStatus, h esl.Health) {
+	ds.ESLState, ds.ESLSince = h.State.String(), h.Since
+	if h.State != esl.StateConnected && h.Err != nil {
+		ds.ESLState, ds.ESLError, ds.ESLRetry = esl.StateDisconnected.String(), h.Err.Error(), dialer.Duration(h.Retry)
 	}
 }
 

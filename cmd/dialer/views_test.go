@@ -140,13 +140,13 @@ func TestStatus_FreshAndStaleDaemon(t *testing.T) {
 		{"just under five seconds", func() { write(5*time.Second - time.Millisecond) },
 			"daemon: running, pid 4242 on fs1", "ESL: connected", "survey-ivr running 3/30 1.50 3 1 1 1 0 0", true, 3.0},
 		{"five seconds is stale", func() { write(5 * time.Second) },
-			"daemon: not running (last seen " + tableTime(c.now.Add(-5*time.Second)) + ")", "ESL: unknown",
+			"daemon: not running (last seen " + tableTime(c.now.Add(-5*time.Second)) + ", pid 4242 on fs1, did not shut down cleanly", "ESL: unknown",
 			"survey-ivr running -/30 - 3 1 1 1 0 0", false, nil},
-		{"cleared on shutdown", func() {
-			if err := db.ClearDaemonStatus(ctx); err != nil {
+		{"clean shutdown", func() {
+			if err := db.MarkDaemonStopped(ctx, 4242, c.now.Add(-time.Minute), ""); err != nil {
 				t.Fatal(err)
 			}
-		}, "daemon: not running (never seen)", "ESL: unknown", "survey-ivr running -/30 - 3 1 1 1 0 0", false, nil},
+		}, "daemon: stopped at " + tableTime(c.now.Add(-time.Minute)) + " (pid 4242 on fs1, clean shutdown)", "ESL: unknown", "survey-ivr running -/30 - 3 1 1 1 0 0", false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -182,7 +182,7 @@ func TestStatus_NoActiveCampaign(t *testing.T) {
 	c := ivrWithResults(t)
 	c.ok("campaign", "stop", "survey-ivr")
 	out := c.viewOK("status")
-	contains(t, out, "not running (never seen)", "no running or paused campaigns")
+	contains(t, out, "not running (no daemon has run on this database", "no running or paused campaigns")
 	c.viewFails(`--output "xml"`, "status", "-o", "xml")
 	contains(t, c.viewOK("status", "-o", "yaml"), "running: false", "campaigns: []")
 }
