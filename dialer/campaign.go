@@ -78,6 +78,11 @@ type Campaign struct {
 	Filter         map[string][]string `yaml:"filter,omitempty" json:"filter,omitempty"`
 	DefaultRegion  string              `yaml:"default_region,omitempty" json:"default_region,omitempty"`
 	Import         ImportSpec          `yaml:"import,omitempty" json:"import,omitzero"`
+
+	// TimezoneFallback is what timezone_policy number does with a number
+	// whose zone cannot be told: "calendar" reads its window in the
+	// calendar's zone; "" ends the member as NO_TIMEZONE (see Explain).
+	TimezoneFallback string `yaml:"timezone_fallback,omitempty" json:"timezone_fallback,omitempty"`
 }
 
 // CallerID is the caller ID presented to members. With several numbers the
@@ -308,6 +313,7 @@ func (c *Campaign) Validate() error {
 	default:
 		p.add("timezone_policy", "%q: must be calendar, member or number", c.TimezonePolicy)
 	}
+	c.validateTimezoneFallback(&p)
 	for _, k := range sortedKeys(c.Variables) {
 		if !varNameRe.MatchString(k) {
 			p.add("variables."+k, "variable names are lower-case letters, digits and '_' (at most 64)")

@@ -3,9 +3,11 @@ package dialer
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer/calendar"
+	"github.com/fsdialer/dialer/dialer/cause"
 	"github.com/fsdialer/dialer/dialer/phone"
 	"github.com/fsdialer/dialer/dialer/retry"
 )
@@ -32,12 +34,32 @@ type Verdict struct {
 	Number Communication
 	// Zones are the zones whose calling windows apply.
 	Zones []string
+	// Fallback says why Zones is the calendar's zone rather than the
+	// number's (timezone_fallback: calendar); "" when it is not.
+	Fallback string
+	// Skipped are numbers of the member passed over because no zone to
+	// call them in is known, each with why.
+	Skipped []string
 	// NextAt is the earliest time the member could be called, when known;
 	// zero when never (ended, expired, blocked) or not computable.
 	NextAt time.Time
 	// End is set when the member should be ended rather than waited for:
-	// MEMBER_EXPIRED or BLOCKED.
+	// MEMBER_EXPIRED, BLOCKED or NO_TIMEZONE.
 	End string
+}
+
+// FallbackCalendar is the timezone_fallback that reads the window of a
+// number whose zone cannot be told in the calendar's zone.
+const FallbackCalendar = "calendar"
+
+func (c *Campaign) validateTimezoneFallback(p *problems) {
+	switch {
+	case c.TimezoneFallback == "":
+	case c.TimezoneFallback != FallbackCalendar:
+		p.add("timezone_fallback", "%q: must be calendar, or left out to skip members whose number's zone cannot be told", c.TimezoneFallback)
+	case c.TimezonePolicy != TZNumber:
+		p.add("timezone_fallback", "only with timezone_policy: number")
+	}
 }
 
 // Zones returns the zones in which a member's calling window is read
@@ -68,11 +90,99 @@ func Zones(policy TimezonePolicy, cal *calendar.Calendar, memberTZ, number strin
 		}
 		return locs, nil
 	}
-	loc := cal.Location
-	if loc == nil {
-		loc = time.UTC
+	return []*time.Location{calendarZone(cal)}, nil
+}
+
+func calendarZone(cal *calendar.Calendar) *time.Location {
+	if cal.Location == nil {
+		return time.UTC
 	}
-	return []*time.Location{loc}, nil
+	return cal.Location
+}
+
+// callZones returns the zones a number's calling window is read in under
+// the campaign's policy, or why no zone can be told. Under policy number a
+// member's own timezone wins (it is what the operator knows); otherwise
+// the number's zones are used when there is one, when several all keep the
+// same time (UK mobiles: London, Guernsey, Isle of Man), or when several
+// of a geographic number share open hours (an area over two zones: the
+// call waits until the window is open in all). A number with no known
+// zone, a non-geographic one whose zones disagree (toll-free: every zone
+// of the country) and one whose zones are never open at once cannot be
+// told: calling it in one of its zones could be calling at the wrong hour
+// in another.
+func callZones(c *Campaign, cal *calendar.Calendar, memberTZ, number string, now time.Time) ([]*time.Location, string, error) {
+	if c.TimezonePolicy != TZNumber {
+		zones, err := Zones(c.TimezonePolicy, cal, memberTZ, number)
+		return zones, "", err
+	}
+	if memberTZ != "" {
+		zones, err := Zones(TZMember, cal, memberTZ, number)
+		return zones, "", err
+	}
+	zones, err := Zones(TZNumber, cal, "", number)
+	switch {
+	case err != nil:
+		return nil, "", err
+	case len(zones) == 0:
+		return nil, "no timezone is known for " + number, nil
+	case len(zones) == 1 || sameClocks(zones, now):
+		return zones, "", nil
+	case !phone.Geographic(number):
+		return nil, fmt.Sprintf("number %s has no single zone (%d candidates)", number, len(zones)), nil
+	case neverOpenTogether(cal, zones, now):
+		names := make([]string, len(zones))
+		for i, z := range zones {
+			names[i] = z.String()
+		}
+		return nil, fmt.Sprintf("number %s spans %d zones (%s) that are never open at once", number, len(zones), strings.Join(names, ", ")), nil
+	}
+	return zones, "", nil
+}
+
+// neverOpenTogether reports whether the calendar opens again in each zone
+// but never in all at once. A calendar that does not open again in some
+// zone is not this case: its campaign is ending.
+func neverOpenTogether(cal *calendar.Calendar, zones []*time.Location, now time.Time) bool {
+	for _, z := range zones {
+		if _, ok := cal.In(z).NextOpen(now); !ok {
+			return false
+		}
+	}
+	_, ok := NextOpenInAll(cal, zones, now)
+	return !ok
+}
+
+// clockAgreement caches sameClocks by zone set: numbers share a few sets.
+var clockAgreement sync.Map // zone names joined with "," -> bool
+
+// sameClocks reports whether the zones keep the same time, at noon UTC of
+// every day of the year from now: then a window open in one is open in
+// all. The answer for a set of zones is computed once per process.
+func sameClocks(zones []*time.Location, now time.Time) bool {
+	names := make([]string, len(zones))
+	for i, z := range zones {
+		names[i] = z.String()
+	}
+	key := strings.Join(names, ",")
+	if same, ok := clockAgreement.Load(key); ok {
+		return same.(bool)
+	}
+	y, m, d := now.UTC().Date()
+	day := time.Date(y, m, d, 12, 0, 0, 0, time.UTC)
+	same := true
+	for i := 0; i < 366 && same; i++ {
+		t := day.AddDate(0, 0, i)
+		_, want := t.In(zones[0]).Zone()
+		for _, z := range zones[1:] {
+			if _, off := t.In(z).Zone(); off != want {
+				same = false
+				break
+			}
+		}
+	}
+	clockAgreement.Store(key, same)
+	return same
 }
 
 // OpenInAll reports whether the calendar is open at t read in every zone.
@@ -96,8 +206,9 @@ func NextOpenInAll(cal *calendar.Calendar, zones []*time.Location, t time.Time) 
 	}
 	// Each round moves t to the next opening in each zone in turn; when no
 	// zone moves it, t is open in all. Zones whose windows never overlap
-	// end when a calendar runs past its horizon.
-	for range 10000 {
+	// give up after the calendar's horizon, as NextOpen does.
+	limit := t.Add(calendar.Horizon)
+	for t.Before(limit) {
 		moved := false
 		for _, z := range zones {
 			c := cal.In(z)
@@ -181,14 +292,33 @@ func Explain(in CallableInput) Verdict {
 			}
 		}
 	}
-	zones, err := Zones(c.TimezonePolicy, in.Calendar, m.Timezone, v.Number.Number)
+	zones, why, err := callZones(c, in.Calendar, m.Timezone, v.Number.Number, now)
+	for err == nil && why != "" && c.TimezoneFallback != FallbackCalendar {
+		// No zone to call this number in: the member's next number, if any.
+		v.Skipped = append(v.Skipped, why)
+		for i := range rm.Numbers {
+			if rm.Numbers[i].ID == num.ID {
+				rm.Numbers[i].Stopped = true
+			}
+		}
+		if num, ok = retry.FirstNumber(policy, rm.Numbers); !ok {
+			for _, r := range v.Skipped {
+				v.Reasons = append(v.Reasons, r+"; set the member's timezone or timezone_fallback: calendar (ends as NO_TIMEZONE)")
+			}
+			v.Skipped = nil
+			v.End = cause.NoTimezone
+			return v
+		}
+		v.Number, _ = m.Communication(num.ID)
+		zones, why, err = callZones(c, in.Calendar, m.Timezone, v.Number.Number, now)
+	}
 	switch {
 	case err != nil:
 		v.Reasons = append(v.Reasons, fmt.Sprintf("no usable timezone: %v", err))
 		return v
-	case len(zones) == 0:
-		v.Reasons = append(v.Reasons, fmt.Sprintf("no timezone is known for %s: not callable under the number timezone policy", v.Number.Number))
-		return v
+	case why != "":
+		v.Fallback = why
+		zones = []*time.Location{calendarZone(in.Calendar)}
 	}
 	for _, z := range zones {
 		v.Zones = append(v.Zones, z.String())

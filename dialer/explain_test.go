@@ -72,7 +72,7 @@ func TestExplain(t *testing.T) {
 			member: mem(func(m *dialer.Member) {
 				m.Communications = []dialer.Communication{{ID: 3, Number: "+80012345678", Position: 1, State: "active"}}
 			}),
-			reason: "no timezone is known for +80012345678"},
+			reason: "no timezone is known for +80012345678", end: "NO_TIMEZONE"},
 		{name: "retry wait", now: mon10, campaign: running(nil), member: mem(func(m *dialer.Member) { m.DueAt = mon10.Add(30 * time.Minute) }),
 			reason: "waiting for retry until 2026-11-23T15:30:00Z", next: mon10.Add(30 * time.Minute)},
 		{name: "retry wait into lunch", now: mon10, campaign: running(nil), member: mem(func(m *dialer.Member) { m.DueAt = mon10.Add(2 * time.Hour) }),

@@ -53,6 +53,7 @@ type campaignRow struct {
 	Filter           string `db:"filter"`
 	DefaultRegion    string `db:"default_region"`
 	ImportMapping    string `db:"import_mapping"`
+	TimezoneFallback string `db:"timezone_fallback"`
 	RetryMaxAttempts int    `db:"max_attempts"`
 	RetryIntervalMS  int64  `db:"retry_interval_ms"`
 	RetryMaxPerDay   int    `db:"max_per_day"`
@@ -68,7 +69,7 @@ const campaignSelect = `
 	       c.max_lines, c.calls_per_interval, c.interval_ms, c.ring_timeout_ms, c.min_success_ms,
 	       c.default_class, c.results, c.variables, c.callback_url, c.cron_start, c.cron_stop,
 	       c.number_order, c.number_types, c.sort_variable, c.sort_order, c.filter,
-	       c.default_region, c.import_mapping,
+	       c.default_region, c.import_mapping, c.timezone_fallback,
 	       r.max_attempts, r.interval_ms AS retry_interval_ms, r.max_per_day, r.max_days, r.max_minus
 	FROM campaigns c
 	JOIN retry_policies r ON r.campaign_id = c.id`
@@ -214,9 +215,9 @@ func writeCampaign(ctx context.Context, tx *sqlx.Tx, c *dialer.Campaign, calenda
 			max_lines, calls_per_interval, interval_ms, ring_timeout_ms, min_success_ms,
 			default_class, results, variables, callback_url, cron_start, cron_stop,
 			number_order, number_types, sort_variable, sort_order, filter, default_region, import_mapping,
-			created_at, updated_at, state_changed_at)
+			timezone_fallback, created_at, updated_at, state_changed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET
 			description = excluded.description, mode = excluded.mode, priority = excluded.priority,
 			calendar_id = excluded.calendar_id, timezone_policy = excluded.timezone_policy,
@@ -233,7 +234,8 @@ func writeCampaign(ctx context.Context, tx *sqlx.Tx, c *dialer.Campaign, calenda
 			number_order = excluded.number_order, number_types = excluded.number_types,
 			sort_variable = excluded.sort_variable, sort_order = excluded.sort_order,
 			filter = excluded.filter, default_region = excluded.default_region,
-			import_mapping = excluded.import_mapping, updated_at = excluded.updated_at
+			import_mapping = excluded.import_mapping,
+			timezone_fallback = excluded.timezone_fallback, updated_at = excluded.updated_at
 		RETURNING id`,
 		c.Name, c.Description, string(c.Mode), c.Priority, calendarID, string(c.TimezonePolicy),
 		c.CallerID.Name, mustJSON(nonNilStrings(c.CallerID.Numbers)), c.Dial.Template, mustJSON(nonNilMap(c.Dial.Vars)),
@@ -243,7 +245,7 @@ func writeCampaign(ctx context.Context, tx *sqlx.Tx, c *dialer.Campaign, calenda
 		c.Causes.Default, mustJSON(nonNilMap(c.Results)), mustJSON(nonNilMap(c.Variables)), c.CallbackURL, c.Schedule.Start, c.Schedule.Stop,
 		c.Numbers.Order, mustJSON(nonNilStrings(c.Numbers.Types)), c.Sort.Variable, c.Sort.Order, mustJSON(nonNilFilter(c.Filter)),
 		c.DefaultRegion, mustJSON(c.Import),
-		toMS(now), toMS(now), toMS(now))
+		c.TimezoneFallback, toMS(now), toMS(now), toMS(now))
 	if err != nil {
 		return 0, fmt.Errorf("write campaign: %w", err)
 	}
@@ -352,6 +354,7 @@ func loadCampaign(ctx context.Context, q sqlx.QueryerContext, where string, arg 
 		Sort:          dialer.SortSpec{Variable: row.SortVariable, Order: row.SortOrder},
 		DefaultRegion: row.DefaultRegion,
 	}
+	c.TimezoneFallback = row.TimezoneFallback
 	for _, f := range []struct {
 		src string
 		dst any

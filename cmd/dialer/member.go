@@ -664,7 +664,11 @@ expiry, blocklist, attribute filter, and when it could next be called.`,
 				Blocked: func(n string) bool { return blocked[n] }, InCall: live != nil})
 			ev := explainView{MemberID: m.ID, Name: m.Name, Campaign: c.Name, At: now, State: m.State,
 				Attempts: m.Attempts, Minus: m.Minus, LastCause: m.LastCause, Callable: v.Callable,
-				Number: v.Number.Number, Zones: v.Zones, Reasons: v.Reasons, NextAt: v.NextAt}
+				Number: v.Number.Number, Zones: v.Zones, Reasons: v.Reasons, NextAt: v.NextAt,
+				ZoneFallback: v.Fallback, PassedOver: v.Skipped}
+			if ev.PassedOver == nil {
+				ev.PassedOver = []string{}
+			}
 			if ev.Zones == nil {
 				ev.Zones = []string{}
 			}
@@ -708,6 +712,11 @@ type explainView struct {
 	Reasons []string `json:"reasons"`
 	// NextAt is the earliest time the member could be called, when known.
 	NextAt time.Time `json:"next_at"`
+	// ZoneFallback says why Zones is the calendar's zone and not the
+	// number's (timezone_fallback: calendar), or is "".
+	ZoneFallback string `json:"zone_fallback"`
+	// PassedOver are the member's numbers not called for want of a zone.
+	PassedOver []string `json:"numbers_passed_over"`
 }
 
 func (v explainView) MarshalJSON() ([]byte, error) { return jsontime.Struct(v) }
@@ -737,6 +746,12 @@ func printExplain(w io.Writer, v explainView) {
 		}
 		fmt.Fprintf(w, "live call: attempt %d to %s since %s, %s (call uuid %s)\n", l.AttemptID, l.Number,
 			l.CreatedAt.UTC().Format(time.RFC3339), answered, l.UUID)
+	}
+	for _, p := range v.PassedOver {
+		fmt.Fprintf(w, "number passed over: %s\n", p)
+	}
+	if v.ZoneFallback != "" {
+		fmt.Fprintf(w, "calling window read in the calendar's zone (timezone_fallback: calendar): %s\n", v.ZoneFallback)
 	}
 	if v.Callable {
 		fmt.Fprintf(w, "callable now on %s (zones: %s)\n", v.Number, strings.Join(v.Zones, ", "))

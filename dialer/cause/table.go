@@ -12,6 +12,9 @@ const (
 	MemberExpired = "MEMBER_EXPIRED"
 	// Blocked ends a member whose remaining numbers are all on the blocklist.
 	Blocked = "BLOCKED"
+	// NoTimezone ends a member none of whose numbers has a zone its calling
+	// window can be read in (timezone_policy number).
+	NoTimezone = "NO_TIMEZONE"
 	// Abandoned ends an attempt whose customer answered but no agent took
 	// the call (progressive mode).
 	Abandoned = "ABANDONED"
@@ -119,6 +122,7 @@ var table = []Cause{
 	{Name: MaxTryCount, Dialer: true, Class: Error, Description: "final result: attempts, per-cause retries or attempt days are used up, or every number is stopped"},
 	{Name: MemberExpired, Dialer: true, Class: Error, Description: "final result: the member's expiry passed before it was reached"},
 	{Name: Blocked, Dialer: true, Class: Error, Description: "final result: every remaining number of the member is on the blocklist"},
+	{Name: NoTimezone, Dialer: true, Class: Error, Description: "final result: no number of the member has one time zone to call it in; set its timezone or timezone_fallback: calendar"},
 	{Name: Abandoned, Dialer: true, Class: Retry, Description: "the customer answered but no agent took the call: they were not served, try again (counted)"},
 	{Name: Lost, Dialer: true, Class: Retry, Description: "reconcile found the channel gone after a crash or disconnect: ending unknown, counted so it cannot loop"},
 	{Name: OriginateFailed, Dialer: true, Class: Minus, Description: "bgapi originate got neither +OK nor -ERR with a cause (e.g. -USAGE): our error, not the member's"},

@@ -115,6 +115,24 @@ func Timezones(e164 string) ([]string, error) {
 	return append([]string(nil), zones...), nil
 }
 
+// Geographic reports whether an E.164 number's place follows from it: a
+// fixed line, or a mobile of a country that numbers mobiles by area. The
+// zones Timezones gives for any other number (toll-free, premium, most
+// mobiles) are those of its whole country.
+func Geographic(e164 string) bool {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return false
+	}
+	switch phonenumbers.GetNumberType(num) {
+	case phonenumbers.FIXED_LINE, phonenumbers.FIXED_LINE_OR_MOBILE:
+		return true
+	case phonenumbers.MOBILE:
+		return phonenumbers.GEO_MOBILE_COUNTRIES[num.GetCountryCode()]
+	}
+	return false
+}
+
 // ValidRegion reports whether region is a region code the library has
 // metadata for ("US", "GB", ...).
 func ValidRegion(region string) bool {
