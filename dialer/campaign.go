@@ -78,6 +78,9 @@ type Campaign struct {
 	Filter         map[string][]string `yaml:"filter,omitempty" json:"filter,omitempty"`
 	DefaultRegion  string              `yaml:"default_region,omitempty" json:"default_region,omitempty"`
 	Import         ImportSpec          `yaml:"import,omitempty" json:"import,omitzero"`
+	// Autostart starts a stopped or finished campaign when members are
+	// added to it (import or API), unless its calendar's validity ended.
+	Autostart bool `yaml:"autostart,omitempty" json:"autostart,omitempty"`
 
 	// TimezoneFallback is what timezone_policy number does with a number
 	// whose zone cannot be told: "calendar" reads its window in the

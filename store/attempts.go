@@ -466,15 +466,24 @@ func (d *DB) CountCampaigns(ctx context.Context, state dialer.State) (int, error
 	return n, nil
 }
 
-// FinishCampaign marks a running campaign finished.
-func (d *DB) FinishCampaign(ctx context.Context, campaignID int64) error {
-	_, err := d.db.ExecContext(ctx,
-		`UPDATE campaigns SET state = 'finished', state_changed_at = ? WHERE id = ? AND state = 'running'`,
-		toMS(d.now()), campaignID)
+// FinishCampaign marks a running campaign finished, and reports whether
+// it did: a campaign that has a member waiting or in a call again (added
+// since the engine looked) keeps running, unless its calendar's validity
+// has ended.
+func (d *DB) FinishCampaign(ctx context.Context, campaignID int64) (bool, error) {
+	now := toMS(d.now())
+	res, err := d.db.ExecContext(ctx, `
+		UPDATE campaigns SET state = 'finished', state_changed_at = ?1
+		WHERE id = ?2 AND state = 'running'
+		  AND (NOT EXISTS (SELECT 1 FROM members m WHERE m.campaign_id = ?2 AND m.state IN ('waiting', 'calling'))
+		       OR EXISTS (SELECT 1 FROM calendars k
+		                  WHERE k.id = campaigns.calendar_id AND k.valid_until IS NOT NULL AND k.valid_until <= ?1))`,
+		now, campaignID)
 	if err != nil {
-		return fmt.Errorf("finish campaign %d: %w", campaignID, err)
+		return false, fmt.Errorf("finish campaign %d: %w", campaignID, err)
 	}
-	return nil
+	n, _ := res.RowsAffected()
+	return n > 0, nil
 }
 
 // blockedQuery finds which of n numbers are blocked for campaign ?1. The

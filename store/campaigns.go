@@ -16,6 +16,30 @@ import (
 // ErrRunning is returned when a running campaign would be deleted without force.
 var ErrRunning = errors.New("campaign is running")
 
+// ErrCallsInProgress is returned (as a *CallsInProgressError) when a
+// campaign with attempts that are not final would be deleted, whatever
+// the force.
+var ErrCallsInProgress = errors.New("calls in progress")
+
+// CallsInProgressError is a delete refused for the campaign's open
+// attempts; it says what the operator can do.
+type CallsInProgressError struct {
+	Campaign string
+	Calls    int
+}
+
+func (e *CallsInProgressError) Error() string {
+	calls := "calls"
+	if e.Calls == 1 {
+		calls = "call"
+	}
+	return fmt.Sprintf("campaign %s has %d %s in progress; stop it and wait for them to end (dialer campaign stop %s), "+
+		"or use --hangup to hang them up first", e.Campaign, e.Calls, calls, e.Campaign)
+}
+
+// Is makes errors.Is(err, ErrCallsInProgress) hold.
+func (e *CallsInProgressError) Is(target error) bool { return target == ErrCallsInProgress }
+
 type campaignRow struct {
 	ID               int64  `db:"id"`
 	Name             string `db:"name"`
@@ -53,6 +77,7 @@ type campaignRow struct {
 	Filter           string `db:"filter"`
 	DefaultRegion    string `db:"default_region"`
 	ImportMapping    string `db:"import_mapping"`
+	Autostart        bool   `db:"autostart"`
 	TimezoneFallback string `db:"timezone_fallback"`
 	RetryMaxAttempts int    `db:"max_attempts"`
 	RetryIntervalMS  int64  `db:"retry_interval_ms"`
@@ -69,7 +94,7 @@ const campaignSelect = `
 	       c.max_lines, c.calls_per_interval, c.interval_ms, c.ring_timeout_ms, c.min_success_ms,
 	       c.default_class, c.results, c.variables, c.callback_url, c.cron_start, c.cron_stop,
 	       c.number_order, c.number_types, c.sort_variable, c.sort_order, c.filter,
-	       c.default_region, c.import_mapping, c.timezone_fallback,
+	       c.default_region, c.import_mapping, c.autostart, c.timezone_fallback,
 	       r.max_attempts, r.interval_ms AS retry_interval_ms, r.max_per_day, r.max_days, r.max_minus
 	FROM campaigns c
 	JOIN retry_policies r ON r.campaign_id = c.id`
@@ -215,9 +240,9 @@ func writeCampaign(ctx context.Context, tx *sqlx.Tx, c *dialer.Campaign, calenda
 			max_lines, calls_per_interval, interval_ms, ring_timeout_ms, min_success_ms,
 			default_class, results, variables, callback_url, cron_start, cron_stop,
 			number_order, number_types, sort_variable, sort_order, filter, default_region, import_mapping,
-			timezone_fallback, created_at, updated_at, state_changed_at)
+			autostart, timezone_fallback, created_at, updated_at, state_changed_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
-		        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		        ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET
 			description = excluded.description, mode = excluded.mode, priority = excluded.priority,
 			calendar_id = excluded.calendar_id, timezone_policy = excluded.timezone_policy,
@@ -234,7 +259,7 @@ func writeCampaign(ctx context.Context, tx *sqlx.Tx, c *dialer.Campaign, calenda
 			number_order = excluded.number_order, number_types = excluded.number_types,
 			sort_variable = excluded.sort_variable, sort_order = excluded.sort_order,
 			filter = excluded.filter, default_region = excluded.default_region,
-			import_mapping = excluded.import_mapping,
+			import_mapping = excluded.import_mapping, autostart = excluded.autostart,
 			timezone_fallback = excluded.timezone_fallback, updated_at = excluded.updated_at
 		RETURNING id`,
 		c.Name, c.Description, string(c.Mode), c.Priority, calendarID, string(c.TimezonePolicy),
@@ -245,7 +270,7 @@ func writeCampaign(ctx context.Context, tx *sqlx.Tx, c *dialer.Campaign, calenda
 		c.Causes.Default, mustJSON(nonNilMap(c.Results)), mustJSON(nonNilMap(c.Variables)), c.CallbackURL, c.Schedule.Start, c.Schedule.Stop,
 		c.Numbers.Order, mustJSON(nonNilStrings(c.Numbers.Types)), c.Sort.Variable, c.Sort.Order, mustJSON(nonNilFilter(c.Filter)),
 		c.DefaultRegion, mustJSON(c.Import),
-		c.TimezoneFallback, toMS(now), toMS(now), toMS(now))
+		c.Autostart, c.TimezoneFallback, toMS(now), toMS(now), toMS(now))
 	if err != nil {
 		return 0, fmt.Errorf("write campaign: %w", err)
 	}
@@ -353,6 +378,7 @@ func loadCampaign(ctx context.Context, q sqlx.QueryerContext, where string, arg 
 		Numbers:       dialer.NumberPolicy{Order: row.NumberOrder},
 		Sort:          dialer.SortSpec{Variable: row.SortVariable, Order: row.SortOrder},
 		DefaultRegion: row.DefaultRegion,
+		Autostart:     row.Autostart,
 	}
 	c.TimezoneFallback = row.TimezoneFallback
 	for _, f := range []struct {
@@ -531,18 +557,29 @@ func (d *DB) CampaignSummary(ctx context.Context, name string) (CampaignSummary,
 }
 
 // DeleteCampaign deletes a campaign with its members, attempts and inline
-// calendar. A running campaign is refused unless force is set.
+// calendar. A running campaign is refused unless force is set. A campaign
+// with attempts that are not final is always refused (ErrCallsInProgress):
+// their ends, and their release callbacks, would be lost. That holds for
+// the attempts a stopped daemon left for its next start's reconcile too.
+// The check and the delete are one transaction, so no attempt the daemon
+// starts in between can slip through.
 func (d *DB) DeleteCampaign(ctx context.Context, name string, force bool) error {
 	return d.tx(ctx, func(tx *sqlx.Tx) error {
 		var row struct {
 			ID    int64  `db:"id"`
 			State string `db:"state"`
+			Open  int    `db:"open"`
 		}
-		if err := tx.GetContext(ctx, &row, `SELECT id, state FROM campaigns WHERE name = ?`, name); err != nil {
+		if err := tx.GetContext(ctx, &row, `
+			SELECT c.id, c.state, (SELECT count(*) FROM attempts a WHERE a.campaign_id = c.id AND a.final = 0) AS open
+			FROM campaigns c WHERE c.name = ?`, name); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("delete campaign %s: %w", name, ErrNotFound)
 			}
 			return err
+		}
+		if row.Open > 0 {
+			return &CallsInProgressError{Campaign: name, Calls: row.Open}
 		}
 		if row.State == string(dialer.StateRunning) && !force {
 			return fmt.Errorf("delete campaign %s: %w (stop it first, or use --force)", name, ErrRunning)
@@ -559,6 +596,15 @@ func (d *DB) DeleteCampaign(ctx context.Context, name string, force bool) error 
 		}
 		return nil
 	})
+}
+
+// CampaignExists reports whether a campaign is still in the store.
+func (d *DB) CampaignExists(ctx context.Context, id int64) (bool, error) {
+	var n int
+	if err := d.db.GetContext(ctx, &n, `SELECT count(*) FROM campaigns WHERE id = ?`, id); err != nil {
+		return false, fmt.Errorf("look up campaign %d: %w", id, err)
+	}
+	return n > 0, nil
 }
 
 // SetCampaignState changes a campaign's run state and returns the previous one.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/store"
@@ -129,29 +130,65 @@ func printCampaign(out io.Writer, c *dialer.Campaign) error {
 }
 
 func newCampaignDeleteCmd(a *app) *cobra.Command {
-	var force bool
+	var force, hangup, yes bool
+	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Delete a campaign with its members and attempts",
 		Long: `Delete a campaign with its members, attempts and inline calendar.
-A running campaign is refused unless --force is given.`,
-		Example: "  dialer campaign delete survey-ivr\n  dialer campaign delete survey-ivr --force",
-		Args:    cobra.ExactArgs(1),
+A running campaign is refused unless --force is given.
+
+A campaign with calls in progress is always refused, --force or not: their
+ends and release callbacks would be lost. Stop it and wait for the calls
+to end (dialer campaign stop NAME; dialer call list shows them), or give
+--hangup: the campaign is stopped, the running daemon hangs up its calls
+(cause MANAGER_REQUEST) and records their ends, and the campaign is
+deleted once every call ended, within --timeout. Callback events already
+recorded are still delivered after the campaign is gone.
+
+The delete asks first on a terminal, and is refused without --yes when
+standard input is not a terminal.`,
+		Example: `  dialer campaign delete survey-ivr --yes
+  dialer campaign delete renewals-progressive --force --yes
+  dialer campaign delete demo-ivr --hangup --timeout 1m --yes`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openStore(cmd.Context())
-			if err != nil {
-				return err
+			if timeout <= 0 {
+				return fmt.Errorf("--timeout %s: must be positive", timeout)
 			}
-			defer db.Close()
-			if err := db.DeleteCampaign(cmd.Context(), args[0], force); err != nil {
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "campaign %s deleted\n", args[0])
-			return nil
+			return a.withStore(cmd.Context(), func(db *store.DB) error {
+				if err := confirmCampaignDelete(cmd, db, args[0], yes); err != nil {
+					return err
+				}
+				return deleteCampaign(cmd.Context(), cmd.OutOrStdout(), db, a.now, args[0], force, hangup, timeout)
+			})
 		},
 	}
-	cmd.Flags().BoolVar(&force, "force", false, "delete even while running")
+	cmd.Flags().BoolVar(&force, "force", false, "delete even while running (never while calls are in progress)")
+	cmd.Flags().BoolVar(&hangup, "hangup", false, "stop the campaign and have the daemon hang up its calls first")
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Second, "with --hangup: how long the calls may take to end")
+	addYesFlag(cmd, &yes)
 	return cmd
+}
+
+// confirmCampaignDelete asks before a campaign is deleted, saying how many
+// members go with it. An unknown name is left to the delete to report.
+func confirmCampaignDelete(cmd *cobra.Command, db *store.DB, name string, yes bool) error {
+	if yes {
+		return nil
+	}
+	c, err := db.Campaign(cmd.Context(), name)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	n, err := db.CountMembers(cmd.Context(), store.MemberFilter{CampaignID: c.ID}, nil)
+	if err != nil {
+		return err
+	}
+	return confirm(cmd, yes, fmt.Sprintf("delete campaign %s with its %s and their attempts", name, plural(n, "member", "members")))
 }
 
 func newCampaignStateCmd(a *app, verb string, state dialer.State, short string) *cobra.Command {

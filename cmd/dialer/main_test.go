@@ -112,10 +112,10 @@ func TestCampaignDelete_RefusesRunning(t *testing.T) {
 	c := setup(t)
 	c.ok("campaign", "apply", "-f", "../../testdata/campaigns/ivr.yaml")
 	c.ok("campaign", "start", "survey-ivr")
-	c.fails("campaign is running", "campaign", "delete", "survey-ivr")
+	c.fails("campaign is running", "campaign", "delete", "survey-ivr", "--yes")
 	c.ok("campaign", "pause", "survey-ivr")
 	contains(t, c.ok("campaign", "resume", "survey-ivr"), "running (was paused)")
-	contains(t, c.ok("campaign", "delete", "survey-ivr", "--force"), "deleted")
+	contains(t, c.ok("campaign", "delete", "survey-ivr", "--force", "--yes"), "deleted")
 }
 
 func TestMemberImport_AllOrNothing(t *testing.T) {

@@ -237,6 +237,18 @@ how many members would be imported and rejected, and writes nothing.`,
 			if rejected > 0 && rej != nil {
 				fmt.Fprintf(cmd.OutOrStdout(), "rejected rows and reasons: %s\n", rejects)
 			}
+			if members == 0 {
+				return nil
+			}
+			run, err := db.MembersAdded(ctx, c.ID)
+			if err != nil {
+				return err
+			}
+			if run.Started() {
+				fmt.Fprintln(cmd.OutOrStdout(), run.Notice())
+			} else if w := run.Warning(); w != "" {
+				fmt.Fprintln(cmd.ErrOrStderr(), "warning: "+w)
+			}
 			return nil
 		},
 	}

@@ -67,6 +67,7 @@ Load them with the commands below, then run the daemon beside FreeSWITCH.`,
 		newReportCmd(a),
 		newExportCmd(a),
 		newWebhookCmd(a),
+		newCallCmd(a),
 		newDBCmd(a),
 		newVersionCmd(),
 	)

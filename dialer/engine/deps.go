@@ -20,7 +20,7 @@ type Store interface {
 	ChangeMembers(ctx context.Context, changes []dialer.MemberChange) error
 	ExpireMembers(ctx context.Context, campaignID int64, now time.Time) (int, error)
 	CampaignProgress(ctx context.Context, campaignID int64) (waiting, calling int, err error)
-	FinishCampaign(ctx context.Context, campaignID int64) error
+	FinishCampaign(ctx context.Context, campaignID int64) (bool, error)
 	OpenAttempts(ctx context.Context) ([]dialer.Attempt, error)
 	MarkAnswered(ctx context.Context, attemptID int64, at time.Time) error
 	MarkWrapUp(ctx context.Context, attemptID int64, wrap time.Duration) error
@@ -43,6 +43,13 @@ type Store interface {
 	AnswerCallRequest(ctx context.Context, id int64, state, reason string, attemptID int64, callUUID string) error
 	FinishManualCall(ctx context.Context, id int64, answeredAt, endedAt time.Time, cause string, billsec time.Duration) error
 	LoseManualCalls(ctx context.Context, at time.Time) (int, error)
+
+	// Hang-ups asked for from outside (dialer call hangup, campaign
+	// delete --hangup), and whether a campaign that is no longer
+	// runnable was deleted.
+	PendingHangups(ctx context.Context) ([]dialer.HangupRequest, error)
+	AnswerHangup(ctx context.Context, id int64, state, reason string) error
+	CampaignExists(ctx context.Context, campaignID int64) (bool, error)
 }
 
 // Switch is what the engine needs of FreeSWITCH.

@@ -149,6 +149,7 @@ type campaignState struct {
 	cidNext   int
 	checked   time.Time // last finish check
 	swept     time.Time // last expiry sweep
+	deleted   bool      // deleted from the store while it had calls
 }
 
 // Engine works the running campaigns. Create it with New and call Run.
@@ -325,6 +326,7 @@ func (e *Engine) tick(ctx context.Context) {
 			e.settleAgents(ctx, now)
 			if e.sw.Connected() && !e.stopping {
 				e.takeCallRequests(ctx, now)
+				e.takeHangups(ctx, now)
 			}
 		}
 		e.housekeep(ctx, now)
@@ -504,12 +506,25 @@ func (e *Engine) reload(ctx context.Context, force bool) error {
 		if seen[id] {
 			continue
 		}
+		exists, err := e.store.CampaignExists(ctx, id)
+		if err != nil {
+			return err
+		}
 		if cs.inflight > 0 {
 			cs.active = false
+			if !exists && !cs.deleted {
+				cs.deleted = true
+				e.log.Warn("campaign deleted with calls in progress: their ends cannot be recorded",
+					"campaign", cs.run.Campaign.Name, "campaign_id", id, "calls", cs.inflight)
+			}
 			continue
 		}
 		delete(e.campaigns, id)
-		e.log.Info("campaign unloaded", "campaign", cs.run.Campaign.Name, "campaign_id", id)
+		if exists {
+			e.log.Info("campaign unloaded", "campaign", cs.run.Campaign.Name, "campaign_id", id)
+		} else {
+			e.log.Info("campaign deleted", "campaign", cs.run.Campaign.Name, "campaign_id", id)
+		}
 	}
 	e.order = e.order[:0]
 	for _, cs := range e.campaigns {
@@ -574,9 +589,13 @@ func (e *Engine) housekeep(ctx context.Context, now time.Time) {
 			if waiting > 0 {
 				reason = "calendar validity ended"
 			}
-			if err := e.store.FinishCampaign(ctx, c.ID); err != nil {
+			finished, err := e.store.FinishCampaign(ctx, c.ID)
+			if err != nil {
 				e.log.Error("finish campaign", "campaign", c.Name, "err", err)
 				continue
+			}
+			if !finished {
+				continue // members were added since the count, or it was stopped
 			}
 			cs.active = false
 			e.log.Info("campaign finished", "campaign", c.Name, "reason", reason, "waiting", waiting)

@@ -50,6 +50,7 @@ type Store interface {
 	Members(ctx context.Context, f store.MemberFilter) ([]dialer.Member, error)
 	Attempts(ctx context.Context, f store.AttemptFilter) ([]dialer.Attempt, error)
 	AddMembers(ctx context.Context, campaignID int64, ms []memberfile.Member) ([]int64, error)
+	MembersAdded(ctx context.Context, campaignID int64) (dialer.RunAfterAdd, error)
 	Member(ctx context.Context, id int64) (*dialer.Member, error)
 	MemberByKey(ctx context.Context, campaignID int64, key string) (*dialer.Member, error)
 	MemberAttempts(ctx context.Context, memberID int64) ([]dialer.Attempt, error)

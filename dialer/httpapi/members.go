@@ -71,15 +71,31 @@ func (s *Server) addMembers(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	state := c.State
+	var run dialer.RunAfterAdd
 	if start && c.State != dialer.StateRunning {
 		if _, err := s.store.SetCampaignState(ctx, c.Name, dialer.StateRunning); err != nil {
 			return fmt.Errorf("start campaign %s after adding members: %w", c.Name, err)
 		}
-		state = dialer.StateRunning
+		run = dialer.RunAfterAdd{Campaign: c.Name, Was: c.State, State: dialer.StateRunning}
+	} else if run, err = s.store.MembersAdded(ctx, c.ID); err != nil {
+		return err
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"campaign": c.Name, "state": state, "added": len(ids), "ids": ids})
+	body := map[string]any{"campaign": c.Name, "state": run.State, "added": len(ids), "ids": ids}
+	addRunFields(body, run, "started")
+	writeJSON(w, http.StatusCreated, body)
 	return nil
+}
+
+// addRunFields tells an API client what adding members did to their
+// campaign: startedKey true when that started it (start, or autostart),
+// and a "warning" when they will not be dialed, saying what to run.
+func addRunFields(body map[string]any, run dialer.RunAfterAdd, startedKey string) {
+	if run.Started() {
+		body[startedKey] = true
+	}
+	if w := run.Warning(); w != "" {
+		body["warning"] = w
+	}
 }
 
 // splitMembers reads the three forms of an add body and returns the raw
@@ -342,8 +358,42 @@ func (s *Server) memberResult(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	// A member due again in a campaign that does not run waits for ever
+	// unless someone starts it: autostart does, or the client is told.
+	run := dialer.RunAfterAdd{Campaign: c.Name, Was: c.State, State: c.State}
+	if out.State == dialer.MemberWaiting {
+		if run, err = s.store.MembersAdded(ctx, c.ID); err != nil {
+			return err
+		}
+	}
+	resp, err := objectFields(out)
+	if err != nil {
+		return fmt.Errorf("encode the result of member %d: %w", id, err)
+	}
+	resp["campaign_state"] = run.State
+	if out.State == dialer.MemberWaiting {
+		addRunFields(resp, run, "campaign_started")
+	}
+	writeJSON(w, http.StatusOK, resp)
 	return nil
+}
+
+// objectFields is v, which encodes as a JSON object, as its fields, so
+// that more can be added to the response.
+func objectFields(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	fields := map[string]json.RawMessage{}
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	out := make(map[string]any, len(fields))
+	for k, f := range fields {
+		out[k] = f
+	}
+	return out, nil
 }
 
 // stopList reads stop_communications: an array of numbers or "all".
