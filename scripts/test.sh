@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The full suite (make test): vet, then every package with the race
+# The full suite (make test): make lint (gofmt, vet), then every package with the race
 # detector. End-to-end suites run once on the simulator and once on a real
 # FreeSWITCH (started from ../shared/freeswitch/fs-lab, or the one
 # DIALER_TEST_FREESWITCH=host:port[,password] names; without either the
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 log=.test.log
 
-$GO vet ./... || exit 1
+make -s lint GO="$GO" || exit 1
 $GO test -race -count=1 -v -timeout 30m ./... >"$log" 2>&1
 rc=$?
 # Why the real-switch runs were skipped, once, then a line per package and

@@ -27,9 +27,11 @@ import (
 //
 // A daemon that runs until it is stopped (serve without --until-done,
 // fs-sim, status --watch) runs for a few seconds and must then still be
-// running and stop cleanly on SIGTERM. Lines for other tools that set up a
-// machine (make, go test, useradd, install, systemctl, journalctl) are not
-// run here: CI runs make and go test itself, and the others need root.
+// running and stop cleanly on SIGTERM. The sandbox links every top-level
+// entry of the repository, so make targets run as written (make demo,
+// make build, make lint); not run are the test and benchmark commands
+// (the suite itself; benchmarks take minutes) and the system installation
+// lines, which need root.
 
 var repoRoot = func() string {
 	dir, err := filepath.Abs("../..")
@@ -44,8 +46,10 @@ var notRun = []struct {
 	re  *regexp.Regexp
 	why string
 }{
-	{regexp.MustCompile(`^make\b`), "CI runs make itself"},
-	{regexp.MustCompile(`^(\w+=\S+ )*go test\b`), "CI runs the tests itself"},
+	{regexp.MustCompile(`^make test\b`), "the test suite itself"},
+	{regexp.MustCompile(`^make lint\b`), "it checks the repository's own files (git ls-files); make test runs it first"},
+	{regexp.MustCompile(`^make bench`), "benchmarks take minutes: BENCHMARKS.md"},
+	{regexp.MustCompile(`^(\w+=\S+ )*go test\b`), "test commands: the test suite itself"},
 	{regexp.MustCompile(`^(useradd|install|systemctl|journalctl)\b`), "system installation needs root"},
 	{regexp.MustCompile(`^cp freeswitch-conf/dialer\.service /etc/`), "system installation needs root"},
 }
@@ -59,24 +63,38 @@ type example struct {
 	lines []string
 }
 
-// logicalLines joins backslash continuations and drops blank and comment
-// lines.
+// logicalLines joins backslash continuations and lines inside an open
+// quote (a JSON body in '...'), and drops blank and comment lines.
 func logicalLines(text string) []string {
 	var out []string
 	var cur strings.Builder
+	var quote rune
 	for _, l := range strings.Split(text, "\n") {
 		t := strings.TrimSpace(l)
+		if quote != 0 {
+			t = l
+		}
 		if cur.Len() == 0 && (t == "" || strings.HasPrefix(t, "#")) {
 			continue
 		}
-		if strings.HasSuffix(t, `\`) {
-			cur.WriteString(strings.TrimSuffix(t, `\`))
-			cur.WriteString(" ")
-			continue
+		for _, r := range t {
+			switch {
+			case quote == 0 && (r == '\'' || r == '"'):
+				quote = r
+			case r == quote:
+				quote = 0
+			}
 		}
-		cur.WriteString(t)
-		out = append(out, cur.String())
-		cur.Reset()
+		switch {
+		case quote != 0:
+			cur.WriteString(t + "\n")
+		case strings.HasSuffix(t, `\`):
+			cur.WriteString(strings.TrimSuffix(t, `\`) + " ")
+		default:
+			cur.WriteString(t)
+			out = append(out, cur.String())
+			cur.Reset()
+		}
 	}
 	if cur.Len() > 0 {
 		out = append(out, cur.String())
@@ -134,9 +152,15 @@ type sandbox struct {
 func newSandbox(t *testing.T, bin, fixture string) *sandbox {
 	t.Helper()
 	dir := t.TempDir()
-	for _, d := range []string{"testdata", "freeswitch-conf", "scripts"} {
-		if err := os.Symlink(filepath.Join(repoRoot, d), filepath.Join(dir, d)); err != nil {
-			t.Fatal(err)
+	entries, err := os.ReadDir(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if n := e.Name(); n != "bin" && !strings.HasPrefix(n, ".") {
+			if err := os.Symlink(filepath.Join(repoRoot, n), filepath.Join(dir, n)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if err := os.Symlink(filepath.Join(repoRoot, "..", "shared"), filepath.Join(filepath.Dir(dir), "shared")); err != nil && !os.IsExist(err) {
@@ -152,13 +176,28 @@ func newSandbox(t *testing.T, bin, fixture string) *sandbox {
 	if fixture != "" {
 		copyFile(t, fixture, db)
 	}
-	env := []string{
-		"PATH=" + filepath.Join(dir, "bin") + ":" + os.Getenv("PATH"),
-		"HOME=" + dir,
-		"DIALER_DATABASE=" + db,
+	env := append(goEnv(t),
+		"PATH="+filepath.Join(dir, "bin")+":"+os.Getenv("PATH"),
+		"HOME="+dir,
+		"DIALER_DATABASE="+db,
 		"DIALER_HTTP_LISTEN=127.0.0.1:0",
-	}
+	)
 	return &sandbox{dir: dir, env: env}
+}
+
+// goEnv keeps Go's caches where they are although HOME moves into the
+// sandbox: make build there must not download and compile everything again.
+func goEnv(t *testing.T) []string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOPATH", "GOCACHE", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env: %v", err)
+	}
+	v := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(v) != 3 {
+		t.Fatalf("go env: %q", out)
+	}
+	return []string{"GOPATH=" + v[0], "GOCACHE=" + v[1], "GOMODCACHE=" + v[2]}
 }
 
 func copyFile(t *testing.T, from, to string) {
@@ -218,12 +257,17 @@ func (s *sandbox) run(t *testing.T, e example) {
 	for _, l := range skipped {
 		t.Logf("not run: %s", l)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", stillRunning+body)
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), s.env...)
+	// A daemon an example starts (fs-lab's FreeSWITCH) keeps the output
+	// pipe open: the example is over when bash is.
+	cmd.WaitDelay = 5 * time.Second
+	began := time.Now()
 	out, err := cmd.CombinedOutput()
+	t.Logf("%s: %s", e.where, time.Since(began).Round(time.Millisecond))
 	if err != nil {
 		t.Errorf("%s: %v\n%s", e.where, err, out)
 		return
@@ -254,6 +298,7 @@ func buildFixture(t *testing.T, bin string) string {
 		"dialer member import --campaign demo-ivr testdata/members/demo-200.csv",
 		"dialer member import --campaign renewals-progressive testdata/members/renewals.csv",
 		"dialer member import --campaign collections-preemptive testdata/members/demo-200.csv",
+		"dialer member import --campaign demo-progressive testdata/members/demo-200.csv",
 		"dialer member import --campaign lab-ivr testdata/members/lab-plan.csv",
 		"dialer campaign start demo-ivr",
 		"DIALER_WEBHOOKS_MAX_TRIES=1 dialer serve --sim --sim-speed 50 --until-done",
@@ -262,11 +307,19 @@ func buildFixture(t *testing.T, bin string) string {
 	return filepath.Join(s.dir, "dialer.db")
 }
 
+// docsBinary builds the binary the way the README does, with make build
+// in a sandbox, so the README's own make build and make demo lines find
+// Go's cache warm.
 func docsBinary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("docs test: skipped with -short")
 	}
-	return buildDialer(t)
+	s := newSandbox(t, "/nonexistent", "")
+	if err := os.Remove(filepath.Join(s.dir, "bin", "dialer")); err != nil {
+		t.Fatal(err)
+	}
+	s.run(t, example{where: "build", lines: []string{"make build"}})
+	return filepath.Join(s.dir, "bin", "dialer")
 }
 
 // TestDocs_HelpExamplesRun runs every line of the Example of every
@@ -291,14 +344,12 @@ func TestDocs_HelpExamplesRun(t *testing.T) {
 func TestDocs_READMEExamplesRun(t *testing.T) {
 	bin := docsBinary(t)
 	fixture := buildFixture(t, bin)
-	for _, e := range readmeExamples(t) {
+	for _, e := range apiTogether(readmeExamples(t)) {
 		t.Run(e.where, func(t *testing.T) {
 			s := newSandbox(t, bin, fixture)
 			text := strings.Join(e.lines, "\n")
 			if strings.Contains(text, "fs-lab start") {
-				if _, err := os.Stat(filepath.Join(repoRoot, "../shared/freeswitch/fs-lab")); err != nil {
-					t.Skip("no ../shared/freeswitch/fs-lab here: the block needs a real FreeSWITCH")
-				}
+				s.realSwitch(t, e)
 			}
 			if strings.Contains(text, "curl ") {
 				s.serveAPI(t)
@@ -306,6 +357,28 @@ func TestDocs_READMEExamplesRun(t *testing.T) {
 			s.run(t, e)
 		})
 	}
+}
+
+// apiTogether joins the README's API blocks into one example, in order:
+// they are one walk through the API ($API, $AUTH and the member they add
+// carry from one to the next).
+func apiTogether(es []example) []example {
+	var out []example
+	api := -1
+	for _, e := range es {
+		if !strings.Contains(strings.Join(e.lines, "\n"), "curl ") {
+			out = append(out, e)
+			continue
+		}
+		if api < 0 {
+			api = len(out)
+			out = append(out, example{where: e.where})
+		} else {
+			out[api].where += "+" + strings.TrimPrefix(e.where, "README.md:")
+		}
+		out[api].lines = append(out[api].lines, e.lines...)
+	}
+	return out
 }
 
 // serveAPI runs a daemon on the simulator with the API on 127.0.0.1:8080
@@ -318,20 +391,18 @@ func (s *sandbox) serveAPI(t *testing.T) {
 	} else {
 		l.Close()
 	}
-	s.env = append(s.env, "DIALER_HTTP_TOKEN=docs-token", "DIALER_HTTP_LISTEN="+listen)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, "dialer", "serve", "--sim")
-	cmd.Path = filepath.Join(s.dir, "bin", "dialer")
+	s.env = append(s.env, "DIALER_HTTP_TOKEN=docs-token", "DIALER_HTTP_LISTEN="+listen,
+		"DIALER_MANUAL_DIAL_TEMPLATE=loopback/{number}/dialer_lab")
+	cmd := exec.Command(filepath.Join(s.dir, "bin", "dialer"), "serve", "--sim")
 	cmd.Dir = s.dir
 	cmd.Env = append(os.Environ(), s.env...)
 	var log bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &log, &log
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		cancel()
+		_ = cmd.Process.Signal(os.Interrupt)
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("daemon for the API examples: %v\n%s", err, log.String())
 		}
@@ -347,5 +418,33 @@ func (s *sandbox) serveAPI(t *testing.T) {
 			t.Fatalf("daemon for the API examples never listened on %s: %v\n%s", listen, err, log.String())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// realSwitch checks that a block that starts FreeSWITCH with fs-lab can:
+// fs-lab beside the checkout and the ports it names free. The switch is
+// stopped after the block, whatever happened.
+func (s *sandbox) realSwitch(t *testing.T, e example) {
+	t.Helper()
+	lab := filepath.Join(repoRoot, "../shared/freeswitch/fs-lab")
+	if _, err := os.Stat(lab); err != nil {
+		t.Skip("no ../shared/freeswitch/fs-lab here: the block needs a real FreeSWITCH")
+	}
+	for _, l := range e.lines {
+		f := strings.Fields(l)
+		if len(f) < 3 || !strings.HasSuffix(f[0], "fs-lab") || f[1] != "start" {
+			continue
+		}
+		for i, a := range f {
+			if a == "--esl-port" && i+1 < len(f) {
+				if ln, err := net.Listen("tcp", "127.0.0.1:"+f[i+1]); err != nil {
+					t.Skipf("the block starts FreeSWITCH on ESL port %s, which is in use", f[i+1])
+				} else {
+					ln.Close()
+				}
+			}
+		}
+		dir := f[2]
+		t.Cleanup(func() { _ = exec.Command(lab, "stop", dir).Run() })
 	}
 }
