@@ -141,6 +141,9 @@ func (d *DB) ApplyCampaign(ctx context.Context, c *dialer.Campaign) (Change, err
 				change = Unchanged
 				return nil
 			}
+			if err := checkModeChange(old.Campaign, c); err != nil {
+				return err
+			}
 		}
 		var calID int64
 		if c.Calendar.Inline != nil {
