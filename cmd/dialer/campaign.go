@@ -192,10 +192,14 @@ func confirmCampaignDelete(cmd *cobra.Command, db *store.DB, name string, yes bo
 }
 
 func newCampaignStateCmd(a *app, verb string, state dialer.State, short string) *cobra.Command {
+	example := fmt.Sprintf("  dialer campaign %s survey-ivr", verb)
+	if verb == "resume" {
+		example = "  dialer campaign resume collections-preemptive   # a paused campaign"
+	}
 	return &cobra.Command{
 		Use:     verb + " NAME",
 		Short:   short,
-		Example: fmt.Sprintf("  dialer campaign %s survey-ivr", verb),
+		Example: example,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := a.openStore(cmd.Context())

@@ -301,6 +301,7 @@ func buildFixture(t *testing.T, bin string) string {
 		"dialer member import --campaign demo-progressive testdata/members/demo-200.csv",
 		"dialer member import --campaign lab-ivr testdata/members/lab-plan.csv",
 		"dialer campaign start demo-ivr",
+		"dialer campaign pause collections-preemptive",
 		"DIALER_WEBHOOKS_MAX_TRIES=1 dialer serve --sim --sim-speed 50 --until-done",
 	}
 	s.run(t, example{where: "fixture", lines: steps})
