@@ -41,6 +41,12 @@ type attemptRow struct {
 	Result     string        `db:"business_result"`
 }
 
+// attemptSelect reads attemptRow's columns; add the WHERE.
+const attemptSelect = `
+	SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, final, created_at,
+	       answered_at, ended_at, cause, q850, billsec_ms, class, counted, business_result
+	FROM attempts`
+
 func (r attemptRow) attempt() dialer.Attempt {
 	return dialer.Attempt{ID: r.ID, CampaignID: r.CampaignID, MemberID: r.MemberID, CommunicationID: r.CommID.Int64,
 		Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, Final: r.Final, CreatedAt: fromMS(r.CreatedAt),
@@ -63,10 +69,7 @@ func (d *DB) Attempts(ctx context.Context, f AttemptFilter) ([]dialer.Attempt, e
 		limit = int64(f.Limit)
 	}
 	var rows []attemptRow
-	if err := d.db.SelectContext(ctx, &rows, `
-		SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, final, created_at,
-		       answered_at, ended_at, cause, q850, billsec_ms, class, counted, business_result
-		FROM attempts
+	if err := d.db.SelectContext(ctx, &rows, attemptSelect+`
 		WHERE campaign_id = @campaign AND id > @after
 		  AND (@class = '' OR class = @class)
 		  AND (@cause = '' OR cause = @cause)

@@ -196,37 +196,13 @@ func (d *DB) Member(ctx context.Context, id int64) (*dialer.Member, error) {
 
 // MemberAttempts lists a member's attempts, oldest first.
 func (d *DB) MemberAttempts(ctx context.Context, memberID int64) ([]dialer.Attempt, error) {
-	var rows []struct {
-		ID         int64         `db:"id"`
-		CampaignID int64         `db:"campaign_id"`
-		MemberID   int64         `db:"member_id"`
-		CommID     sql.NullInt64 `db:"communication_id"`
-		Number     string        `db:"number"`
-		UUID       string        `db:"uuid"`
-		AgentID    sql.NullInt64 `db:"agent_id"`
-		Final      bool          `db:"final"`
-		CreatedAt  int64         `db:"created_at"`
-		AnsweredAt sql.NullInt64 `db:"answered_at"`
-		EndedAt    sql.NullInt64 `db:"ended_at"`
-		Cause      string        `db:"cause"`
-		Q850       sql.NullInt64 `db:"q850"`
-		BillsecMS  int64         `db:"billsec_ms"`
-		Class      string        `db:"class"`
-		Counted    bool          `db:"counted"`
-		Result     string        `db:"business_result"`
-	}
-	if err := d.db.SelectContext(ctx, &rows, `
-		SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, final, created_at,
-		       answered_at, ended_at, cause, q850, billsec_ms, class, counted, business_result
-		FROM attempts WHERE member_id = ? ORDER BY id`, memberID); err != nil {
+	var rows []attemptRow
+	if err := d.db.SelectContext(ctx, &rows, attemptSelect+` WHERE member_id = ? ORDER BY id`, memberID); err != nil {
 		return nil, fmt.Errorf("load attempts of member %d: %w", memberID, err)
 	}
 	out := make([]dialer.Attempt, len(rows))
 	for i, r := range rows {
-		out[i] = dialer.Attempt{ID: r.ID, CampaignID: r.CampaignID, MemberID: r.MemberID, CommunicationID: r.CommID.Int64,
-			Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, Final: r.Final, CreatedAt: fromMS(r.CreatedAt),
-			AnsweredAt: fromNullMS(r.AnsweredAt), EndedAt: fromNullMS(r.EndedAt), Cause: r.Cause, Q850: int(r.Q850.Int64),
-			Billsec: time.Duration(r.BillsecMS) * time.Millisecond, Class: r.Class, Counted: r.Counted, BusinessResult: r.Result}
+		out[i] = r.attempt()
 	}
 	return out, nil
 }
