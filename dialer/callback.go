@@ -9,10 +9,12 @@ import (
 type CallbackEvent string
 
 // Callback events: connect when the customer answered, release when the
-// attempt is final.
+// attempt is final, member_failed when a member ends failed (the failure
+// notice, once per member, after its last attempt's release).
 const (
-	CallbackConnect CallbackEvent = "connect"
-	CallbackRelease CallbackEvent = "release"
+	CallbackConnect      CallbackEvent = "connect"
+	CallbackRelease      CallbackEvent = "release"
+	CallbackMemberFailed CallbackEvent = "member_failed"
 )
 
 // CallbackState is where a callback is in its delivery.
@@ -31,7 +33,8 @@ var CallbackStates = []CallbackState{CallbackPending, CallbackDelivered, Callbac
 
 // Callback is one event for a campaign's callback URL, as the store's
 // outbox keeps it. Payload is the JSON body, built when the event was
-// recorded.
+// recorded. AttemptID is a member_failed's last attempt, 0 when the member
+// was never called.
 type Callback struct {
 	ID             int64           `json:"id"`
 	CampaignID     int64           `json:"campaign_id"`

@@ -105,6 +105,11 @@ func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error
 				if err := recordEndCallbacks(ctx, tx, e.AttemptID, now); err != nil {
 					return err
 				}
+				if e.MemberState == dialer.MemberFailed {
+					if err := recordMemberFailed(ctx, tx, []int64{e.MemberID}, now); err != nil {
+						return err
+					}
+				}
 				continue
 			}
 			counts, err := json.Marshal(nonNilCounts(e.CauseCounts))
@@ -130,6 +135,11 @@ func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error
 			}
 			if err := recordEndCallbacks(ctx, tx, e.AttemptID, now); err != nil {
 				return err
+			}
+			if e.MemberState == dialer.MemberFailed {
+				if err := recordMemberFailed(ctx, tx, []int64{e.MemberID}, now); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -339,12 +349,14 @@ func (d *DB) ChangeMembers(ctx context.Context, changes []dialer.MemberChange) e
 	}
 	now := toMS(d.now())
 	return d.tx(ctx, func(tx *sqlx.Tx) error {
+		var failed []int64
 		for _, c := range changes {
 			var err error
 			if c.EndCause != "" {
 				_, err = tx.ExecContext(ctx,
 					`UPDATE members SET state = 'failed', end_cause = ?, updated_at = ? WHERE id = ? AND state = 'waiting'`,
 					c.EndCause, now, c.MemberID)
+				failed = append(failed, c.MemberID)
 			} else {
 				_, err = tx.ExecContext(ctx,
 					`UPDATE members SET due_at = ?, updated_at = ? WHERE id = ? AND state = 'waiting'`,
@@ -354,22 +366,27 @@ func (d *DB) ChangeMembers(ctx context.Context, changes []dialer.MemberChange) e
 				return fmt.Errorf("change member %d: %w", c.MemberID, err)
 			}
 		}
-		return nil
+		return recordMemberFailed(ctx, tx, failed, now)
 	})
 }
 
 // ExpireMembers ends every waiting member of a campaign whose expiry has
-// passed, and returns how many.
+// passed, with their failure notices, and returns how many.
 func (d *DB) ExpireMembers(ctx context.Context, campaignID int64, now time.Time) (int, error) {
-	res, err := d.db.ExecContext(ctx, `
-		UPDATE members SET state = 'failed', end_cause = 'MEMBER_EXPIRED', updated_at = ?1
-		WHERE campaign_id = ?2 AND state = 'waiting' AND expires_at IS NOT NULL AND expires_at <= ?1`,
-		toMS(now), campaignID)
+	var ids []int64
+	err := d.tx(ctx, func(tx *sqlx.Tx) error {
+		if err := tx.SelectContext(ctx, &ids, `
+			UPDATE members SET state = 'failed', end_cause = 'MEMBER_EXPIRED', updated_at = ?1
+			WHERE campaign_id = ?2 AND state = 'waiting' AND expires_at IS NOT NULL AND expires_at <= ?1
+			RETURNING id`, toMS(now), campaignID); err != nil {
+			return err
+		}
+		return recordMemberFailed(ctx, tx, ids, toMS(now))
+	})
 	if err != nil {
 		return 0, fmt.Errorf("expire members of campaign %d: %w", campaignID, err)
 	}
-	n, _ := res.RowsAffected()
-	return int(n), nil
+	return len(ids), nil
 }
 
 // CampaignProgress counts a campaign's waiting and calling members.

@@ -80,7 +80,7 @@ type callbackRow struct {
 	ID          int64          `db:"id"`
 	CampaignID  int64          `db:"campaign_id"`
 	Campaign    sql.NullString `db:"campaign"`
-	AttemptID   int64          `db:"attempt_id"`
+	AttemptID   sql.NullInt64  `db:"attempt_id"`
 	Event       string         `db:"event"`
 	URL         string         `db:"url"`
 	Key         string         `db:"idempotency_key"`
@@ -102,7 +102,7 @@ const callbackSelect = `
 
 func (r callbackRow) callback() dialer.Callback {
 	return dialer.Callback{
-		ID: r.ID, CampaignID: r.CampaignID, Campaign: r.Campaign.String, AttemptID: r.AttemptID,
+		ID: r.ID, CampaignID: r.CampaignID, Campaign: r.Campaign.String, AttemptID: r.AttemptID.Int64,
 		Event: dialer.CallbackEvent(r.Event), URL: r.URL, IdempotencyKey: r.Key, Payload: json.RawMessage(r.Payload),
 		State: dialer.CallbackState(r.State), Tries: r.Tries, NextAt: fromMS(r.NextAt), LastError: r.LastError,
 		LastStatus: int(r.LastStatus.Int64), CreatedAt: fromMS(r.CreatedAt), DeliveredAt: fromNullMS(r.DeliveredAt),

@@ -183,8 +183,8 @@ func TestCallbacks_RecordedOnceWithTheAttemptChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	cbs = o.all(t)
-	if len(cbs) != 3 || cbs[2].IdempotencyKey != "uuid-prog-2:release" {
-		t.Fatalf("after the second attempt: %+v, want its release only (never answered: no connect)", cbs)
+	if len(cbs) != 4 || cbs[2].IdempotencyKey != "uuid-prog-2:release" || cbs[3].Event != dialer.CallbackMemberFailed {
+		t.Fatalf("after the second attempt: %+v, want its release only (never answered: no connect), then the member's failure notice", cbs)
 	}
 	comparePayload(t, cbs[2], map[string]any{
 		"event": "release", "idempotency_key": "uuid-prog-2:release",

@@ -120,6 +120,11 @@ func (d *DB) ApplyMemberResult(ctx context.Context, memberID int64, r dialer.Mem
 			string(state), toMS(due), end, next, toMS(now), memberID); err != nil {
 			return fmt.Errorf("update member: %w", err)
 		}
+		if state == dialer.MemberFailed && m.State != dialer.MemberFailed {
+			if err := recordMemberFailed(ctx, tx, []int64{memberID}, toMS(now)); err != nil {
+				return err
+			}
+		}
 		out.State, out.DueAt, out.EndCause = state, due, end
 		if last.ID == 0 {
 			return nil
