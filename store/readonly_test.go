@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"github.com/fsdialer/dialer/store/permtest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -105,8 +106,8 @@ func TestOpen_MissingDirectory(t *testing.T) {
 // directory is in the way. Root may write anything, so the test needs
 // another user.
 func TestPermissions(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root ignores file modes: run the store tests as another user")
+	if permtest.AsUnprivileged(t) {
+		return
 	}
 	path := fullDB(t)
 	dir := filepath.Dir(path)

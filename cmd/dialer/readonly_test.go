@@ -2,6 +2,7 @@ package main
 
 import (
 	"database/sql"
+	"github.com/fsdialer/dialer/store/permtest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,8 +101,8 @@ func TestCLI_ReadOfAnOlderSchema(t *testing.T) {
 // whether the file or the directory is in the way. Root may write
 // anything, so this needs another user.
 func TestCLI_ReadOnlyDatabase(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root ignores file modes: run as another user")
+	if permtest.AsUnprivileged(t) {
+		return
 	}
 	c := withFixtures(t)
 	dir := filepath.Dir(c.db)
