@@ -12,7 +12,7 @@ import (
 	"github.com/fsdialer/dialer/esl/switchtest"
 )
 
-// The lab tests dial the test numbering plan of DOMAIN.md: on the
+// The lab tests dial the test numbering plan: on the
 // simulator, and on a real FreeSWITCH running the dialer_lab, dialer_ivr
 // and dialer_agents contexts of freeswitch-conf/dialplan, over loopback
 // and, on the real switch, over real SIP and RTP through the gateway

@@ -291,7 +291,7 @@ func TestServe_NumberingPlanEndToEnd(t *testing.T) {
 }
 
 // checkNumberingPlan checks that every member of a lab campaign ended as
-// DOMAIN.md's numbering plan requires, from the store.
+// the numbering plan requires, from the store.
 func checkNumberingPlan(t *testing.T, e *e2e, campaignID int64) {
 	t.Helper()
 	ms, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: campaignID})

@@ -593,7 +593,7 @@ func diffScripts() []diffScript {
 // originate variables.
 type planCase struct{ name, dest, vars string }
 
-// planOutcomes are the numbering plan's outcomes (DOMAIN.md and
+// planOutcomes are the numbering plan's outcomes (the plan and
 // freeswitch-conf/dialplan/dialer_lab.xml).
 var planOutcomes = []planCase{
 	{"answer D0 S1", "15550001", ""},

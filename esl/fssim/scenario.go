@@ -64,7 +64,7 @@ type Rule struct {
 // Scenario scripts the simulator. Agents and then Rules are tried in
 // order against the destination of each originate (the number part of the
 // endpoint); the first match decides. When nothing matches, Fallback
-// applies, and when Fallback is nil the DOMAIN.md test numbering plan
+// applies, and when Fallback is nil the test numbering plan
 // (agents included) applies. Seed seeds the random mixes when
 // Options.Seed is zero. Heartbeat is the HEARTBEAT interval in scenario
 // time when Options.HeartbeatInterval is zero. Gateways, when not empty,
@@ -279,7 +279,7 @@ var (
 	planCustomer = regexp.MustCompile(`^\+?[0-9]*[0-9]{2}$`)
 )
 
-// planOutcome is the DOMAIN.md test numbering plan as dialer_lab.xml
+// planOutcome is the test numbering plan as dialer_lab.xml
 // implements it: agents by prefix (busy and reject at once), customer
 // numbers by their last two digits D (tens) and S (units). Anything else
 // finds no extension and fails with NO_ROUTE_DESTINATION at once.
