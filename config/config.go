@@ -25,7 +25,20 @@ type Config struct {
 	Limits   Limits   `mapstructure:"limits" yaml:"limits" json:"limits"`
 	Manual   Manual   `mapstructure:"manual" yaml:"manual" json:"manual"`
 	Webhooks Webhooks `mapstructure:"webhooks" yaml:"webhooks" json:"webhooks"`
+	// Priority is how running campaigns of different priorities share the
+	// lines: PriorityShare or PriorityStrict.
+	Priority string `mapstructure:"priority" yaml:"priority" json:"priority"`
 }
+
+// Priority modes.
+const (
+	// PriorityShare serves higher-priority campaigns first and gives
+	// lower ones the lines left over.
+	PriorityShare = "share"
+	// PriorityStrict lets a campaign dial nothing while a running
+	// campaign of higher priority has a member due now.
+	PriorityStrict = "strict"
+)
 
 // ESL is how to reach FreeSWITCH's event socket.
 type ESL struct {
@@ -98,6 +111,7 @@ func Default() Config {
 		Manual: Manual{RingTimeout: 30 * time.Second},
 		Webhooks: Webhooks{Workers: 4, Timeout: 10 * time.Second, MaxTries: 10, Backoff: time.Second,
 			MaxBackoff: 5 * time.Minute},
+		Priority: PriorityShare,
 	}
 }
 
@@ -148,6 +162,9 @@ func (c Config) Validate() error {
 	}
 	if c.Limits.MaxCPS <= 0 {
 		bad("limits.max_cps", "must be positive")
+	}
+	if c.Priority != PriorityShare && c.Priority != PriorityStrict {
+		bad("priority", "%q: must be share or strict", c.Priority)
 	}
 	if w := c.Webhooks.Workers; w < 1 || w > 64 {
 		bad("webhooks.workers", "%d: must be 1..64", w)
@@ -320,6 +337,7 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("http.max_body", d.HTTP.MaxBody)
 	v.SetDefault("limits.max_calls", d.Limits.MaxCalls)
 	v.SetDefault("limits.max_cps", d.Limits.MaxCPS)
+	v.SetDefault("priority", d.Priority)
 	v.SetDefault("manual.dial_template", d.Manual.DialTemplate)
 	v.SetDefault("manual.caller_id", d.Manual.CallerID)
 	v.SetDefault("manual.ring_timeout", d.Manual.RingTimeout)
@@ -345,6 +363,7 @@ var Keys = []struct{ Key, Env, Flag, Default, Help string }{
 	{"http.max_body", "DIALER_HTTP_MAX_BODY", "", "1048576", "largest API request body, bytes"},
 	{"limits.max_calls", "DIALER_LIMITS_MAX_CALLS", "", "200", "simultaneous calls, all campaigns"},
 	{"limits.max_cps", "DIALER_LIMITS_MAX_CPS", "", "20", "originates per second, all campaigns"},
+	{"priority", "DIALER_PRIORITY", "", "share", "share or strict: strict holds a campaign back while one of higher priority has a member due"},
 	{"manual.dial_template", "DIALER_MANUAL_DIAL_TEMPLATE", "", "", "dial string of manual calls (click-to-call without a campaign), with {number}"},
 	{"manual.caller_id", "DIALER_MANUAL_CALLER_ID", "", "", "caller ID number of manual calls"},
 	{"manual.ring_timeout", "DIALER_MANUAL_RING_TIMEOUT", "", "30s", "how long a manual call's number rings"},

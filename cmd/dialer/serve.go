@@ -147,7 +147,7 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	}
 	eng := engine.New(engine.Config{MaxCalls: cfg.Limits.MaxCalls, MaxCPS: cfg.Limits.MaxCPS, Now: now, Logger: log,
 		Drain: drain, Observer: m, ManualDial: cfg.Manual.DialTemplate, ManualCallerID: cfg.Manual.CallerID,
-		ManualRingTimeout: cfg.Manual.RingTimeout}, db, sw)
+		ManualRingTimeout: cfg.Manual.RingTimeout, StrictPriority: cfg.Priority == config.PriorityStrict}, db, sw)
 	if err := reg.Register(newLiveCollector(eng)); err != nil {
 		return err
 	}

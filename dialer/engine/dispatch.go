@@ -38,7 +38,7 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 		return 0
 	}
 	if len(ids) == 0 {
-		cs.idleUntil = now.Add(idleBackoff)
+		cs.idleUntil, cs.due = now.Add(idleBackoff), false
 		return 0
 	}
 	members, err := e.store.MembersByID(ctx, ids)
@@ -60,11 +60,13 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 	var claims []dialer.NewAttempt
 	var changes []dialer.MemberChange
 	byID := make(map[int64]*dialer.Member, len(members))
+	looked := 0
 	for i := range members {
 		m := &members[i]
 		if len(claims) == n {
 			break
 		}
+		looked++
 		v := dialer.Explain(dialer.CallableInput{Now: now, Campaign: c, Calendar: cs.run.Calendar, Member: m,
 			Blocked: func(num string) bool { return blocked[num] }})
 		switch {
@@ -89,6 +91,8 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 	if err := e.store.ChangeMembers(ctx, changes); err != nil {
 		e.log.Error("defer members", "campaign", c.Name, "err", err)
 	}
+	// Members not looked at, or not fetched, may be callable now.
+	cs.due = looked < len(members) || len(ids) == 2*n+4
 	if len(claims) == 0 {
 		if len(ids) < 2*n+4 {
 			cs.idleUntil = now.Add(idleBackoff)

@@ -59,6 +59,10 @@ type Config struct {
 	ManualDial        string
 	ManualCallerID    string
 	ManualRingTimeout time.Duration
+	// StrictPriority holds a campaign back while a running campaign of
+	// higher priority has a member due now (see outranked); false shares
+	// the lines, higher priorities served first.
+	StrictPriority bool
 }
 
 func (c Config) withDefaults() Config {
@@ -146,6 +150,7 @@ type campaignState struct {
 	inflight  int
 	rate      bucket
 	idleUntil time.Time
+	due       bool // a member was or may be callable at the last dispatch
 	cidNext   int
 	checked   time.Time // last finish check
 	swept     time.Time // last expiry sweep
@@ -364,6 +369,9 @@ func (e *Engine) dispatch(ctx context.Context, now time.Time) {
 			return
 		}
 		if !cs.active || now.Before(cs.idleUntil) {
+			continue
+		}
+		if e.cfg.StrictPriority && e.outranked(cs) {
 			continue
 		}
 		free := min(cs.run.Campaign.Limits.Lines-cs.inflight, e.cfg.MaxCalls-e.inflight)
