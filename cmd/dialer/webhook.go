@@ -19,11 +19,12 @@ func newWebhookCmd(a *app) *cobra.Command {
 		Use:   "webhook",
 		Short: "Inspect campaigns' callback events and send dead ones again",
 		Long: `A campaign with a callback_url gets an HTTP POST on connect (the customer
-answered) and on release (the attempt is final). Each event is recorded in
-the database with the attempt change it reports, and the running daemon
-delivers it, retrying with backoff until the receiver answers 2xx. After
-webhooks.max_tries failed tries the event is dead: it stays in the database
-until redriven. Receivers dedupe by the Idempotency-Key header: an event
+answered), on release (the attempt is final) and, once per member, on
+member_failed (the member ended failed: its cause and numbers, for an SMS
+gateway). Each event is recorded in the database with the change it
+reports, and the running daemon delivers it, retrying with backoff until
+the receiver answers 2xx. After webhooks.max_tries failed tries the event
+is dead: it stays in the database until redriven. Receivers dedupe by the Idempotency-Key header: an event
 can arrive more than once.`,
 		Example: `  dialer webhook list --state dead
   dialer webhook redrive --all`,

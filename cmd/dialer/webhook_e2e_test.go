@@ -314,6 +314,11 @@ func testWebhooksSurviveSIGKILL(t *testing.T, sw switchtest.Backend, bin string)
 			}
 		}
 	}
+	for _, m := range ms { // failure notices: see TestServe_FailureNoticesSurviveSIGKILL
+		if m.State == dialer.MemberFailed {
+			want[fmt.Sprintf("member-%d:failed", m.ID)] = true
+		}
+	}
 	duplicates := 0
 	for key, bodies := range rc.delivered {
 		if !want[key] {

@@ -94,7 +94,8 @@ calendar: {timezone: UTC, weekly: {mon: ["00:00-24:00"]}}
 }
 
 // call records an attempt of m that ends now, answered or not: its
-// callbacks are in the outbox.
+// callbacks are in the outbox. An unanswered member waits to be called
+// again, so that no failure notice joins the attempt's events.
 func (e *env) call(m dialer.Member, uuid string, answered bool) {
 	e.t.Helper()
 	now := e.clk.Now()
@@ -104,7 +105,7 @@ func (e *env) call(m dialer.Member, uuid string, answered bool) {
 		e.t.Fatalf("start attempt %s: %v %v", uuid, ids, err)
 	}
 	end := dialer.AttemptEnd{AttemptID: ids[0], Cause: "NO_ANSWER", Q850: 19, EndedAt: now, Class: "retry", Counted: true,
-		MemberID: m.ID, MemberState: dialer.MemberFailed, EndCause: "MAX_TRY_COUNT", Attempts: 1}
+		MemberID: m.ID, MemberState: dialer.MemberWaiting, DueAt: now, Attempts: 1}
 	if answered {
 		if err := e.db.MarkAnswered(e.ctx, ids[0], now); err != nil {
 			e.t.Fatal(err)
