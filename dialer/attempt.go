@@ -40,6 +40,9 @@ type AttemptEnd struct {
 	// apply.
 	KeepCounters bool
 
+	// Captured are the campaign's ivr.capture variables the call set.
+	Captured map[string]string
+
 	// AgentID is the agent who served (or was last offered) the call, 0
 	// for none; the times below trace its leg (agent modes).
 	AgentID         int64

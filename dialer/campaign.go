@@ -86,6 +86,9 @@ type Campaign struct {
 	// whose zone cannot be told: "calendar" reads its window in the
 	// calendar's zone; "" ends the member as NO_TIMEZONE (see Explain).
 	TimezoneFallback string `yaml:"timezone_fallback,omitempty" json:"timezone_fallback,omitempty"`
+
+	// Record records the calls (see RecordSpec).
+	Record RecordSpec `yaml:"record,omitempty" json:"record,omitzero"`
 }
 
 // CallerID is the caller ID presented to members. With several numbers the
@@ -109,6 +112,9 @@ type IVRTarget struct {
 	Dialplan       string `yaml:"dialplan,omitempty" json:"dialplan,omitempty"`
 	Context        string `yaml:"context,omitempty" json:"context,omitempty"`
 	ResultVariable string `yaml:"result_variable,omitempty" json:"result_variable,omitempty"`
+	// Capture are channel variables the IVR sets (survey answers) that
+	// the dialer keeps on the attempt, read from the hangup record.
+	Capture []string `yaml:"capture,omitempty" json:"capture,omitempty"`
 }
 
 // AgentOptions tune the agent modes.
@@ -300,6 +306,7 @@ func (c *Campaign) Validate() error {
 		p.add("agents.hold_time", "must not be negative")
 	}
 	c.validateModeSettings(&p)
+	c.validateRecording(&p)
 	c.validateLimits(&p)
 	if c.MinSuccess < 0 {
 		p.add("min_success", "must not be negative")

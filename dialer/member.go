@@ -83,6 +83,11 @@ type Attempt struct {
 	Class           string        `json:"class,omitempty"`
 	Counted         bool          `json:"counted"`
 	BusinessResult  string        `json:"business_result,omitempty"`
+	// RecordingPath is the call's recording file, nil when it was not
+	// recorded.
+	RecordingPath *string `json:"recording_path"`
+	// Captured are the campaign's ivr.capture variables the call set.
+	Captured map[string]string `json:"captured"`
 }
 
 // RetryMember is the member's counters and numbers in the form the retry

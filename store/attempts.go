@@ -96,6 +96,9 @@ func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error
 			if n, _ := res.RowsAffected(); n == 0 {
 				continue
 			}
+			if err := writeCaptured(ctx, tx, e); err != nil {
+				return err
+			}
 			if e.KeepCounters {
 				if _, err := tx.ExecContext(ctx, `
 					UPDATE members SET state = ?, due_at = ?, last_cause = ?, updated_at = ? WHERE id = ?`,

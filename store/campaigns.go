@@ -172,6 +172,9 @@ func (d *DB) ApplyCampaign(ctx context.Context, c *dialer.Campaign) (Change, err
 		if err != nil {
 			return err
 		}
+		if err := writeRecordSettings(ctx, tx, id, c); err != nil {
+			return err
+		}
 		if c.Calendar.Inline != nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE calendars SET owner_campaign_id = ? WHERE id = ?`, id, calID); err != nil {
 				return err
@@ -384,6 +387,9 @@ func loadCampaign(ctx context.Context, q sqlx.QueryerContext, where string, arg 
 		Autostart:     row.Autostart,
 	}
 	c.TimezoneFallback = row.TimezoneFallback
+	if err := loadRecordSettings(ctx, q, c); err != nil {
+		return nil, err
+	}
 	for _, f := range []struct {
 		src string
 		dst any

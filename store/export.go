@@ -42,6 +42,13 @@ type ExportAttempt struct {
 	Counted        bool
 	BusinessResult string
 	Agent          string // the agent's name; "" when no agent took part
+	// RecordingPath is the call's recording file, "" when not recorded.
+	RecordingPath string
+	// Captured are the ivr.capture variables the call set; CaptureNames
+	// is the campaign's ivr.capture list (the same on every row), which
+	// gives a CSV export its capture_<name> columns.
+	Captured     map[string]string
+	CaptureNames []string
 }
 
 // ExportMembers calls fn with every member of a campaign, by id. Rows are
@@ -97,9 +104,11 @@ func (d *DB) ExportAttempts(ctx context.Context, campaignID int64, fn func(Expor
 	rows, err := d.db.QueryContext(ctx, `
 		SELECT a.id, a.member_id, ifnull(m.external_key, ''), a.number, a.uuid, a.final,
 		       a.created_at, a.answered_at, a.ended_at, a.cause, a.q850, a.billsec_ms,
-		       a.class, a.counted, a.business_result, ifnull(g.name, '')
+		       a.class, a.counted, a.business_result, ifnull(g.name, ''),
+		       a.recording_path, a.captured, c.ivr_capture
 		FROM attempts a
 		JOIN members m ON m.id = a.member_id
+		JOIN campaigns c ON c.id = a.campaign_id
 		LEFT JOIN agents g ON g.id = a.agent_id
 		WHERE a.campaign_id = ?
 		ORDER BY a.id`, campaignID)
@@ -112,15 +121,26 @@ func (d *DB) ExportAttempts(ctx context.Context, campaignID int64, fn func(Expor
 			a                   ExportAttempt
 			created, billsec    int64
 			answered, ended, q8 sql.NullInt64
+			captured, names     string
 		)
 		if err := rows.Scan(&a.ID, &a.MemberID, &a.ExternalKey, &a.Number, &a.UUID, &a.Final,
 			&created, &answered, &ended, &a.Cause, &q8, &billsec,
-			&a.Class, &a.Counted, &a.BusinessResult, &a.Agent); err != nil {
+			&a.Class, &a.Counted, &a.BusinessResult, &a.Agent,
+			&a.RecordingPath, &captured, &names); err != nil {
 			return fmt.Errorf("export attempts of campaign %d: %w", campaignID, err)
 		}
 		a.CreatedAt, a.AnsweredAt, a.EndedAt = fromMS(created), fromNullMS(answered), fromNullMS(ended)
 		a.Q850 = int(q8.Int64)
 		a.Billsec = time.Duration(billsec) * time.Millisecond
+		if a.Captured = capturedOf(captured); len(a.Captured) == 0 {
+			a.Captured = nil
+		}
+		if err := json.Unmarshal([]byte(names), &a.CaptureNames); err != nil {
+			return fmt.Errorf("export attempts of campaign %d: stored ivr capture: %w", campaignID, err)
+		}
+		if len(a.CaptureNames) == 0 {
+			a.CaptureNames = nil
+		}
 		if err := fn(a); err != nil {
 			return err
 		}

@@ -39,19 +39,23 @@ type attemptRow struct {
 	Class      string        `db:"class"`
 	Counted    bool          `db:"counted"`
 	Result     string        `db:"business_result"`
+	Recording  string        `db:"recording_path"`
+	Captured   string        `db:"captured"`
 }
 
 // attemptSelect reads attemptRow's columns; add the WHERE.
 const attemptSelect = `
 	SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, final, created_at,
-	       answered_at, ended_at, cause, q850, billsec_ms, class, counted, business_result
+	       answered_at, ended_at, cause, q850, billsec_ms, class, counted, business_result,
+	       recording_path, captured
 	FROM attempts`
 
 func (r attemptRow) attempt() dialer.Attempt {
 	return dialer.Attempt{ID: r.ID, CampaignID: r.CampaignID, MemberID: r.MemberID, CommunicationID: r.CommID.Int64,
 		Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, Final: r.Final, CreatedAt: fromMS(r.CreatedAt),
 		AnsweredAt: fromNullMS(r.AnsweredAt), EndedAt: fromNullMS(r.EndedAt), Cause: r.Cause, Q850: int(r.Q850.Int64),
-		Billsec: time.Duration(r.BillsecMS) * time.Millisecond, Class: r.Class, Counted: r.Counted, BusinessResult: r.Result}
+		Billsec: time.Duration(r.BillsecMS) * time.Millisecond, Class: r.Class, Counted: r.Counted, BusinessResult: r.Result,
+		RecordingPath: recordingOf(r.Recording), Captured: capturedOf(r.Captured)}
 }
 
 // Attempts lists a campaign's attempts by id, filtered by class, cause and

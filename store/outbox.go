@@ -54,6 +54,8 @@ var recordCallbackSQL = `
 	           'billsec', CASE WHEN ?1 = 'release' THEN
 	                          CASE WHEN a.billsec_ms % 1000 = 0 THEN a.billsec_ms / 1000 ELSE a.billsec_ms / 1000.0 END END,
 	           'business_result', CASE WHEN ?1 = 'release' THEN nullif(a.business_result, '') END,
+	           'recording_path', nullif(a.recording_path, ''),
+	           'captured', json(a.captured),
 	           'member_state', CASE WHEN ?1 = 'release' THEN m.state END,
 	           'next_due_time', CASE WHEN ?1 = 'release' AND m.state = 'waiting' THEN ` + jsonTime("m.due_at") + ` END),
 	       ?3, ?3

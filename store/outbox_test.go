@@ -145,6 +145,7 @@ func TestCallbacks_RecordedOnceWithTheAttemptChange(t *testing.T) {
 		"begin_time": "2026-11-23T14:59:00.000Z", "answer_time": "2026-11-23T14:59:02.345Z",
 		"end_time": nil, "cause": nil, "q850": nil, "class": nil, "billsec": nil, "business_result": nil,
 		"member_state": nil, "next_due_time": nil,
+		"recording_path": nil, "captured": map[string]any{},
 	})
 
 	due := t0.Add(2 * time.Hour)
@@ -173,6 +174,7 @@ func TestCallbacks_RecordedOnceWithTheAttemptChange(t *testing.T) {
 		"begin_time": "2026-11-23T14:59:00.000Z", "answer_time": "2026-11-23T14:59:02.345Z",
 		"end_time": "2026-11-23T14:59:14.690Z", "cause": "NORMAL_CLEARING", "q850": 16.0, "class": "retry",
 		"billsec": 12.345, "business_result": "9", "member_state": "waiting", "next_due_time": "2026-11-23T17:00:00.000Z",
+		"recording_path": nil, "captured": map[string]any{},
 	})
 
 	// The second attempt of the member: busy, no agent, the member ends.
@@ -195,6 +197,7 @@ func TestCallbacks_RecordedOnceWithTheAttemptChange(t *testing.T) {
 		"begin_time": "2026-11-23T17:00:00.000Z", "answer_time": nil,
 		"end_time": "2026-11-23T17:00:03.000Z", "cause": "USER_BUSY", "q850": 17.0, "class": "retry",
 		"billsec": 0.0, "business_result": nil, "member_state": "failed", "next_due_time": nil,
+		"recording_path": nil, "captured": map[string]any{},
 	})
 }
 

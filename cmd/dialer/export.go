@@ -27,12 +27,18 @@ Times are RFC 3339 in UTC, empty (CSV) or null (JSON) when unset. In CSV a
 member's numbers are joined with ";" and its variables are a JSON object;
 in JSON they are an array and an object.
 
+An attempt carries its recording_path (the call's recording file when the
+campaign has record:, empty or null otherwise) and the variables its IVR
+set that the campaign lists in ivr.capture: in CSV one capture_<name>
+column per listed variable, in JSON an object "captured".
+
 With --file the export is written to a temporary file next to FILE and
 renamed to FILE only when complete: an interrupted or failed export leaves
 no partial file behind.`,
 		Example: `  dialer export survey-ivr --attempts > attempts.csv
   dialer export survey-ivr --members -o json --file members.json
-  dialer export survey-ivr --attempts -o jsonl | jq -c 'select(.class == "ok")'`,
+  dialer export survey-ivr --attempts -o jsonl | jq -c 'select(.class == "ok")'
+  dialer export survey-recorded --attempts -o json`,
 		Args: cobra.ExactArgs(1),
 	}
 	out := addOutputFlag(cmd, "csv", "json", "jsonl")

@@ -615,6 +615,7 @@ func (e *Engine) bridge(ctx context.Context, cl *call, ag *agent, now time.Time)
 	if err := e.store.MarkBridged(ctx, cl.attemptID, now); err != nil {
 		e.log.Error("record bridge", "attempt_id", cl.attemptID, "err", err)
 	}
+	e.startRecording(ctx, cl, dialer.RecordBridge, now)
 	if ag.State != dialer.AgentTalking {
 		e.setAgent(ctx, ag, dialer.AgentTalking, now, "bridged to attempt "+strconv.FormatInt(cl.attemptID, 10))
 	}

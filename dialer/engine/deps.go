@@ -24,6 +24,7 @@ type Store interface {
 	OpenAttempts(ctx context.Context) ([]dialer.Attempt, error)
 	MarkAnswered(ctx context.Context, attemptID int64, at time.Time) error
 	MarkWrapUp(ctx context.Context, attemptID int64, wrap time.Duration) error
+	MarkRecording(ctx context.Context, attemptID int64, path string) error
 
 	// Agents (progressive and preemptive modes).
 	Agents(ctx context.Context) ([]dialer.Agent, error)
@@ -72,6 +73,9 @@ type Switch interface {
 	// Ringback plays a ringing tone to a channel until it is bridged: a
 	// preemptive agent hears the customer's number ring.
 	Ringback(ctx context.Context, uuid string) error
+	// Record starts recording a channel to path (relative paths are under
+	// the switch's recordings directory) and returns the file's path.
+	Record(ctx context.Context, uuid, path string, stereo bool) (string, error)
 	// Connected reports whether the switch can take commands now.
 	Connected() bool
 	// Updates delivers call updates and connection markers.

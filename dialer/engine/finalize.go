@@ -63,6 +63,7 @@ func (e *Engine) flush(ctx context.Context) {
 		if err := e.store.MarkAnswered(ctx, cl.attemptID, cl.answeredAt); err != nil {
 			e.log.Error("mark answered", "attempt_id", cl.attemptID, "err", err)
 		}
+		e.startRecording(ctx, cl, dialer.RecordAnswer, e.cfg.Now())
 	}
 	e.answers = e.answers[:0]
 	if len(e.finals) == 0 {
@@ -195,6 +196,7 @@ func decide(cs *campaignState, m *dialer.Member, cl *call, u Update, blocked map
 		Day: d.Member.Day, DayAttempts: d.Member.DayAttempts, AttemptDays: d.Member.AttemptDays,
 	}
 	withAgent(&end, cl)
+	end.Captured = captured(c, u.Vars)
 	switch d.Kind {
 	case retry.Done:
 		end.MemberState = dialer.MemberDone

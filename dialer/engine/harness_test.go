@@ -229,6 +229,10 @@ type ringback struct {
 	at   time.Time
 }
 
+func (f *fakeSwitch) Record(_ context.Context, uuid, path string, _ bool) (string, error) {
+	return path, nil
+}
+
 func (f *fakeSwitch) Connected() bool        { return f.up }
 func (f *fakeSwitch) Updates() <-chan Update { return f.updates }
 

@@ -87,6 +87,9 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 			if cs != nil && cs.run.Campaign.IVR.ResultVariable != "" {
 				extra = append(extra, cs.run.Campaign.IVR.ResultVariable)
 			}
+			if cs != nil {
+				extra = append(extra, cs.run.Campaign.IVR.Capture...)
+			}
 			e.sw.Watch(a.UUID, extra...)
 			followed++
 			continue

@@ -139,7 +139,11 @@ func (m memberOut) record(buf []string) []string {
 
 // AttemptHeader is the CSV header of an attempts export.
 var AttemptHeader = []string{"id", "member_id", "external_key", "number", "uuid", "created_at", "answered_at",
-	"ended_at", "cause", "q850", "billsec", "class", "counted", "business_result", "agent"}
+	"ended_at", "cause", "q850", "billsec", "class", "counted", "business_result", "agent", "recording_path"}
+
+// CapturePrefix prefixes the CSV column of each of the campaign's
+// ivr.capture variables, after AttemptHeader's columns.
+const CapturePrefix = "capture_"
 
 // attemptOut is an exported attempt; billsec is in seconds with three
 // decimals.
@@ -159,13 +163,26 @@ type attemptOut struct {
 	Counted        bool        `json:"counted"`
 	BusinessResult string      `json:"business_result"`
 	Agent          string      `json:"agent"`
+	// RecordingPath is null when the call was not recorded.
+	RecordingPath *string           `json:"recording_path"`
+	Captured      map[string]string `json:"captured"`
+	// captureNames are the campaign's ivr.capture variables, in order.
+	captureNames []string
 }
 
 func newAttemptOut(a store.ExportAttempt) attemptOut {
 	o := attemptOut{ID: a.ID, MemberID: a.MemberID, ExternalKey: a.ExternalKey, Number: a.Number, UUID: a.UUID,
 		CreatedAt: timeOf(a.CreatedAt), AnsweredAt: timeOf(a.AnsweredAt), EndedAt: timeOf(a.EndedAt),
 		Cause: a.Cause, Billsec: json.Number(strconv.FormatFloat(a.Billsec.Seconds(), 'f', 3, 64)),
-		Class: a.Class, Counted: a.Counted, BusinessResult: a.BusinessResult, Agent: a.Agent}
+		Class: a.Class, Counted: a.Counted, BusinessResult: a.BusinessResult, Agent: a.Agent,
+		Captured: a.Captured, captureNames: a.CaptureNames}
+	if a.RecordingPath != "" {
+		p := a.RecordingPath
+		o.RecordingPath = &p
+	}
+	if o.Captured == nil {
+		o.Captured = map[string]string{}
+	}
 	if a.Q850 != 0 {
 		q := a.Q850
 		o.Q850 = &q
@@ -178,9 +195,22 @@ func (a attemptOut) record(buf []string) []string {
 	if a.Q850 != nil {
 		q850 = strconv.Itoa(*a.Q850)
 	}
-	return append(buf[:0], strconv.FormatInt(a.ID, 10), strconv.FormatInt(a.MemberID, 10), a.ExternalKey, a.Number,
+	buf = append(buf[:0], strconv.FormatInt(a.ID, 10), strconv.FormatInt(a.MemberID, 10), a.ExternalKey, a.Number,
 		a.UUID, str(a.CreatedAt), str(a.AnsweredAt), str(a.EndedAt), a.Cause, q850, string(a.Billsec), a.Class,
-		strconv.FormatBool(a.Counted), a.BusinessResult, a.Agent)
+		strconv.FormatBool(a.Counted), a.BusinessResult, a.Agent, str(a.RecordingPath))
+	for _, name := range a.captureNames {
+		buf = append(buf, a.Captured[name])
+	}
+	return buf
+}
+
+// headerOf gives a CSV export of attempts one column per captured variable.
+func (a attemptOut) headerOf(base []string) []string {
+	h := slices.Clip(base)
+	for _, name := range a.captureNames {
+		h = append(h, CapturePrefix+name)
+	}
+	return h
 }
 
 func timeOf(t time.Time) *string {
@@ -226,6 +256,9 @@ func (e *writer) write(r row) error {
 	e.rows++
 	if e.csv != nil {
 		if first {
+			if h, ok := r.(interface{ headerOf([]string) []string }); ok {
+				e.header = h.headerOf(e.header)
+			}
 			if err := e.csv.Write(e.header); err != nil {
 				return err
 			}

@@ -19,7 +19,8 @@ name: sales
 mode: ivr
 default_region: US
 dial: {template: "loopback/{number}/dialer_lab"}
-ivr: {extension: survey}
+ivr: {extension: survey, capture: [q1, q2]}
+record: {when: answer, path: "{campaign}/{uuid}.wav"}
 calendar: {timezone: UTC, weekly: {mon: ["00:00-24:00"]}}
 `
 
@@ -64,7 +65,11 @@ func seed(t *testing.T) (*store.DB, int64) {
 	}
 	if err := db.FinishAttempts(ctx, []dialer.AttemptEnd{{AttemptID: started[0], MemberID: ids[0], Cause: "NORMAL_CLEARING",
 		Q850: 16, Class: "ok", Counted: true, AnsweredAt: now.Add(2 * time.Second), EndedAt: now.Add(14345 * time.Millisecond),
-		Billsec: 12345 * time.Millisecond, BusinessResult: "5", MemberState: dialer.MemberDone, Attempts: 1}}); err != nil {
+		Billsec: 12345 * time.Millisecond, BusinessResult: "5", Captured: map[string]string{"q1": "yes, \"very\""},
+		MemberState: dialer.MemberDone, Attempts: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkRecording(ctx, started[0], "/rec/sales/uuid-1.wav"); err != nil {
 		t.Fatal(err)
 	}
 	return db, stored.ID
@@ -75,10 +80,10 @@ func TestWrite(t *testing.T) {
 	tests := []struct {
 		kind, format, want string
 	}{
-		{"attempts", "csv", `id,member_id,external_key,number,uuid,created_at,answered_at,ended_at,cause,q850,billsec,class,counted,business_result,agent
-1,1,crm-1,+12125550101,uuid-1,2026-11-23T15:00:00.000Z,2026-11-23T15:00:02.000Z,2026-11-23T15:00:14.345Z,NORMAL_CLEARING,16,12.345,ok,true,5,
+		{"attempts", "csv", `id,member_id,external_key,number,uuid,created_at,answered_at,ended_at,cause,q850,billsec,class,counted,business_result,agent,recording_path,capture_q1,capture_q2
+1,1,crm-1,+12125550101,uuid-1,2026-11-23T15:00:00.000Z,2026-11-23T15:00:02.000Z,2026-11-23T15:00:14.345Z,NORMAL_CLEARING,16,12.345,ok,true,5,,/rec/sales/uuid-1.wav,"yes, ""very""",
 `},
-		{"attempts", "jsonl", `{"id":1,"member_id":1,"external_key":"crm-1","number":"+12125550101","uuid":"uuid-1","created_at":"2026-11-23T15:00:00.000Z","answered_at":"2026-11-23T15:00:02.000Z","ended_at":"2026-11-23T15:00:14.345Z","cause":"NORMAL_CLEARING","q850":16,"billsec":12.345,"class":"ok","counted":true,"business_result":"5","agent":""}
+		{"attempts", "jsonl", `{"id":1,"member_id":1,"external_key":"crm-1","number":"+12125550101","uuid":"uuid-1","created_at":"2026-11-23T15:00:00.000Z","answered_at":"2026-11-23T15:00:02.000Z","ended_at":"2026-11-23T15:00:14.345Z","cause":"NORMAL_CLEARING","q850":16,"billsec":12.345,"class":"ok","counted":true,"business_result":"5","agent":"","recording_path":"/rec/sales/uuid-1.wav","captured":{"q1":"yes, \"very\""}}
 `},
 		{"members", "csv", `id,external_key,name,state,priority,attempts,end_cause,last_cause,due_at,numbers,variables
 1,crm-1,"Ann, ""the"" first",done,2,1,,NORMAL_CLEARING,,+12125550101;+12125550102,"{""plan"":""gold""}"

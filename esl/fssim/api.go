@@ -60,6 +60,10 @@ func (s *Server) execAPI(name, arg string, done func(string), job string) {
 		out = s.apiSetVar(arg)
 	case "uuid_broadcast":
 		out = s.apiBroadcast(arg)
+	case "uuid_record":
+		out = s.apiRecord(arg)
+	case "global_getvar":
+		out = s.apiGlobalGetVar(arg)
 	case "uuid_setvar_multi":
 		out = s.apiSetVarMulti(arg)
 	case "uuid_getvar":

@@ -42,7 +42,8 @@
 // _number, and "&app(args)" or an extension followed by the optional
 // dialplan, context, cid_name, cid_num and timeout), uuid_bridge, uuid_transfer, uuid_kill,
 // uuid_exists (no trailing newline), uuid_setvar, uuid_setvar_multi,
-// uuid_getvar, uuid_send_dtmf, hupall [cause] [var value]... (pairs ANDed),
+// uuid_getvar, uuid_send_dtmf, uuid_record (notes the path, see apiRecord),
+// global_getvar recordings_dir, hupall [cause] [var value]... (pairs ANDed),
 // show channels [as json|count] ({"row_count": 0} without rows when
 // empty), status, version, bgapi; anything else is "-ERR <cmd> Command not
 // found!". Every command fires an API event.

@@ -14,7 +14,8 @@ import (
 // up at once; without one it sets dialer_result=no_input and hangs up
 // 5.75 s after it began (tone, 250 ms prompt, 5 s timeout, 250 ms
 // invalid-input file). Every extension or non-waiting application the
-// simulator's a-leg runs is such an IVR.
+// simulator's a-leg runs is such an IVR, except dialer_ivr_survey (see
+// surveyWait).
 
 const (
 	// ivrPrompt is the tone before the IVR listens for a digit.
@@ -100,6 +101,9 @@ func (s *Server) ivrCollect(ch *channel, digit string, at time.Time) bool {
 	}
 	s.stopIVR(ch)
 	ch.setVar("dialer_result", digit)
+	if s.surveyWait(ch, at) {
+		return true
+	}
 	s.hangupCall(ch, "NORMAL_CLEARING", at)
 	return true
 }
@@ -111,5 +115,32 @@ func (s *Server) ivrNoInput(ch *channel, at time.Time) {
 	}
 	s.stopIVR(ch)
 	ch.setVar("dialer_result", "no_input")
+	if s.surveyWait(ch, at) {
+		return
+	}
 	s.hangupCall(ch, "NORMAL_CLEARING", at)
+}
+
+// surveyIVR is dialer_ivr.xml's survey extension: once the digit is in,
+// it copies it into survey_q1 and stays on the line surveyHold for the
+// callee to hang up.
+const (
+	surveyIVR  = "dialer_ivr_survey"
+	surveyHold = 15 * time.Second
+)
+
+// surveyWait does what dialer_ivr_survey does after its digit (or none)
+// and reports whether ch runs it; other IVRs hang up at once.
+func (s *Server) surveyWait(ch *channel, at time.Time) bool {
+	if ch.destNumber != surveyIVR {
+		return false
+	}
+	v, _ := ch.getVar("dialer_result")
+	ch.setVar("survey_q1", v)
+	s.addTimer(ch, at.Add(surveyHold), func(at time.Time) {
+		if !ch.ended {
+			s.hangupCall(ch, "NORMAL_CLEARING", at)
+		}
+	})
+	return true
 }

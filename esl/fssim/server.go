@@ -50,6 +50,10 @@ type Options struct {
 	// AuthTimeout is how long (wall time) a new connection may take to
 	// authenticate; default 25 s as in mod_event_socket.
 	AuthTimeout time.Duration
+	// RecordingsDir is the switch's recordings_dir (global_getvar), under
+	// which uuid_record resolves relative paths; default
+	// /var/lib/freeswitch/recordings.
+	RecordingsDir string
 }
 
 // Server is a simulated FreeSWITCH 1.10 event socket. Create it with New,
