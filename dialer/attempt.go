@@ -34,6 +34,11 @@ type AttemptEnd struct {
 	BusinessResult string
 	Class          string
 	Counted        bool
+	// SubStatus is the business result's sub-status.
+	SubStatus string
+	// PolicyRule names the result_policies rule that decided the member's
+	// next state ("" when none did).
+	PolicyRule string
 	// KeepCounters leaves the member's and the number's counters as they
 	// are: the attempt never reached the member (preemptive mode, the
 	// agent did not take the call). The member state and due time still

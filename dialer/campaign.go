@@ -68,6 +68,7 @@ type Campaign struct {
 	Retry          RetrySpec           `yaml:"retry,omitempty" json:"retry,omitzero"`
 	Causes         CauseSpec           `yaml:"causes,omitempty" json:"causes,omitzero"`
 	Results        map[string]string   `yaml:"results,omitempty" json:"results,omitempty"`
+	ResultPolicies ResultPolicies      `yaml:"result_policies,omitempty" json:"result_policies,omitzero"`
 	Calendar       CalendarRef         `yaml:"calendar" json:"calendar"`
 	TimezonePolicy TimezonePolicy      `yaml:"timezone_policy,omitempty" json:"timezone_policy,omitempty"`
 	Variables      map[string]string   `yaml:"variables,omitempty" json:"variables,omitempty"`
@@ -112,6 +113,9 @@ type IVRTarget struct {
 	Dialplan       string `yaml:"dialplan,omitempty" json:"dialplan,omitempty"`
 	Context        string `yaml:"context,omitempty" json:"context,omitempty"`
 	ResultVariable string `yaml:"result_variable,omitempty" json:"result_variable,omitempty"`
+	// SubStatusVariable carries the result's sub-status; "" means
+	// DefaultSubStatusVariable.
+	SubStatusVariable string `yaml:"sub_status_variable,omitempty" json:"sub_status_variable,omitempty"`
 	// Capture are channel variables the IVR sets (survey answers) that
 	// the dialer keeps on the attempt, read from the hangup record.
 	Capture []string `yaml:"capture,omitempty" json:"capture,omitempty"`
@@ -187,6 +191,10 @@ type ImportSpec struct {
 	Timezone    string         `yaml:"timezone,omitempty" json:"timezone,omitempty"`
 	Expiry      string         `yaml:"expiry,omitempty" json:"expiry,omitempty"`
 	ExternalKey string         `yaml:"external_key,omitempty" json:"external_key,omitempty"`
+	// NotBefore and NotAfter are the columns of the member's own call
+	// window; NotAfter is another name for Expiry.
+	NotBefore string `yaml:"not_before,omitempty" json:"not_before,omitempty"`
+	NotAfter  string `yaml:"not_after,omitempty" json:"not_after,omitempty"`
 }
 
 // ImportNumber is a CSV column holding a number of one type.
@@ -317,6 +325,7 @@ func (c *Campaign) Validate() error {
 			p.add("results."+r, "%q: must be ok, retry, error or minus", cl)
 		}
 	}
+	c.validateResultPolicies(&p)
 	c.validateCalendar(&p)
 	switch c.TimezonePolicy {
 	case TZCalendar, TZMember, TZNumber:
@@ -383,6 +392,9 @@ func (c *Campaign) Validate() error {
 			p.add(index("import.numbers", i)+".column", "required")
 		}
 	}
+	if c.Import.NotAfter != "" && c.Import.Expiry != "" {
+		p.add("import.not_after", "is another name for import.expiry (the member's expiry): give one")
+	}
 	if err := p.err(); err != nil {
 		return err
 	}
@@ -408,6 +420,7 @@ func (c *Campaign) validateModeSettings(p *problems) {
 	only("ivr.dialplan", c.IVR.Dialplan != "", ModeIVR)
 	only("ivr.context", c.IVR.Context != "", ModeIVR)
 	only("ivr.result_variable", c.IVR.ResultVariable != "", ModeIVR)
+	only("ivr.sub_status_variable", c.IVR.SubStatusVariable != "", ModeIVR)
 	only("agents.hold_time", c.Agents.HoldTime != 0, ModeProgressive)
 	only("agents.keep_on_line", c.Agents.KeepOnLine, ModePreemptive)
 }
@@ -552,6 +565,7 @@ func (c *Campaign) RetryPolicy(loc *time.Location) retry.Policy {
 		NumberOrder:       retry.NumberOrder(c.Numbers.Order),
 		TypeOrder:         c.Numbers.Types,
 		Location:          loc,
+		ResultRules:       c.ResultRules(),
 	}
 	for k, r := range c.Retry.PerCause {
 		rule := retry.CauseRule{Retries: -1, Interval: r.Interval.D()}

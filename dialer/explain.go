@@ -250,6 +250,9 @@ func Explain(in CallableInput) Verdict {
 	if in.InCall || m.State == MemberCalling {
 		v.Reasons = append(v.Reasons, "in a call now")
 	}
+	if m.Held {
+		v.Reasons = append(v.Reasons, "held: not dialed until released (dialer member release)")
+	}
 	if !m.ExpiresAt.IsZero() && !now.Before(m.ExpiresAt) {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("expired at %s (ends as MEMBER_EXPIRED)", m.ExpiresAt.UTC().Format(time.RFC3339)))
 		v.End = "MEMBER_EXPIRED"
@@ -275,6 +278,12 @@ func Explain(in CallableInput) Verdict {
 	if m.DueAt.After(now) {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("waiting for retry until %s", m.DueAt.UTC().Format(time.RFC3339)))
 		next = m.DueAt
+	}
+	if m.NotBefore.After(now) {
+		v.Reasons = append(v.Reasons, fmt.Sprintf("not before %s (the member's own call window)", m.NotBefore.UTC().Format(time.RFC3339)))
+		if m.NotBefore.After(next) {
+			next = m.NotBefore
+		}
 	}
 	if cap := c.Retry.MaxPerDay; cap > 0 {
 		loc := in.Calendar.Location
@@ -340,7 +349,9 @@ func Explain(in CallableInput) Verdict {
 		v.Reasons = append(v.Reasons, fmt.Sprintf("expires at %s before it can be called (ends as MEMBER_EXPIRED)", m.ExpiresAt.UTC().Format(time.RFC3339)))
 		return v
 	}
-	v.NextAt = at
+	if !m.Held {
+		v.NextAt = at
+	}
 	v.Callable = len(v.Reasons) == 0
 	return v
 }

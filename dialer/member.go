@@ -31,6 +31,8 @@ type Member struct {
 	Name           string            `json:"name,omitempty"`
 	Timezone       string            `json:"timezone,omitempty"`
 	ExpiresAt      time.Time         `json:"expires_at"`
+	NotBefore      time.Time         `json:"not_before"`
+	Held           bool              `json:"held"`
 	ExternalKey    string            `json:"external_key,omitempty"`
 	Variables      map[string]string `json:"variables,omitempty"`
 	Attempts       int               `json:"attempts"`

@@ -24,6 +24,17 @@ type MemberResult struct {
 	StopAll     bool
 	// Comment is kept on the member's latest attempt.
 	Comment string
+	// Result and SubStatus are the business result reported, kept on the
+	// member's latest attempt; "" leaves the attempt's own.
+	Result, SubStatus string
+	// Rule names the result_policies rule the result matched ("" none);
+	// ApplyResultRule sets it with the fields the rule decides.
+	Rule string
+	// EndCause, when set, ends the member failed with it (a stop rule).
+	EndCause string
+	// Uncount makes the latest attempt not count toward max_attempts (an
+	// uncounted retry rule).
+	Uncount bool
 }
 
 // ResultOutcome is a member after a result was applied.

@@ -61,9 +61,9 @@ func (d *DB) AddMembers(ctx context.Context, campaignID int64, ms []memberfile.M
 			}
 			var id int64
 			if err := tx.GetContext(ctx, &id, `
-				INSERT INTO members (campaign_id, priority, name, timezone, expires_at, external_key, variables, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				campaignID, prio, m.Name, m.Timezone, nullMS(m.ExpiresAt), key, vars, now, now); err != nil {
+				INSERT INTO members (campaign_id, priority, name, timezone, expires_at, external_key, variables, created_at, updated_at, not_before)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				campaignID, prio, m.Name, m.Timezone, nullMS(m.ExpiresAt), key, vars, now, now, toMS(m.NotBefore)); err != nil {
 				return fmt.Errorf("insert %s: %w", field, err)
 			}
 			for _, n := range m.Numbers {

@@ -20,8 +20,8 @@ var ErrNotWaiting = errors.New("member is not waiting")
 
 // StartAttempts claims each member (waiting -> calling) and records its
 // attempt, all in one transaction, before any originate is sent. A member
-// that is no longer waiting, not due yet, or whose number was stopped is
-// skipped: its slot in the result is 0.
+// that is no longer waiting, not due yet, held, before its not_before, or
+// whose number was stopped is skipped: its slot in the result is 0.
 func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64, error) {
 	ids := make([]int64, len(as))
 	err := d.tx(ctx, func(tx *sqlx.Tx) error {
@@ -32,8 +32,9 @@ func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64
 				UPDATE members SET state = 'calling', updated_at = ?
 				WHERE id = ? AND state = 'waiting' AND (? OR due_at <= ?)
 				  AND (? = 0 OR EXISTS (SELECT 1 FROM communications c
-				                        WHERE c.id = ? AND c.member_id = members.id AND c.state = 'active'))`,
-				toMS(a.At), a.MemberID, a.BeforeDue, toMS(a.At), a.CommunicationID, a.CommunicationID)
+				                        WHERE c.id = ? AND c.member_id = members.id AND c.state = 'active'))
+				  AND held = 0 AND not_before <= ?`,
+				toMS(a.At), a.MemberID, a.BeforeDue, toMS(a.At), a.CommunicationID, a.CommunicationID, toMS(a.At))
 			if err != nil {
 				return fmt.Errorf("claim member %d: %w", a.MemberID, err)
 			}
@@ -97,6 +98,9 @@ func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error
 				continue
 			}
 			if err := writeCaptured(ctx, tx, e); err != nil {
+				return err
+			}
+			if err := writePolicyRule(ctx, tx, e); err != nil {
 				return err
 			}
 			if e.KeepCounters {

@@ -289,6 +289,9 @@ func writeCampaign(ctx context.Context, tx *sqlx.Tx, c *dialer.Campaign, calenda
 		id, c.Retry.MaxAttempts, c.Retry.Interval.D().Milliseconds(), c.Retry.MaxPerDay, c.Retry.MaxDays, c.Retry.MaxMinus); err != nil {
 		return 0, fmt.Errorf("write retry policy: %w", err)
 	}
+	if err := writeResultPolicies(ctx, tx, id, c); err != nil {
+		return 0, err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM retry_cause_rules WHERE campaign_id = ?`, id); err != nil {
 		return 0, err
 	}
@@ -403,6 +406,9 @@ func loadCampaign(ctx context.Context, q sqlx.QueryerContext, where string, arg 
 		}
 	}
 	emptyToNil(c)
+	if err := loadResultPolicies(ctx, q, row.ID, c); err != nil {
+		return nil, err
+	}
 	var rules []struct {
 		Cause      string        `db:"cause"`
 		Retries    sql.NullInt64 `db:"retries"`

@@ -22,6 +22,8 @@ type ExportMember struct {
 	DueAt       time.Time // zero: due at once
 	Numbers     []string  // E.164, in the member's number order
 	Variables   json.RawMessage
+	Held        bool      // on hold (dialer member hold)
+	NotBefore   time.Time // zero: no call window start
 }
 
 // ExportAttempt is one attempt of a campaign as exported.
@@ -62,7 +64,7 @@ func (d *DB) ExportMembers(ctx context.Context, campaignID int64, fn func(Export
 		       m.end_cause, m.last_cause, m.due_at,
 		       ifnull((SELECT group_concat(c.number, ';' ORDER BY c.position, c.id)
 		               FROM communications c WHERE c.member_id = m.id), ''),
-		       m.variables
+		       m.variables, m.held, m.not_before
 		FROM members m NOT INDEXED
 		WHERE m.campaign_id = ?
 		ORDER BY m.id`, campaignID)
@@ -74,14 +76,15 @@ func (d *DB) ExportMembers(ctx context.Context, campaignID int64, fn func(Export
 		var (
 			m       ExportMember
 			dueAt   int64
+			from    int64
 			numbers string
 			vars    []byte
 		)
 		if err := rows.Scan(&m.ID, &m.ExternalKey, &m.Name, &m.State, &m.Priority, &m.Attempts,
-			&m.EndCause, &m.LastCause, &dueAt, &numbers, &vars); err != nil {
+			&m.EndCause, &m.LastCause, &dueAt, &numbers, &vars, &m.Held, &from); err != nil {
 			return fmt.Errorf("export members of campaign %d: %w", campaignID, err)
 		}
-		m.DueAt = fromMS(dueAt)
+		m.DueAt, m.NotBefore = fromMS(dueAt), fromMS(from)
 		if numbers != "" {
 			m.Numbers = strings.Split(numbers, ";")
 		}

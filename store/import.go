@@ -68,7 +68,7 @@ type importRows struct {
 // Columns the import binds; the campaign and the times are the same for
 // every row and are written into the statement.
 var (
-	importMemberColumns = []string{"id", "priority", "name", "timezone", "expires_at", "external_key", "variables"}
+	importMemberColumns = []string{"id", "priority", "name", "timezone", "expires_at", "external_key", "variables", "not_before"}
 	importCommColumns   = []string{"id", "member_id", "number", "type", "position"}
 )
 
@@ -226,7 +226,7 @@ func (imp *Import) rows(ms []memberfile.Member) (importRows, error) {
 		if err != nil {
 			return r, fmt.Errorf("line %d: %w", m.Line, err)
 		}
-		r.memberArgs = append(r.memberArgs, id, prio, m.Name, m.Timezone, nullMS(m.ExpiresAt), key, vars)
+		r.memberArgs = append(r.memberArgs, id, prio, m.Name, m.Timezone, nullMS(m.ExpiresAt), key, vars, toMS(m.NotBefore))
 		for _, n := range m.Numbers {
 			hi, lo, ok := packNumber(n.Number)
 			if !ok {

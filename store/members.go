@@ -63,11 +63,13 @@ type memberRow struct {
 	EndCause    string         `db:"end_cause"`
 	CreatedAt   int64          `db:"created_at"`
 	UpdatedAt   int64          `db:"updated_at"`
+	NotBefore   int64          `db:"not_before"`
+	Held        bool           `db:"held"`
 }
 
 const memberSelect = `SELECT id, campaign_id, state, priority, due_at, name, timezone, expires_at, external_key,
 	variables, attempts, minus, cause_counts, day, day_attempts, attempt_days, next_comm_id,
-	last_cause, end_cause, created_at, updated_at FROM members`
+	last_cause, end_cause, created_at, updated_at, not_before, held FROM members`
 
 func (r memberRow) member() (dialer.Member, error) {
 	m := dialer.Member{
@@ -76,6 +78,7 @@ func (r memberRow) member() (dialer.Member, error) {
 		ExternalKey: r.ExternalKey.String, Attempts: r.Attempts, Minus: r.Minus, Day: r.Day,
 		DayAttempts: r.DayAttempts, AttemptDays: r.AttemptDays, NextCommID: r.NextCommID.Int64,
 		LastCause: r.LastCause, EndCause: r.EndCause, CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt),
+		NotBefore: fromMS(r.NotBefore), Held: r.Held,
 	}
 	if err := json.Unmarshal([]byte(r.Variables), &m.Variables); err != nil {
 		return m, fmt.Errorf("member %d: stored variables: %w", r.ID, err)
@@ -296,13 +299,16 @@ type DueMember struct {
 
 // dueQuery takes the first due members of one priority in claim order
 // (due time, the campaign's sort key, insertion order) with one range scan
-// of members_due. Its values go in as "+?" (see dataSource): it runs up
+// of members_claimable, which leaves held members out and carries
+// not_before, so a member whose window has not begun is skipped without
+// reading its row. Its values go in as "+?" (see dataSource): it runs up
 // to five times per dispatch.
 const dueQuery = `
 	SELECT id, priority, due_at FROM members
-	WHERE campaign_id = +? AND state = 'waiting' AND priority = +? AND due_at <= +?
+	WHERE campaign_id = +?1 AND state = 'waiting' AND priority = +?2 AND due_at <= +?3
+	  AND held = 0 AND not_before <= +?3
 	ORDER BY due_at, sort_key, id
-	LIMIT +?`
+	LIMIT +?4`
 
 // DueMembers returns up to limit members of a campaign that are due at
 // now, in claim order: priority 1 first, then 2, and so on. Calendar

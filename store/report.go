@@ -66,6 +66,8 @@ type MemberCounts struct {
 	Calling int `db:"calling" json:"calling" yaml:"calling"`
 	Done    int `db:"done" json:"done" yaml:"done"`
 	Failed  int `db:"failed" json:"failed" yaml:"failed"`
+	// Held counts waiting and calling members on hold.
+	Held int `db:"held" json:"held" yaml:"held"`
 }
 
 // AttemptCounts counts attempts: all of them, those still in progress,
@@ -161,7 +163,8 @@ func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeR
 			       count(*) FILTER (WHERE state = 'waiting') AS waiting,
 			       count(*) FILTER (WHERE state = 'calling') AS calling,
 			       count(*) FILTER (WHERE state = 'done')    AS done,
-			       count(*) FILTER (WHERE state = 'failed')  AS failed
+			       count(*) FILTER (WHERE state = 'failed')  AS failed,
+			       count(*) FILTER (WHERE held = 1 AND state IN ('waiting', 'calling')) AS held
 			FROM members WHERE campaign_id = ?`, campaignID); err != nil {
 			return fmt.Errorf("members by state: %w", err)
 		}

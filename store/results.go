@@ -99,10 +99,21 @@ func (d *DB) ApplyMemberResult(ctx context.Context, memberID int64, r dialer.Mem
 			SELECT count(*) FROM communications WHERE member_id = ? AND state = 'active'`, memberID); err != nil {
 			return fmt.Errorf("count active numbers: %w", err)
 		}
+		if r.Uncount && last.ID != 0 {
+			uncounted, err := uncountAttempt(ctx, tx, memberID, last.ID)
+			if err != nil {
+				return err
+			}
+			if uncounted {
+				m.Attempts--
+			}
+		}
 		state, due, end := m.State, fromMS(m.DueAt), m.EndCause
 		switch {
 		case r.Success:
 			state, end = dialer.MemberDone, ""
+		case r.EndCause != "":
+			state, end = dialer.MemberFailed, r.EndCause
 		case active == 0:
 			state, end = dialer.MemberFailed, cause.MaxTryCount
 		case m.Attempts >= m.MaxAttempts:
@@ -134,6 +145,9 @@ func (d *DB) ApplyMemberResult(ctx context.Context, memberID int64, r dialer.Mem
 			UPDATE attempts SET result_success = ?, result_at = ?, comment = ? WHERE id = ?`,
 			r.Success, toMS(now), r.Comment, last.ID); err != nil {
 			return fmt.Errorf("record result on attempt %d: %w", last.ID, err)
+		}
+		if err := writeAttemptResult(ctx, tx, last.ID, r); err != nil {
+			return err
 		}
 		if last.AgentID.Valid {
 			out.Agent = last.Agent.String

@@ -23,13 +23,14 @@ import (
 func newMemberCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "member",
-		Short: "Import, inspect and reset campaign members",
+		Short: "Import, inspect, reset and hold campaign members",
 		Example: `  dialer member import --campaign survey-ivr --format jsonl testdata/members/members.jsonl
   dialer member list --campaign survey-ivr --state waiting
   dialer member explain 42`,
 	}
 	cmd.AddCommand(newMemberImportCmd(a), newMemberListCmd(a), newMemberShowCmd(a),
-		newMemberResetCmd(a), newMemberDeleteCmd(a), newMemberExplainCmd(a))
+		newMemberResetCmd(a), newMemberDeleteCmd(a), newMemberExplainCmd(a),
+		newMemberHoldCmd(a), newMemberReleaseCmd(a))
 	return cmd
 }
 
@@ -44,7 +45,9 @@ JSON-lines file ("-" reads standard input).
 
 CSV columns are mapped by --map, else by the campaign file's import section:
 which columns hold numbers (and their types), name, priority, timezone,
-expiry and external key. Every other column becomes a member variable.
+expiry and external key, and the member's own call window: not_before and
+not_after (another name for expiry). Every other column becomes a member
+variable.
 Numbers are normalised to E.164 with the campaign's default_region (or
 --region). Fields are separated by commas unless --delimiter says
 otherwise; text is UTF-8 unless --encoding names the file's encoding
@@ -63,7 +66,10 @@ how many members would be imported and rejected, and writes nothing.`,
   dialer member import --campaign survey-ivr testdata/members/bom-utf8.csv \
       --map "numbers=mobile:mobile,home:home;name=name;key=crm_id"
   dialer member import --campaign survey-ivr testdata/members/bad-row.csv --skip-bad --rejects rejected.csv
-  dialer member import --campaign survey-ivr --format jsonl testdata/members/members.jsonl`,
+  dialer member import --campaign survey-ivr --format jsonl testdata/members/members.jsonl
+  dialer member import --campaign results-ivr testdata/members/windows.csv
+  dialer member import --campaign survey-ivr testdata/members/windows.csv \
+      --map "numbers=phone;name=name;key=ref;not_before=call_from;not_after=call_until"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -255,7 +261,7 @@ how many members would be imported and rejected, and writes nothing.`,
 	fl := cmd.Flags()
 	fl.StringVar(&campaign, "campaign", "", "campaign to import into (required)")
 	fl.StringVar(&format, "format", "", "csv or jsonl (default: from the file extension, else csv)")
-	fl.StringVar(&mapping, "map", "", `column mapping, e.g. "numbers=phone1:mobile,phone2:home;name=full_name;priority=prio;timezone=tz;expiry=expires;key=crm_id"`)
+	fl.StringVar(&mapping, "map", "", `column mapping, e.g. "numbers=phone1:mobile,phone2:home;name=full_name;priority=prio;timezone=tz;expiry=expires;key=crm_id;not_before=from" (not_after= is another name for expiry=)`)
 	fl.StringVar(&region, "region", "", "region for national numbers (default: the campaign's default_region)")
 	fl.BoolVar(&skipBad, "skip-bad", false, "import the good rows and write bad ones to --rejects")
 	fl.StringVar(&rejects, "rejects", "", "file for rejected rows with their reasons (CSV)")
@@ -268,7 +274,11 @@ how many members would be imported and rejected, and writes nothing.`,
 }
 
 func mappingFromCampaign(s dialer.ImportSpec) memberfile.Mapping {
-	m := memberfile.Mapping{Name: s.Name, Priority: s.Priority, Timezone: s.Timezone, Expiry: s.Expiry, ExternalKey: s.ExternalKey}
+	m := memberfile.Mapping{Name: s.Name, Priority: s.Priority, Timezone: s.Timezone, Expiry: s.Expiry, ExternalKey: s.ExternalKey,
+		NotBefore: s.NotBefore}
+	if s.NotAfter != "" {
+		m.Expiry = s.NotAfter
+	}
 	for _, n := range s.Numbers {
 		m.Numbers = append(m.Numbers, memberfile.NumberColumn{Column: n.Column, Type: n.Type})
 	}
@@ -532,7 +542,7 @@ func newMemberListCmd(a *app) *cobra.Command {
 			return err
 		}
 		w := table(cmd.OutOrStdout())
-		fmt.Fprintln(w, "ID\tSTATE\tPRIO\tATTEMPTS\tDUE\tNAME\tNUMBERS\tEND")
+		fmt.Fprintln(w, "ID\tSTATE\tHOLD\tPRIO\tATTEMPTS\tDUE\tNAME\tNUMBERS\tEND")
 		for _, m := range list {
 			due := "now"
 			if !m.DueAt.IsZero() {
@@ -542,7 +552,11 @@ func newMemberListCmd(a *app) *cobra.Command {
 			for _, c := range m.Communications {
 				nums = append(nums, c.Number)
 			}
-			fmt.Fprintf(w, "%d\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", m.ID, m.State, m.Priority, m.Attempts, due, m.Name,
+			hold := ""
+			if m.Held {
+				hold = "held"
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", m.ID, m.State, hold, m.Priority, m.Attempts, due, m.Name,
 				strings.Join(nums, ","), m.EndCause)
 		}
 		if err := w.Flush(); err != nil {
@@ -687,6 +701,10 @@ expiry, blocklist, attribute filter, and when it could next be called.`,
 			if ev.Reasons == nil {
 				ev.Reasons = []string{}
 			}
+			ev.Held, ev.NotBefore, ev.NotAfter = m.Held, m.NotBefore, m.ExpiresAt
+			if ev.LastResult, err = lastResult(ctx, db, m.ID); err != nil {
+				return err
+			}
 			if live != nil {
 				ev.LiveCall = &liveCallView{AttemptID: live.ID, Number: live.Number, UUID: live.UUID,
 					CreatedAt: live.CreatedAt, AnsweredAt: live.AnsweredAt}
@@ -729,6 +747,14 @@ type explainView struct {
 	ZoneFallback string `json:"zone_fallback"`
 	// PassedOver are the member's numbers not called for want of a zone.
 	PassedOver []string `json:"numbers_passed_over"`
+	// Held, NotBefore and NotAfter are the member's hold and own call
+	// window (NotAfter is its expiry).
+	Held      bool      `json:"held"`
+	NotBefore time.Time `json:"not_before"`
+	NotAfter  time.Time `json:"not_after"`
+	// LastResult is the business result of the latest attempt and the
+	// result_policies rule that applied to it; nil before any attempt.
+	LastResult *lastResultView `json:"last_result"`
 }
 
 func (v explainView) MarshalJSON() ([]byte, error) { return jsontime.Struct(v) }
@@ -759,6 +785,7 @@ func printExplain(w io.Writer, v explainView) {
 		fmt.Fprintf(w, "live call: attempt %d to %s since %s, %s (call uuid %s)\n", l.AttemptID, l.Number,
 			l.CreatedAt.UTC().Format(time.RFC3339), answered, l.UUID)
 	}
+	printHoldAndResult(w, v)
 	for _, p := range v.PassedOver {
 		fmt.Fprintf(w, "number passed over: %s\n", p)
 	}

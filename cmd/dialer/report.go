@@ -119,7 +119,11 @@ func writeReportTable(out io.Writer, r *store.Report) error {
 		}
 		fmt.Fprintf(w, "attempts begun:\tfrom %s until %s\n", from, to)
 	}
-	fmt.Fprintf(w, "members:\t%d (waiting %d, calling %d, done %d, failed %d)\n", m.Total, m.Waiting, m.Calling, m.Done, m.Failed)
+	held := ""
+	if m.Held > 0 {
+		held = fmt.Sprintf("; held %d", m.Held)
+	}
+	fmt.Fprintf(w, "members:\t%d (waiting %d, calling %d, done %d, failed %d%s)\n", m.Total, m.Waiting, m.Calling, m.Done, m.Failed, held)
 	fmt.Fprintf(w, "attempts:\t%d (in progress %d, final %d)\n", at.Total, at.InProgress, at.Final)
 	classes := fmt.Sprintf("ok %d, retry %d, error %d, minus %d", at.OK, at.Retry, at.Error, at.Minus)
 	if at.Unclassified > 0 {

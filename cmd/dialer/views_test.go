@@ -309,10 +309,10 @@ func TestExport_Members(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := [][]string{
-		{"id", "external_key", "name", "state", "priority", "attempts", "end_cause", "last_cause", "due_at", "numbers", "variables"},
-		{"1", "c-1001", "Ann Lee", "done", "1", "1", "", "NORMAL_CLEARING", "", "+12125550142;+16465550199", `{"score":"87","segment":"retail"}`},
-		{"2", "c-1002", "Bob Stone", "waiting", "3", "1", "", "USER_BUSY", "2026-11-23T16:00:00.000Z", "+14155550150", `{"score":"42","segment":"smb"}`},
-		{"3", "c-1003", "Carla Díaz", "calling", "2", "0", "", "", "", "+13125550175;+17735550133", `{"score":"66","segment":"retail"}`},
+		{"id", "external_key", "name", "state", "priority", "attempts", "end_cause", "last_cause", "due_at", "numbers", "variables", "held", "not_before"},
+		{"1", "c-1001", "Ann Lee", "done", "1", "1", "", "NORMAL_CLEARING", "", "+12125550142;+16465550199", `{"score":"87","segment":"retail"}`, "false", ""},
+		{"2", "c-1002", "Bob Stone", "waiting", "3", "1", "", "USER_BUSY", "2026-11-23T16:00:00.000Z", "+14155550150", `{"score":"42","segment":"smb"}`, "false", ""},
+		{"3", "c-1003", "Carla Díaz", "calling", "2", "0", "", "", "", "+13125550175;+17735550133", `{"score":"66","segment":"retail"}`, "false", ""},
 	}
 	if !reflect.DeepEqual(recs, want) {
 		t.Fatalf("members csv = %q\nwant %q", recs, want)

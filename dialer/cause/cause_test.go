@@ -88,7 +88,7 @@ func TestAll_FreeSWITCHThenDialer(t *testing.T) {
 		}
 		dialer = append(dialer, c.Name)
 	}
-	want := []string{cause.MaxTryCount, cause.MemberExpired, cause.Blocked, cause.NoTimezone, cause.Abandoned, cause.Lost, cause.OriginateFailed, cause.AgentUnavailable}
+	want := []string{cause.MaxTryCount, cause.MemberExpired, cause.Blocked, cause.NoTimezone, cause.Abandoned, cause.Lost, cause.OriginateFailed, cause.AgentUnavailable, cause.ResultStop}
 	if strings.Join(dialer, ",") != strings.Join(want, ",") {
 		t.Errorf("dialer causes = %v, want %v", dialer, want)
 	}
@@ -149,7 +149,7 @@ func TestLookup_DefaultClasses(t *testing.T) {
 			"OUTGOING_CALL_BARRED", "USER_NOT_REGISTERED", "PROTOCOL_ERROR", "INTERWORKING", "MANDATORY_IE_MISSING",
 			"BEARERCAPABILITY_NOTAUTH", "FACILITY_NOT_IMPLEMENTED", "NO_IDENTITY", "STALE_DATE",
 			cause.OriginateFailed, cause.AgentUnavailable},
-		cause.Error: {"UNALLOCATED_NUMBER", "NO_ROUTE_DESTINATION", "NO_ROUTE_TRANSIT_NET", "NUMBER_CHANGED",
+		cause.Error: {cause.ResultStop, "UNALLOCATED_NUMBER", "NO_ROUTE_DESTINATION", "NO_ROUTE_TRANSIT_NET", "NUMBER_CHANGED",
 			"INVALID_NUMBER_FORMAT", "DOES_NOT_EXIST_ANYWHERE", "INCOMING_CALL_BARRED", "CALL_REJECTED", "DECLINE",
 			"UNWANTED", "REJECT_ALL", "BUSY_EVERYWHERE"},
 	}

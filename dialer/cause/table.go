@@ -27,6 +27,9 @@ const (
 	// AgentUnavailable ends an attempt that could not go ahead because the
 	// reserved agent was lost before the customer was bridged.
 	AgentUnavailable = "AGENT_UNAVAILABLE"
+	// ResultStop ends a member whose business result has a stop rule
+	// (result_policies) that names no cause of its own.
+	ResultStop = "RESULT_STOP"
 )
 
 // freeswitchCount is the number of entries in FreeSWITCH's cause chart.
@@ -127,4 +130,5 @@ var table = []Cause{
 	{Name: Lost, Dialer: true, Class: Retry, Description: "reconcile found the channel gone after a crash or disconnect: ending unknown, counted so it cannot loop"},
 	{Name: OriginateFailed, Dialer: true, Class: Minus, Description: "bgapi originate got neither +OK nor -ERR with a cause (e.g. -USAGE): our error, not the member's"},
 	{Name: AgentUnavailable, Dialer: true, Class: Minus, Description: "the reserved agent was lost before the customer was bridged: our side, not the member's"},
+	{Name: ResultStop, Dialer: true, Class: Error, Description: "final result: the call's business result has a stop rule in the campaign's result_policies"},
 }

@@ -210,7 +210,7 @@ func (e *Engine) request(cs *campaignState, m *dialer.Member, cl *call) Originat
 	}
 	if c.Mode == dialer.ModeIVR {
 		req.Extension, req.Dialplan, req.Context = c.IVR.Extension, c.IVR.Dialplan, c.IVR.Context
-		req.WatchVars = []string{c.IVR.ResultVariable}
+		req.WatchVars = []string{c.IVR.ResultVariable, c.SubStatusVariable()}
 		req.WatchVars = append(req.WatchVars, c.IVR.Capture...)
 	} else {
 		req.App, req.AppArgs = "park", ""

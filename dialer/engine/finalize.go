@@ -179,19 +179,22 @@ func decide(cs *campaignState, m *dialer.Member, cl *call, u Update, blocked map
 	if cl.endCause != "" {
 		causeName = cl.endCause
 	}
-	result := ""
+	result, subStatus := "", ""
 	if c.IVR.ResultVariable != "" {
 		result = u.Vars[c.IVR.ResultVariable]
+	}
+	if c.Mode == dialer.ModeIVR {
+		subStatus = u.Vars[c.SubStatusVariable()]
 	}
 	rm := m.RetryMember(func(n string) bool { return blocked[n] })
 	d := retry.Decide(cs.policy, rm, retry.Outcome{
 		NumberID: cl.commID, Cause: causeName, AnsweredAt: answeredAt, Billsec: u.Billsec,
-		BusinessResult: result, At: ended,
+		BusinessResult: result, SubStatus: subStatus, At: ended,
 	})
 	end := dialer.AttemptEnd{
 		AttemptID: cl.attemptID, Cause: causeName, Q850: u.Q850, SIPStatus: u.SIPStatus,
 		AnsweredAt: answeredAt, EndedAt: ended, Billsec: u.Billsec, BusinessResult: result,
-		Class: string(d.Class), Counted: d.Counted,
+		Class: string(d.Class), Counted: d.Counted, SubStatus: subStatus, PolicyRule: d.Rule,
 		MemberID: m.ID, Attempts: d.Member.Attempts, Minus: d.Member.Minus, CauseCounts: d.Member.CauseCounts,
 		Day: d.Member.Day, DayAttempts: d.Member.DayAttempts, AttemptDays: d.Member.AttemptDays,
 	}

@@ -85,7 +85,7 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 			cl.uncertain = false
 			var extra []string
 			if cs != nil && cs.run.Campaign.IVR.ResultVariable != "" {
-				extra = append(extra, cs.run.Campaign.IVR.ResultVariable)
+				extra = append(extra, cs.run.Campaign.IVR.ResultVariable, cs.run.Campaign.SubStatusVariable())
 			}
 			if cs != nil {
 				extra = append(extra, cs.run.Campaign.IVR.Capture...)

@@ -102,7 +102,7 @@ type row interface {
 
 // MemberHeader is the CSV header of a members export.
 var MemberHeader = []string{"id", "external_key", "name", "state", "priority", "attempts", "end_cause",
-	"last_cause", "due_at", "numbers", "variables"}
+	"last_cause", "due_at", "numbers", "variables", "held", "not_before"}
 
 // memberOut is an exported member.
 type memberOut struct {
@@ -117,12 +117,14 @@ type memberOut struct {
 	DueAt       *string         `json:"due_at"`
 	Numbers     []string        `json:"numbers"`
 	Variables   json.RawMessage `json:"variables"`
+	Held        bool            `json:"held"`
+	NotBefore   *string         `json:"not_before"`
 }
 
 func newMemberOut(m store.ExportMember) memberOut {
 	o := memberOut{ID: m.ID, ExternalKey: m.ExternalKey, Name: m.Name, State: m.State, Priority: m.Priority,
 		Attempts: m.Attempts, EndCause: m.EndCause, LastCause: m.LastCause, DueAt: timeOf(m.DueAt),
-		Numbers: m.Numbers, Variables: m.Variables}
+		Numbers: m.Numbers, Variables: m.Variables, Held: m.Held, NotBefore: timeOf(m.NotBefore)}
 	if o.Numbers == nil {
 		o.Numbers = []string{}
 	}
@@ -134,7 +136,8 @@ func newMemberOut(m store.ExportMember) memberOut {
 
 func (m memberOut) record(buf []string) []string {
 	return append(buf[:0], strconv.FormatInt(m.ID, 10), m.ExternalKey, m.Name, m.State, strconv.Itoa(m.Priority),
-		strconv.Itoa(m.Attempts), m.EndCause, m.LastCause, str(m.DueAt), strings.Join(m.Numbers, ";"), string(m.Variables))
+		strconv.Itoa(m.Attempts), m.EndCause, m.LastCause, str(m.DueAt), strings.Join(m.Numbers, ";"), string(m.Variables),
+		strconv.FormatBool(m.Held), str(m.NotBefore))
 }
 
 // AttemptHeader is the CSV header of an attempts export.

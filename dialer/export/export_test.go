@@ -85,13 +85,13 @@ func TestWrite(t *testing.T) {
 `},
 		{"attempts", "jsonl", `{"id":1,"member_id":1,"external_key":"crm-1","number":"+12125550101","uuid":"uuid-1","created_at":"2026-11-23T15:00:00.000Z","answered_at":"2026-11-23T15:00:02.000Z","ended_at":"2026-11-23T15:00:14.345Z","cause":"NORMAL_CLEARING","q850":16,"billsec":12.345,"class":"ok","counted":true,"business_result":"5","agent":"","recording_path":"/rec/sales/uuid-1.wav","captured":{"q1":"yes, \"very\""}}
 `},
-		{"members", "csv", `id,external_key,name,state,priority,attempts,end_cause,last_cause,due_at,numbers,variables
-1,crm-1,"Ann, ""the"" first",done,2,1,,NORMAL_CLEARING,,+12125550101;+12125550102,"{""plan"":""gold""}"
-2,,Bob,waiting,3,0,,,,+12125550150,{}
+		{"members", "csv", `id,external_key,name,state,priority,attempts,end_cause,last_cause,due_at,numbers,variables,held,not_before
+1,crm-1,"Ann, ""the"" first",done,2,1,,NORMAL_CLEARING,,+12125550101;+12125550102,"{""plan"":""gold""}",false,
+2,,Bob,waiting,3,0,,,,+12125550150,{},false,
 `},
 		{"members", "json", `[
-{"id":1,"external_key":"crm-1","name":"Ann, \"the\" first","state":"done","priority":2,"attempts":1,"end_cause":"","last_cause":"NORMAL_CLEARING","due_at":null,"numbers":["+12125550101","+12125550102"],"variables":{"plan":"gold"}},
-{"id":2,"external_key":"","name":"Bob","state":"waiting","priority":3,"attempts":0,"end_cause":"","last_cause":"","due_at":null,"numbers":["+12125550150"],"variables":{}}
+{"id":1,"external_key":"crm-1","name":"Ann, \"the\" first","state":"done","priority":2,"attempts":1,"end_cause":"","last_cause":"NORMAL_CLEARING","due_at":null,"numbers":["+12125550101","+12125550102"],"variables":{"plan":"gold"},"held":false,"not_before":null},
+{"id":2,"external_key":"","name":"Bob","state":"waiting","priority":3,"attempts":0,"end_cause":"","last_cause":"","due_at":null,"numbers":["+12125550150"],"variables":{},"held":false,"not_before":null}
 ]
 `},
 	}

@@ -56,6 +56,7 @@ type Store interface {
 	MemberAttempts(ctx context.Context, memberID int64) ([]dialer.Attempt, error)
 	DeleteMember(ctx context.Context, id int64) error
 	ApplyMemberResult(ctx context.Context, memberID int64, r dialer.MemberResult) (dialer.ResultOutcome, error)
+	holder
 
 	Agents(ctx context.Context) ([]dialer.Agent, error)
 	Agent(ctx context.Context, name string) (*dialer.Agent, error)
@@ -180,6 +181,8 @@ func (s *Server) routes() []route {
 		{"GET /v1/members/{id}", s.getMember},
 		{"DELETE /v1/members/{id}", s.deleteMember},
 		{"POST /v1/members/{id}/result", s.memberResult},
+		{"POST /v1/members/{id}/hold", s.memberHold(true)},
+		{"POST /v1/members/{id}/release", s.memberHold(false)},
 		{"GET /v1/agents", s.listAgents},
 		{"GET /v1/agents/{name}", s.getAgent},
 		{"POST /v1/agents/{name}/{action}", s.agentAction},

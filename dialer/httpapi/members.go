@@ -290,6 +290,8 @@ type resultBody struct {
 	NextCommunication  string          `json:"next_communication"`
 	StopCommunications json.RawMessage `json:"stop_communications"`
 	Comment            string          `json:"comment"`
+	Result             string          `json:"result"`
+	SubStatus          string          `json:"sub_status"`
 }
 
 // maxNextAfter bounds next_after_sec: a year.
@@ -309,8 +311,8 @@ func (s *Server) memberResult(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeStrict(b, &body, ""); err != nil {
 		return err
 	}
-	if body.Success == nil {
-		return invalid("success", "required: true or false")
+	if body.Success == nil && body.Result == "" {
+		return invalid("success", "required: true or false, unless a result the campaign's result_policies know is given")
 	}
 	m, err := s.store.Member(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
@@ -323,7 +325,10 @@ func (s *Server) memberResult(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res := dialer.MemberResult{Success: *body.Success, ResetRetries: body.ResetRetries}
+	res := dialer.MemberResult{ResetRetries: body.ResetRetries}
+	if err := resultByRule(c, body, &res); err != nil {
+		return err
+	}
 	if body.NextAfterSec != nil {
 		if *body.NextAfterSec < 0 || *body.NextAfterSec > maxNextAfter {
 			return invalid("next_after_sec", "%d: must be 0..%d seconds", *body.NextAfterSec, maxNextAfter)

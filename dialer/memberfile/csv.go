@@ -21,6 +21,7 @@ type csvDecoder struct {
 type csvPlan struct {
 	numbers                                  []planNumber
 	name, priority, timezone, expiry, extKey int // column index, -1 if absent
+	notBefore                                int
 	varIndex                                 []int
 	varName                                  []string
 }
@@ -73,7 +74,7 @@ func newCSVDecoder(r io.Reader, m Mapping, comma rune) (*csvDecoder, error) {
 	if err := m.Validate(header); err != nil {
 		return nil, err
 	}
-	plan := csvPlan{name: -1, priority: -1, timezone: -1, expiry: -1, extKey: -1}
+	plan := csvPlan{name: -1, priority: -1, timezone: -1, expiry: -1, extKey: -1, notBefore: -1}
 	mapped := map[int]bool{}
 	for _, n := range m.Numbers {
 		plan.numbers = append(plan.numbers, planNumber{index: index[n.Column], NumberColumn: n})
@@ -82,7 +83,7 @@ func newCSVDecoder(r io.Reader, m Mapping, comma rune) (*csvDecoder, error) {
 	for _, f := range []struct {
 		column string
 		dst    *int
-	}{{m.Name, &plan.name}, {m.Priority, &plan.priority}, {m.Timezone, &plan.timezone}, {m.Expiry, &plan.expiry}, {m.ExternalKey, &plan.extKey}} {
+	}{{m.Name, &plan.name}, {m.Priority, &plan.priority}, {m.Timezone, &plan.timezone}, {m.Expiry, &plan.expiry}, {m.ExternalKey, &plan.extKey}, {m.NotBefore, &plan.notBefore}} {
 		if f.column != "" {
 			*f.dst = index[f.column]
 			mapped[index[f.column]] = true
@@ -199,6 +200,15 @@ func (d *csvDecoder) validate(v *validator, rec *record) {
 	}
 	if i := d.plan.expiry; i >= 0 {
 		if m.ExpiresAt, reason = v.expiry(f[i]); reason != "" {
+			rec.fail(d.header[i], reason)
+			return
+		}
+	}
+	if i := d.plan.notBefore; i >= 0 {
+		if m.NotBefore, reason = v.notBefore(f[i]); reason == "" {
+			reason = window(m.NotBefore, m.ExpiresAt)
+		}
+		if reason != "" {
 			rec.fail(d.header[i], reason)
 			return
 		}

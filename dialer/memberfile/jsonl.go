@@ -34,6 +34,8 @@ type jsonMember struct {
 	Priority       *int              `json:"priority"`
 	Timezone       string            `json:"timezone"`
 	ExpiresAt      string            `json:"expires_at"`
+	NotAfter       string            `json:"not_after"`
+	NotBefore      string            `json:"not_before"`
 	ExternalKey    string            `json:"external_key"`
 	Communications []json.RawMessage `json:"communications"`
 	Variables      map[string]string `json:"variables"`
@@ -194,6 +196,23 @@ func (d *jsonDecoder) validate(v *validator, rec *record) {
 	}
 	if m.ExpiresAt, reason = v.expiry(jm.ExpiresAt); reason != "" {
 		rec.fail("expires_at", reason)
+		return
+	}
+	if jm.NotAfter != "" {
+		if jm.ExpiresAt != "" {
+			rec.fail("not_after", "not_after and expires_at are the same field (the member's expiry): give one")
+			return
+		}
+		if m.ExpiresAt, reason = v.instant("not_after", jm.NotAfter); reason != "" {
+			rec.fail("not_after", reason)
+			return
+		}
+	}
+	if m.NotBefore, reason = v.notBefore(jm.NotBefore); reason == "" {
+		reason = window(m.NotBefore, m.ExpiresAt)
+	}
+	if reason != "" {
+		rec.fail("not_before", reason)
 		return
 	}
 	m.ExternalKey = strings.TrimSpace(jm.ExternalKey)

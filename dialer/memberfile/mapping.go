@@ -20,19 +20,21 @@ type Mapping struct {
 	Name        string         // column names; "" = not present
 	Priority    string
 	Timezone    string
-	Expiry      string
+	Expiry      string // also given as not_after: the end of the member's call window
 	ExternalKey string
+	NotBefore   string
 }
 
 // mappingKeys are the keys of a mapping spec, in the order String writes them.
-var mappingKeys = []string{"numbers", "name", "priority", "timezone", "expiry", "key"}
+var mappingKeys = []string{"numbers", "name", "priority", "timezone", "expiry", "key", "not_before"}
 
 // ParseMapping reads a mapping from a flag value such as
 //
-//	numbers=phone1:mobile,phone2:home;name=full_name;priority=prio;timezone=tz;expiry=expires;key=crm_id
+//	numbers=phone1:mobile,phone2:home;name=full_name;priority=prio;timezone=tz;expiry=expires;key=crm_id;not_before=from
 //
 // Parts are separated by ';', numbers by ','; a number's type after ':' is
-// optional. Spaces around names are ignored.
+// optional. Spaces around names are ignored. not_after is another name for
+// expiry (the end of the member's call window); not_before its start.
 func ParseMapping(spec string) (Mapping, error) {
 	var m Mapping
 	seen := map[string]bool{}
@@ -66,12 +68,17 @@ func ParseMapping(spec string) (Mapping, error) {
 			m.Priority = value
 		case "timezone":
 			m.Timezone = value
-		case "expiry":
+		case "expiry", "not_after":
+			if m.Expiry != "" {
+				return Mapping{}, fmt.Errorf("mapping: %s: not_after and expiry are the same field (the member's expiry): give one", key)
+			}
 			m.Expiry = value
+		case "not_before":
+			m.NotBefore = value
 		case "key":
 			m.ExternalKey = value
 		default:
-			return Mapping{}, fmt.Errorf("mapping: unknown key %q (want one of %s)", key, strings.Join(mappingKeys, ", "))
+			return Mapping{}, fmt.Errorf("mapping: unknown key %q (want one of %s or not_after)", key, strings.Join(mappingKeys, ", "))
 		}
 	}
 	if err := m.check(); err != nil {
@@ -91,7 +98,7 @@ func (m Mapping) String() string {
 		}
 	}
 	parts = append(parts, "numbers="+strings.Join(nums, ","))
-	for i, col := range []string{m.Name, m.Priority, m.Timezone, m.Expiry, m.ExternalKey} {
+	for i, col := range []string{m.Name, m.Priority, m.Timezone, m.Expiry, m.ExternalKey, m.NotBefore} {
 		if col != "" {
 			parts = append(parts, mappingKeys[i+1]+"="+col)
 		}
@@ -105,7 +112,7 @@ func (m Mapping) columns() []struct{ role, column string } {
 	for _, n := range m.Numbers {
 		cols = append(cols, struct{ role, column string }{"numbers", n.Column})
 	}
-	for i, col := range []string{m.Name, m.Priority, m.Timezone, m.Expiry, m.ExternalKey} {
+	for i, col := range []string{m.Name, m.Priority, m.Timezone, m.Expiry, m.ExternalKey, m.NotBefore} {
 		if col != "" {
 			cols = append(cols, struct{ role, column string }{mappingKeys[i+1], col})
 		}

@@ -44,7 +44,8 @@ type Member struct {
 	Name        string
 	Priority    int       // 1 (highest) .. 5, default 3
 	Timezone    string    // IANA name, or "" for none
-	ExpiresAt   time.Time // UTC; zero means no expiry
+	ExpiresAt   time.Time // UTC; zero means no expiry (its call window's end, not_after)
+	NotBefore   time.Time // UTC; the start of its call window, zero for none
 	ExternalKey string
 	Numbers     []Number          // at least one, ordered by Position
 	Variables   map[string]string // lowercase names; nil when there are none
@@ -112,8 +113,9 @@ const defaultBatchSize = 1000
 // o.DefaultRegion) or the row has none; a number repeats within the row, an
 // earlier accepted row (the later row is the bad one) or a Known number; the
 // priority is not 1..5; the timezone does not load (or is "Local"); the expiry
-// is not RFC 3339, "2006-01-02 15:04" or "2006-01-02" (the last two in
-// o.Location, the last one meaning the start of that day); a value is not
+// or not_before is not RFC 3339, "2006-01-02 15:04" or "2006-01-02" (the
+// last two in o.Location, the last one meaning the start of that day), or
+// not_before is not before the expiry; a value is not
 // UTF-8, has a control character or is longer than 1024 bytes; a CSV record
 // has the wrong number of fields or a broken quote; a JSON line is not valid,
 // has an unknown field or a bad variable name.

@@ -92,7 +92,20 @@ func (v *validator) zone(name string) (string, string) {
 
 // expiry parses an expiry: RFC 3339, or a local "2006-01-02 15:04" or
 // "2006-01-02" (start of that day) in the configured location; "" is none.
-func (v *validator) expiry(s string) (time.Time, string) {
+func (v *validator) expiry(s string) (time.Time, string) { return v.instant("expiry", s) }
+
+// notBefore reads a not_before value, as expiry reads an expiry.
+func (v *validator) notBefore(s string) (time.Time, string) { return v.instant("not_before", s) }
+
+// window says why a member's call window is empty, or "".
+func window(notBefore, notAfter time.Time) string {
+	if notBefore.IsZero() || notAfter.IsZero() || notBefore.Before(notAfter) {
+		return ""
+	}
+	return fmt.Sprintf("not_before %s is not before the expiry (not_after) %s", notBefore.Format(time.RFC3339), notAfter.Format(time.RFC3339))
+}
+
+func (v *validator) instant(what, s string) (time.Time, string) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return time.Time{}, ""
@@ -105,7 +118,7 @@ func (v *validator) expiry(s string) (time.Time, string) {
 			return t.UTC(), ""
 		}
 	}
-	return time.Time{}, fmt.Sprintf(`expiry %q: want RFC 3339 ("2026-12-31T18:00:00Z"), "2006-01-02 15:04" or "2006-01-02"`, s)
+	return time.Time{}, fmt.Sprintf(`%s %q: want RFC 3339 ("2026-12-31T18:00:00Z"), "2006-01-02 15:04" or "2006-01-02"`, what, s)
 }
 
 // notUTF8 is checkValue's reason for text that is not UTF-8.

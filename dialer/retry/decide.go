@@ -45,6 +45,8 @@ type Outcome struct {
 	Billsec time.Duration
 	// BusinessResult is the result the call reported (e.g. dialer_result).
 	BusinessResult string
+	// SubStatus is the result's sub-status (e.g. dialer_sub_status).
+	SubStatus string
 	// At is when the attempt ended, which is the decision's "now".
 	At time.Time
 }
@@ -82,6 +84,9 @@ type Decision struct {
 	Member Member
 	// Reason explains the decision in one sentence.
 	Reason string
+	// Rule names the business-result rule that applied (ResultRule.Name),
+	// "" when none did.
+	Rule string
 }
 
 // Decide applies the policy to one attempt's outcome for a member whose
@@ -108,7 +113,22 @@ func Decide(p Policy, m Member, o Outcome) Decision {
 	after.DayAttempts++
 
 	// Rules 1 and 2: the class, and whether the attempt counts.
-	class, why := p.classify(o, name)
+	rr, ruled := ResultRule{}, false
+	if !o.AnsweredAt.IsZero() {
+		rr, ruled = MatchResult(p.ResultRules, o.BusinessResult, o.SubStatus)
+	}
+	var class cause.Class
+	var why string
+	if ruled {
+		class = rr.class()
+		why = fmt.Sprintf("%s answered with business result %q", name, o.BusinessResult)
+		if o.SubStatus != "" {
+			why += fmt.Sprintf(" sub-status %q", o.SubStatus)
+		}
+		why += fmt.Sprintf(", which rule %s makes %s", rr.Name(), rr.Action)
+	} else {
+		class, why = p.classify(o, name)
+	}
 	counted := true
 	if class == cause.Minus {
 		after.Minus++
@@ -127,6 +147,9 @@ func Decide(p Policy, m Member, o Outcome) Decision {
 	used := fmt.Sprintf("%d of %d attempts used", after.Attempts, maxAttempts)
 
 	d := Decision{Class: class, Counted: counted, Member: after}
+	if ruled {
+		d.Rule = rr.Name()
+	}
 	end := func(endCause, because string) Decision {
 		d.Kind, d.EndCause = Ended, endCause
 		d.Reason = fmt.Sprintf("%s; %s; %s: the member ends with %s", why, used, because, endCause)
@@ -139,6 +162,8 @@ func Decide(p Policy, m Member, o Outcome) Decision {
 		d.Kind = Done
 		d.Reason = fmt.Sprintf("%s; %s; the member is done", why, used)
 		return d
+	case ruled && rr.Action == ResultStop:
+		return end(rr.StopCause(), "the rule stops calling")
 	case p.NonRetry[o.Cause]:
 		return end(o.Cause, name+" is a non-retry cause")
 	case class == cause.Error:
@@ -167,6 +192,9 @@ func Decide(p Policy, m Member, o Outcome) Decision {
 	interval := p.Interval
 	if hasRule && rule.Interval > 0 {
 		interval = rule.Interval
+	}
+	if ruled && rr.Interval > 0 {
+		interval = rr.Interval
 	}
 	due := o.At.Add(interval)
 	dayCapped := false

@@ -6,8 +6,12 @@
 // outcome's At is "now") and returns the counters to persist. The rules, in
 // the order they apply:
 //
-//  1. Class. An answered call with a business result listed in
-//     Policy.Results takes that class. Otherwise an answered call that ended
+//  1. Class. An answered call whose business result (and sub-status) has
+//     a rule in Policy.ResultRules (see MatchResult) takes the rule's class:
+//     ok, error for stop (the member ends with the rule's cause at once,
+//     before rule 4), retry, or minus for an uncounted retry; a retry
+//     rule's Interval replaces the interval of rule 7. Otherwise an answered
+//     call with a business result listed in Policy.Results takes that class. Otherwise an answered call that ended
 //     with one of the dialer's own causes (ABANDONED, DIALER_LOST, ...) takes
 //     that cause's class, because the dialer, not the callee, ended it. Any
 //     other answered call is ok when Billsec reaches MinSuccess, else retry (a
@@ -98,6 +102,9 @@ type Policy struct {
 	// Results maps a business result (e.g. the IVR's dialer_result) to a
 	// class; it applies to answered calls and wins over the cause.
 	Results map[string]cause.Class
+	// ResultRules are the business-result rules (result_policies); a
+	// matching rule wins over Results.
+	ResultRules []ResultRule
 	// NumberOrder is how a member's numbers take turns; empty means
 	// BySequence.
 	NumberOrder NumberOrder
@@ -174,6 +181,7 @@ func (p Policy) Validate() error {
 			add("retry.results.%s: unknown class %q (want ok, retry, error or minus)", name, c)
 		}
 	}
+	validateResultRules(p.ResultRules, add)
 	switch p.NumberOrder {
 	case "", BySequence:
 	case ByType:
