@@ -360,10 +360,15 @@ func (d *DB) ChangeMembers(ctx context.Context, changes []dialer.MemberChange) e
 		for _, c := range changes {
 			var err error
 			if c.EndCause != "" {
-				_, err = tx.ExecContext(ctx,
+				var res sql.Result
+				res, err = tx.ExecContext(ctx,
 					`UPDATE members SET state = 'failed', end_cause = ?, updated_at = ? WHERE id = ? AND state = 'waiting'`,
 					c.EndCause, now, c.MemberID)
-				failed = append(failed, c.MemberID)
+				if err == nil {
+					if n, _ := res.RowsAffected(); n > 0 {
+						failed = append(failed, c.MemberID)
+					}
+				}
 			} else {
 				_, err = tx.ExecContext(ctx,
 					`UPDATE members SET due_at = ?, updated_at = ? WHERE id = ? AND state = 'waiting'`,

@@ -61,7 +61,7 @@ func TestMemberFailed_RecordedOnceWithTheFailingAttempt(t *testing.T) {
 		"campaign_id": float64(o.progID), "campaign": "renewals-progressive",
 		"member_id": float64(o.progMember.ID), "name": "acct-1", "external_key": "acct-1",
 		"variables": map[string]any{"k": "acct-1"},
-		"cause": "MAX_TRY_COUNT", "last_cause": "USER_BUSY", "attempts": 2.0,
+		"cause":     "MAX_TRY_COUNT", "last_cause": "USER_BUSY", "attempts": 2.0,
 		"numbers": []any{map[string]any{"number": "+442071230001", "type": "mobile", "attempts": 2.0,
 			"last_cause": "USER_BUSY", "state": "active"}},
 		"last_attempt_id": float64(second), "last_call_uuid": "uuid-f-2",
