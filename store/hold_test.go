@@ -107,6 +107,15 @@ func TestHoldMembers_ByCampaignAndAllOrNothing(t *testing.T) {
 	if m, _ := db.Member(ctx, ms[1].ID); !m.Held {
 		t.Fatal("the member in a call was released by a release of waiting members")
 	}
+	if _, _, err := db.HoldMembers(ctx, store.MemberFilter{}, []int64{ms[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.ResetMembers(ctx, store.MemberFilter{}, []int64{ms[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := db.Member(ctx, ms[0].ID); !m.Held {
+		t.Fatal("member reset released a held member")
+	}
 }
 
 func TestNotBefore_NotDueBeforeItsWindow(t *testing.T) {

@@ -14,7 +14,9 @@ func newMemberHoldCmd(a *app) *cobra.Command {
 time, and is never dialed (nor by click-to-call) until it is released. A
 member in a call keeps its call; the hold applies to its next attempt.
 member list shows HOLD, member explain says "held", report counts held
-members and export --members has a held column.
+members and export --members has a held column. A held member is still
+waiting: its campaign does not finish while it is held (unless its
+calendar's validity ends), and member reset keeps the hold.
 
 Ids are all-or-nothing: an id that names no member holds none. A hold by
 filters (--all with --campaign or --state) asks first on a terminal, and
