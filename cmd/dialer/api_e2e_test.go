@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -221,13 +222,30 @@ func testResultDrivesTheEngine(t *testing.T, sw switchtest.Backend) {
 		as, _ := e.db.MemberAttempts(e.ctx, ids[name])
 		all = append(all, as...)
 	}
+	// A member that ended failed also gets its failure notice, once.
+	failed := 0
+	for _, name := range []string{first, second} {
+		if m, err := e.db.Member(e.ctx, ids[name]); err == nil && m.State == dialer.MemberFailed {
+			failed++
+		}
+	}
 	waitFor(t, 20*time.Second, "the callbacks", func() bool {
 		hookMu.Lock()
 		defer hookMu.Unlock()
-		return len(hooks) == 2*len(all)
+		return len(hooks) == 2*len(all)+failed
 	})
 	hookMu.Lock()
 	defer hookMu.Unlock()
+	for _, name := range []string{first, second} {
+		m, err := e.db.Member(e.ctx, ids[name])
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := hooks[fmt.Sprintf("member-%d:failed", m.ID)]
+		if (h != nil) != (m.State == dialer.MemberFailed) {
+			t.Errorf("member %d ended %s; failure notice: %v", m.ID, m.State, h)
+		}
+	}
 	for _, a := range all {
 		for _, ev := range []string{"connect", "release"} {
 			h := hooks[a.UUID+":"+ev]
