@@ -11,7 +11,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// AgentState is where an agent stands (DOMAIN.md "Agents").
+// AgentState is where an agent stands (README, "Agent modes").
 type AgentState string
 
 // Agent states; the values match the CHECK on agents.state.
@@ -81,7 +81,7 @@ func ParseAgentState(s string) (AgentState, error) {
 	return st, nil
 }
 
-// Agent settings bounds and defaults (DOMAIN.md "Agents").
+// Agent settings bounds and defaults (README, "Agent modes").
 const (
 	MinCallTimeout     = 5 * time.Second
 	MaxCallTimeout     = 120 * time.Second

@@ -18,7 +18,7 @@ import (
 // Mode is how a campaign connects a member.
 type Mode string
 
-// Dial modes (DOMAIN.md "Dial modes").
+// Dial modes (README, "Agent modes" and "Running the daemon").
 const (
 	ModeIVR         Mode = "ivr"
 	ModeProgressive Mode = "progressive"
@@ -203,7 +203,7 @@ type ImportNumber struct {
 	Type   string `yaml:"type,omitempty" json:"type,omitempty"`
 }
 
-// Ring timeout bounds (DOMAIN.md "Pacing and limits").
+// Ring timeout bounds (README, "Campaign files": limits.ring_timeout).
 const (
 	MinRingTimeout     = 5 * time.Second
 	MaxRingTimeout     = 120 * time.Second

@@ -16,7 +16,7 @@ import (
 )
 
 // Options configures a Server. The zero value is usable: password
-// "ClueCon", real-time speed, the DOMAIN.md numbering plan, a 20 s
+// "ClueCon", real-time speed, the test numbering plan, a 20 s
 // heartbeat.
 type Options struct {
 	// Password is what "auth <pw>" must carry; default "ClueCon".
