@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -101,21 +100,7 @@ func testFailureNoticesSurviveSIGKILL(t *testing.T, sw switchtest.Backend, bin s
 		n, err := e.db.CallbackCounts(ctx)
 		return err == nil && n.Pending == 0 && n.Dead == 0
 	})
-	if err := last.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- last.Wait() }()
-	select {
-	case err := <-waited:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			t.Errorf("last daemon exited with %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		last.Process.Kill()
-		t.Fatal("last daemon did not stop on SIGTERM")
-	}
+	stopDaemon(t, last)
 	checkSettled(t, e.db, c.ID)
 
 	// The switch's record: the calls each member got, by member id.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/fsdialer/dialer/store"
@@ -9,7 +8,7 @@ import (
 )
 
 func newMemberHoldCmd(a *app) *cobra.Command {
-	return newMemberHoldingCmd(a, "hold [ID...]", "Keep members from being dialed until released",
+	return newMemberBulkCmd(a, "hold [ID...]", "Keep members from being dialed until released",
 		`Put members on hold: a held member keeps its state, counters and due
 time, and is never dialed (nor by click-to-call) until it is released. A
 member in a call keeps its call; the hold applies to its next attempt.
@@ -22,11 +21,17 @@ Ids are all-or-nothing: an id that names no member holds none. A hold by
 filters (--all with --campaign or --state) asks first on a terminal, and
 is refused without --yes when standard input is not a terminal.`,
 		"  dialer member hold 42 43\n  dialer member hold --all --campaign demo-ivr --yes",
-		"hold", "held", (*store.DB).HoldMembers)
+		"hold", false, (*store.DB).HoldMembers, func(n, inCall int) string {
+			s := fmt.Sprintf("held %d member(s)", n)
+			if inCall > 0 {
+				s += fmt.Sprintf("; %d in a call now: the call goes on, the hold applies to the next attempt", inCall)
+			}
+			return s
+		})
 }
 
 func newMemberReleaseCmd(a *app) *cobra.Command {
-	return newMemberHoldingCmd(a, "release [ID...]", "Release held members so they are dialed again",
+	return newMemberBulkCmd(a, "release [ID...]", "Release held members so they are dialed again",
 		`Release held members: each is due again at its own due time (at once
 when that has passed), within its calendar and its own call window.
 
@@ -35,42 +40,7 @@ release by filters (--all with --campaign or --state) asks first on a
 terminal, and is refused without --yes when standard input is not a
 terminal.`,
 		"  dialer member release 42 43\n  dialer member release --all --campaign demo-ivr --yes",
-		"release", "released", (*store.DB).ReleaseMembers)
-}
-
-// newMemberHoldingCmd builds hold and release: members by ids or by
-// filters (confirmed first), and how many changed.
-func newMemberHoldingCmd(a *app, use, short, long, example, verb, done string,
-	act func(db *store.DB, ctx context.Context, f store.MemberFilter, ids []int64) (int, int, error)) *cobra.Command {
-	var sel memberSelection
-	var yes bool
-	cmd := &cobra.Command{
-		Use: use, Short: short, Long: long, Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd.Context(), func(db *store.DB) error {
-				f, ids, err := sel.resolve(cmd, db, args)
-				if err != nil {
-					return err
-				}
-				if len(ids) == 0 {
-					if err := sel.confirm(cmd, db, f, ids, verb, yes); err != nil {
-						return err
-					}
-				}
-				n, inCall, err := act(db, cmd.Context(), f, ids)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %d member(s)", done, n)
-				if inCall > 0 && verb == "hold" {
-					fmt.Fprintf(cmd.OutOrStdout(), "; %d in a call now: the call goes on, the hold applies to the next attempt", inCall)
-				}
-				fmt.Fprintln(cmd.OutOrStdout())
-				return nil
-			})
-		},
-	}
-	sel.flags(cmd)
-	addYesFlag(cmd, &yes)
-	return cmd
+		"release", false, (*store.DB).ReleaseMembers, func(n, _ int) string {
+			return fmt.Sprintf("released %d member(s)", n)
+		})
 }

@@ -420,12 +420,14 @@ func parseIDs(args []string) ([]int64, error) {
 	return ids, nil
 }
 
-// newMemberBulkCmd builds reset and delete: they select members by ids or
-// filters, act on those not in a call, and say how many. A selection by
-// filters (--all) is confirmed first, and so is any delete when askIDs is
-// set; --yes skips the question.
-func newMemberBulkCmd(a *app, use, short, long, example, verb, done string, askIDs bool,
-	act func(db *store.DB, ctx context.Context, f store.MemberFilter, ids []int64) (int, int, error)) *cobra.Command {
+// newMemberBulkCmd builds reset, delete, hold and release: they select
+// members by ids or filters, act on them, and say how many (summary gets
+// how many changed and how many were in a call). A selection by filters
+// (--all) is confirmed first, and so is any selection when askIDs is set;
+// --yes skips the question.
+func newMemberBulkCmd(a *app, use, short, long, example, verb string, askIDs bool,
+	act func(db *store.DB, ctx context.Context, f store.MemberFilter, ids []int64) (int, int, error),
+	summary func(n, inCall int) string) *cobra.Command {
 	var sel memberSelection
 	var yes bool
 	cmd := &cobra.Command{
@@ -441,18 +443,25 @@ func newMemberBulkCmd(a *app, use, short, long, example, verb, done string, askI
 						return err
 					}
 				}
-				n, skipped, err := act(db, cmd.Context(), f, ids)
+				n, inCall, err := act(db, cmd.Context(), f, ids)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s %d member(s); %d in a call left alone\n", done, n, skipped)
-				return nil
+				_, err = fmt.Fprintln(cmd.OutOrStdout(), summary(n, inCall))
+				return err
 			})
 		},
 	}
 	sel.flags(cmd)
 	addYesFlag(cmd, &yes)
 	return cmd
+}
+
+// leftAlone is the summary of a change that skips members in a call.
+func leftAlone(done string) func(n, inCall int) string {
+	return func(n, inCall int) string {
+		return fmt.Sprintf("%s %d member(s); %d in a call left alone", done, n, inCall)
+	}
 }
 
 // confirm asks before acting on the selected members, saying how many.
@@ -482,7 +491,7 @@ number active again. Members in a call are left alone.
 A reset by filters (--all) asks first on a terminal, and is refused
 without --yes when standard input is not a terminal.`,
 		"  dialer member reset 42 43\n  dialer member reset --all --campaign survey-ivr --state failed --yes",
-		"reset", "reset", false, (*store.DB).ResetMembers)
+		"reset", false, (*store.DB).ResetMembers, leftAlone("reset"))
 }
 
 func newMemberDeleteCmd(a *app) *cobra.Command {
@@ -492,7 +501,7 @@ func newMemberDeleteCmd(a *app) *cobra.Command {
 A delete asks first on a terminal, and is refused without --yes when
 standard input is not a terminal.`,
 		"  dialer member delete 42 --yes\n  dialer member delete --all --campaign survey-ivr --state done --yes",
-		"delete", "deleted", true, (*store.DB).DeleteMembers)
+		"delete", true, (*store.DB).DeleteMembers, leftAlone("deleted"))
 }
 
 func newMemberListCmd(a *app) *cobra.Command {

@@ -165,3 +165,66 @@ retry: {max_attempts: 1}
 		}
 	})
 }
+
+// subStatusCampaign runs the lab's survey IVR, which keeps the callee's
+// digit in survey_q1, and reads survey_q1 as the sub-status: the most
+// specific rule (result and sub-status) must win over the result's own.
+const subStatusCampaign = `
+name: substatus
+mode: ivr
+dial: {template: "loopback/{number}/dialer_lab"}
+ivr: {extension: dialer_ivr_survey, context: dialer_ivr, sub_status_variable: survey_q1}
+limits: {lines: 5, calls: 10, interval: 1s, ring_timeout: 10s}
+retry: {max_attempts: 2, interval: 1h}
+result_policies:
+  rules:
+    - {result: "4", sub_status: "4", policy: stop, cause: SURVEY_STOP}
+    - {result: "4", policy: ok}
+    - {result: "2", sub_status: "9", policy: stop}
+`
+
+// TestServe_ResultSubStatusFromTheSwitch: on both backends the sub-status
+// comes from the channel variable the IVR set on the switch. The member
+// pressing 4 (sub-status 4) ends by the result-and-sub-status rule, not by
+// the result's own; the one pressing 2 (sub-status 2) matches no rule and
+// is judged by its cause. Each is called once (the switch's record).
+func TestServe_ResultSubStatusFromTheSwitch(t *testing.T) {
+	switchtest.Each(t, fssim.Options{Speed: 5, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		e := newE2E(t, sw)
+		c := e.load(subStatusCampaign+alwaysOpen, []string{"a04:+12125550104", "b12:+12125550112"})
+		done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond}, sw.Now)
+		waitDaemon(t, done, 90*time.Second)
+
+		calls := map[string]int{}
+		for _, s := range spans(sw, time.Time{}) {
+			calls[s.number]++
+		}
+		for _, n := range []string{"+12125550104", "+12125550112"} {
+			if calls[n] != 1 {
+				t.Errorf("%s called %d times, want once", n, calls[n])
+			}
+		}
+		ms, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]struct {
+			state          dialer.MemberState
+			end, sub, rule string
+		}{
+			"a04": {dialer.MemberFailed, "SURVEY_STOP", "4", `result "4" sub_status "4"`},
+			"b12": {dialer.MemberDone, "", "2", ""},
+		}
+		for _, m := range ms {
+			w := want[m.Name]
+			last, _, err := e.db.LastAttemptResult(e.ctx, m.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.State != w.state || m.EndCause != w.end || last.SubStatus != w.sub || last.PolicyRule != w.rule {
+				t.Errorf("member %s = %s %q, sub-status %q by rule %q; want %s %q, %q by %q", m.Name, m.State, m.EndCause,
+					last.SubStatus, last.PolicyRule, w.state, w.end, w.sub, w.rule)
+			}
+		}
+	})
+}

@@ -245,21 +245,7 @@ func testWebhooksSurviveSIGKILL(t *testing.T, sw switchtest.Backend, bin string)
 		n, err := e.db.CallbackCounts(ctx)
 		return err == nil && n.Pending == 0 && n.Dead == 0
 	})
-	if err := last.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- last.Wait() }()
-	select {
-	case err := <-waited:
-		var exit *exec.ExitError
-		if errors.As(err, &exit) {
-			t.Errorf("last daemon exited with %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		last.Process.Kill()
-		t.Fatal("last daemon did not stop on SIGTERM")
-	}
+	stopDaemon(t, last)
 
 	// Every attempt's events arrived, with the attempt's figures.
 	checkSettled(t, e.db, c.ID)
@@ -341,4 +327,25 @@ func testWebhooksSurviveSIGKILL(t *testing.T, sw switchtest.Backend, bin string)
 	}
 	t.Logf("%d events (%d connects) delivered after %d requests, %d duplicates; %d were held in the outbox by the first kill",
 		len(want), answered, rc.requests, duplicates, held.Pending)
+}
+
+// stopDaemon stops a daemon binary the test started with SIGTERM: it must
+// exit 0 within 20 s.
+func stopDaemon(t *testing.T, daemon *exec.Cmd) {
+	t.Helper()
+	if err := daemon.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- daemon.Wait() }()
+	select {
+	case err := <-waited:
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			t.Errorf("daemon exited with %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		daemon.Process.Kill()
+		t.Fatal("daemon did not stop on SIGTERM")
+	}
 }
