@@ -353,6 +353,11 @@ func TestDocs_READMEExamplesRun(t *testing.T) {
 				s.realSwitch(t, e)
 			}
 			if strings.Contains(text, "curl ") {
+				for _, tool := range []string{"curl", "jq"} {
+					if _, err := exec.LookPath(tool); err != nil {
+						t.Skipf("the README's API walk-through needs %s, which is not installed (.ci/run installs it)", tool)
+					}
+				}
 				s.serveAPI(t)
 			}
 			s.run(t, e)
