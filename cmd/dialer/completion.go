@@ -110,7 +110,7 @@ func (a *app) storedNames(cmd *cobra.Command, kind string) ([]string, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	db, err := store.Open(ctx, cfg.Database, store.WithClock(a.now))
+	db, err := store.OpenReadOnly(ctx, cfg.Database, store.WithClock(a.now))
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -49,5 +50,17 @@ func TestCompletion_NamesFromTheStore(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("dialer %s<TAB>: got %q, want %q", strings.Join(tc.args, " "), got, tc.want)
 		}
+	}
+}
+
+// TestCompletion_MissingDatabaseIsNotCreated: completing in a shell whose
+// --db names no file completes nothing and creates nothing.
+func TestCompletion_MissingDatabaseIsNotCreated(t *testing.T) {
+	c := newCLI(t)
+	if got := c.completions("campaign", "start", ""); len(got) != 0 {
+		t.Errorf("completions without a database: %q", got)
+	}
+	if _, err := os.Stat(c.db); !os.IsNotExist(err) {
+		t.Errorf("completion created %s (stat: %v)", c.db, err)
 	}
 }
