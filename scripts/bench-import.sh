@@ -94,8 +94,8 @@ for k in $(seq 1 19); do
     for (i = 0; i < 1000; i++) printf "s%d-%d,Small %d,+1%s%07d,,retail,1,x\n", k, i, i, area[k], 2000000 + i }' > "$small"
   sed "s/^name: bench/name: bench-$k/" "$dir/bench-campaign.yaml" > "$dir/bench-campaign-$k.yaml"
   $bin campaign apply -f "$dir/bench-campaign-$k.yaml" >/dev/null
-  $bin member import --campaign "bench-$k" --no-progress "$small" >/dev/null
   $bin campaign start "bench-$k" >/dev/null
+  $bin member import --campaign "bench-$k" --no-progress "$small" >/dev/null
 done
 $bin campaign start bench >/dev/null
 
