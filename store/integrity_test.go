@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/store"
+	"github.com/fsdialer/dialer/store/storetest"
 )
 
 // damagedMembers is how many members damagedDB imports: enough that the
@@ -40,31 +40,9 @@ func fullDB(t *testing.T) string {
 	return path
 }
 
-// damage overwrites 64 KB in the middle of the file with noise.
-func damage(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Size() < 1<<20 {
-		t.Fatalf("%s is %d bytes: too small to damage its middle", path, fi.Size())
-	}
-	noise := make([]byte, 64<<10)
-	rand.NewChaCha8([32]byte{1}).Read(noise)
-	if _, err := f.WriteAt(noise, fi.Size()/2/4096*4096); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestOpen_RefusesDamagedFile(t *testing.T) {
 	path := fullDB(t)
-	damage(t, path)
+	storetest.DamageMiddle(t, path)
 	_, err := store.Open(context.Background(), path)
 	if !errors.Is(err, store.ErrCorrupt) {
 		t.Fatalf("open damaged file: %v, want ErrCorrupt", err)
@@ -80,7 +58,7 @@ func TestOpen_RefusesDamagedFile(t *testing.T) {
 // ErrCorrupt, and the DB says so once through Corrupted.
 func TestCorrupted_AnyCallReportsIt(t *testing.T) {
 	path := fullDB(t)
-	damage(t, path)
+	storetest.DamageMiddle(t, path)
 	ctx := context.Background()
 	db, err := store.OpenReadOnly(ctx, path)
 	if err != nil {
@@ -117,7 +95,7 @@ func TestIntegrityCheck(t *testing.T) {
 	if err != nil || len(found) != 0 {
 		t.Fatalf("check of a sound file: %v %v", found, err)
 	}
-	damage(t, path)
+	storetest.DamageMiddle(t, path)
 	found, err = store.IntegrityCheck(ctx, path)
 	if err != nil || len(found) == 0 {
 		t.Fatalf("check of a damaged file: %v %v, want problems", found, err)
@@ -164,7 +142,7 @@ func TestBackup(t *testing.T) {
 		t.Fatal("backup onto the database itself succeeded")
 	}
 
-	damage(t, src)
+	storetest.DamageMiddle(t, src)
 	bad := filepath.Join(dir, "bad.db")
 	if _, err := store.Backup(ctx, src, bad, false); !errors.Is(err, store.ErrCorrupt) {
 		t.Fatalf("backup of a damaged file: %v, want ErrCorrupt", err)

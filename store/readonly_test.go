@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"github.com/fsdialer/dialer/store/permtest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/store"
+	"github.com/fsdialer/dialer/store/permtest"
 )
 
 func wantErr(t *testing.T, err error, wants ...string) {

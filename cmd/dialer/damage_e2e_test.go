@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/fsdialer/dialer/esl/fssim"
 	"github.com/fsdialer/dialer/esl/switchtest"
 	"github.com/fsdialer/dialer/store"
+	"github.com/fsdialer/dialer/store/storetest"
 )
 
 // damageLog keeps the daemon's log and, when the daemon says the database
@@ -65,7 +64,7 @@ func TestServe_StopsDialingOnDamagedDatabase(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	damageHalf(t, e.cfg.Database)
+	storetest.DamageHalf(t, e.cfg.Database)
 
 	var err error
 	select {
@@ -91,25 +90,5 @@ func TestServe_StopsDialingOnDamagedDatabase(t *testing.T) {
 	// reach the switch, at most one per line (lab has 5).
 	if after := len(switchtest.Customers(e.sw.Channels())); after > logs.calls+5 {
 		t.Errorf("the switch saw %d calls when the daemon found the damage and %d when it exited", logs.calls, after)
-	}
-}
-
-// damageHalf overwrites the middle half of a database file with noise,
-// while it is open.
-func damageHalf(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	noise := make([]byte, fi.Size()/2/4096*4096)
-	rand.NewChaCha8([32]byte{3}).Read(noise)
-	if _, err := f.WriteAt(noise, fi.Size()/4/4096*4096); err != nil {
-		t.Fatal(err)
 	}
 }

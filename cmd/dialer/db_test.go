@@ -3,11 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fsdialer/dialer/store/storetest"
 )
 
 // loaded is a CLI on a database holding survey-ivr with n members (long
@@ -29,35 +30,12 @@ func loaded(t *testing.T, n int) *cli {
 	return c
 }
 
-// damageFile overwrites 64 KB in the middle of a closed database file with
-// noise.
-func damageFile(t *testing.T, path string) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Size() < 1<<20 {
-		t.Fatalf("%s is %d bytes: too small to damage its middle", path, fi.Size())
-	}
-	noise := make([]byte, 64<<10)
-	rand.NewChaCha8([32]byte{2}).Read(noise)
-	if _, err := f.WriteAt(noise, fi.Size()/2/4096*4096); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestCLI_DamagedDatabase: with 64 KB of the file overwritten, the daemon
 // refuses to start, a write command refuses to write, and db check names
 // the problems; each says which file and what to do.
 func TestCLI_DamagedDatabase(t *testing.T) {
 	c := loaded(t, 3000)
-	damageFile(t, c.db)
+	storetest.DamageMiddle(t, c.db)
 	hint := []string{"database " + c.db + " is damaged", "dialer db check", "restore it from a backup"}
 	check := func(args ...string) {
 		t.Helper()

@@ -2,12 +2,12 @@ package main
 
 import (
 	"database/sql"
-	"github.com/fsdialer/dialer/store/permtest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/fsdialer/dialer/store/permtest"
 	_ "github.com/mattn/go-sqlite3"
 )
 
