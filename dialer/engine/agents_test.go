@@ -527,3 +527,45 @@ func TestAgents_ReconcileOnStart(t *testing.T) {
 		t.Errorf("member attempts %d: the crashed preemptive attempt was charged", got.Attempts)
 	}
 }
+
+// TestAgents_LegThatComesUpAfterTheReconcile: an agent leg whose
+// originate was in flight across a drop does not exist when the reconcile
+// after the reconnect hangs it up, so uuid_kill has nothing to kill; when
+// the leg comes up after all, the engine hangs it up at its first event
+// instead of leaving the agent's phone parked on a call nobody follows.
+func TestAgents_LegThatComesUpAfterTheReconcile(t *testing.T) {
+	h := newHarness(t, monday, Config{MaxCalls: 10, MaxCPS: 10}, numbering)
+	h.campaign("name: late\n"+preemptive+"limits: {lines: 1}\n", "m:+12125550101")
+	h.agents("late", agentSpec{name: "a1", dest: "agent-noanswer-1", timeout: 30 * time.Second})
+	h.run(2*time.Second, 100*time.Millisecond)
+	ag := h.e.agents[h.agent("a1").ID]
+	leg := ag.leg
+	p := h.sw.live[leg]
+	if leg == "" || p == nil {
+		t.Fatalf("agent a1 = %s, leg %q: want a ringing leg", ag.State, leg)
+	}
+	// The drop: the switch has not made the leg yet.
+	delete(h.sw.live, leg)
+	h.sw.exists[leg] = false
+	kept, keptAt := h.sw.pending[:0:0], h.sw.dueAt[:0:0]
+	for i, u := range h.sw.pending {
+		if u.UUID != leg {
+			kept, keptAt = append(kept, u), append(keptAt, h.sw.dueAt[i])
+		}
+	}
+	h.sw.pending, h.sw.dueAt = kept, keptAt
+	h.e.handle(Update{Kind: Reconnected})
+	h.run(time.Second, 100*time.Millisecond)
+	if h.e.legs[leg] != nil {
+		t.Fatalf("the reconcile still follows leg %s", leg)
+	}
+	// The leg comes up after all, and answers.
+	now := h.clk.Now()
+	p.answered, p.end = now, time.Time{}
+	h.sw.live[leg], h.sw.exists[leg] = p, true
+	h.sw.updates <- Update{Kind: CallChanged, UUID: leg, Answered: true, AnsweredAt: now}
+	h.run(time.Second, 100*time.Millisecond)
+	if h.sw.live[leg] != nil {
+		t.Errorf("agent leg %s came up after the reconcile and was left up", leg)
+	}
+}

@@ -192,10 +192,14 @@ type Engine struct {
 	legs      map[string]*agent
 	agentq    []Update
 	killq     []string
-	waiters   map[string]*call
-	onLine    []*agent
-	kick      bool
-	stopping  bool
+	// lateLegs are agent legs a reconcile hung up while they did not exist
+	// yet (an originate in flight across a drop), with when to forget
+	// them: one that comes up after all is hung up at its first event.
+	lateLegs map[string]time.Time
+	waiters  map[string]*call
+	onLine   []*agent
+	kick     bool
+	stopping bool
 	// manual maps both legs of each manual call to it; manualq holds
 	// their updates until the flush.
 	manual  map[string]*manualCall
@@ -224,7 +228,7 @@ func New(cfg Config, store Store, sw Switch) *Engine {
 		cfg: cfg, store: store, sw: sw, log: cfg.Logger.With("component", "engine"),
 		campaigns: map[int64]*campaignState{}, calls: map[string]*call{}, countBy: map[string]uint64{},
 		global: newBucket(cfg.MaxCPS, 0),
-		agents: map[int64]*agent{}, legs: map[string]*agent{}, waiters: map[string]*call{},
+		agents: map[int64]*agent{}, legs: map[string]*agent{}, lateLegs: map[string]time.Time{}, waiters: map[string]*call{},
 		manual: map[string]*manualCall{},
 	}
 }

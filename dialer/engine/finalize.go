@@ -18,6 +18,16 @@ func (e *Engine) handle(u Update) {
 		e.log.Info("switch connected: reconciling open attempts")
 		e.mustReconcile = true
 	case CallChanged:
+		if _, late := e.lateLegs[u.UUID]; late && e.legs[u.UUID] == nil {
+			// An agent leg hung up at a reconnect before it existed has
+			// come up after all: nobody follows it, so it goes.
+			if !u.Final {
+				e.log.Warn("agent leg came up after the reconcile hung it up: hanging up", "uuid", u.UUID)
+				e.killq = append(e.killq, u.UUID)
+			}
+			delete(e.lateLegs, u.UUID)
+			return
+		}
 		if e.manual[u.UUID] != nil {
 			e.manualq = append(e.manualq, u)
 			return

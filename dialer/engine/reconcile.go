@@ -117,6 +117,10 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// lateLegMemory is how long a reconcile remembers an agent leg it hung up
+// before it existed: far longer than any originate takes to come up.
+const lateLegMemory = 10 * time.Minute
+
 // reconcileLegs checks the agent legs the engine follows after a
 // reconnect: a live one that had answered is followed again; one that is
 // gone ends (no fault of the agent) and is hung up in case it shows up
@@ -124,6 +128,11 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 // come while the connection was down, and an answer the engine never saw
 // would leave the agent parked on a call that goes nowhere.
 func (e *Engine) reconcileLegs(ctx context.Context, now time.Time) error {
+	for uuid, until := range e.lateLegs {
+		if now.After(until) {
+			delete(e.lateLegs, uuid)
+		}
+	}
 	for uuid, ag := range e.legs {
 		exists, err := e.sw.Exists(ctx, uuid)
 		if err != nil {
@@ -135,6 +144,12 @@ func (e *Engine) reconcileLegs(ctx context.Context, now time.Time) error {
 		}
 		ag.killed = true
 		e.kill(ctx, uuid)
+		if !exists {
+			// uuid_kill had nothing to kill: if the originate was still in
+			// flight, the leg comes up later, and handle hangs it up then.
+			e.lateLegs[uuid] = now.Add(lateLegMemory)
+			e.sw.Watch(uuid)
+		}
 		e.agentq = append(e.agentq, Update{Kind: CallChanged, UUID: uuid, Final: true, Cause: cause.Lost, HangupAt: now})
 	}
 	return nil
