@@ -100,6 +100,33 @@ type Tier struct {
 	Level    int    `yaml:"level,omitempty" json:"level,omitempty"`
 }
 
+// Agent sessions (Agent.Session) and what a dropped persistent leg does
+// (Agent.OnDrop).
+const (
+	SessionPerCall    = "per_call"
+	SessionPersistent = "persistent"
+	OnDropLogout      = "logout"
+	OnDropRedial      = "redial"
+)
+
+// Persistent reports whether the agent keeps one leg up between calls.
+func (a *Agent) Persistent() bool { return a.Session == SessionPersistent }
+
+// Redials reports whether a dropped persistent leg is called again.
+func (a *Agent) Redials() bool { return a.Persistent() && a.OnDrop == OnDropRedial }
+
+// withSessionDefaults is a with "" session settings read as their
+// defaults.
+func (a Agent) withSessionDefaults() Agent {
+	if a.Session == "" {
+		a.Session = SessionPerCall
+	}
+	if a.OnDrop == "" {
+		a.OnDrop = OnDropLogout
+	}
+	return a
+}
+
 // Agent is a person taking calls, as written in an agents file, with the
 // live state the daemon keeps in the store.
 type Agent struct {
@@ -124,6 +151,13 @@ type Agent struct {
 	NoAnswerDelay Duration `yaml:"no_answer_delay,omitempty" json:"no_answer_delay,omitempty"`
 	// Tiers are the campaigns the agent works, written "campaigns" in files.
 	Tiers []Tier `yaml:"campaigns,omitempty" json:"campaigns,omitempty"`
+	// Session is how the agent's phone is called: SessionPerCall (a leg
+	// per call) or SessionPersistent (one leg from login to logout that
+	// waits between calls).
+	Session string `yaml:"session,omitempty" json:"session,omitempty"`
+	// OnDrop is what a persistent leg that hangs up does: OnDropLogout
+	// logs the agent out, OnDropRedial calls the phone again.
+	OnDrop string `yaml:"on_drop,omitempty" json:"on_drop,omitempty"`
 
 	// State and the fields below are live: the store keeps them, files
 	// never carry them, and applying a file never changes them.
@@ -148,6 +182,7 @@ func (a *Agent) Normalize() {
 	if a.CallTimeout == 0 {
 		a.CallTimeout = Duration(DefaultCallTimeout)
 	}
+	*a = a.withSessionDefaults()
 	for i := range a.Tiers {
 		if a.Tiers[i].Level == 0 {
 			a.Tiers[i].Level = 1
@@ -176,6 +211,19 @@ func (a *Agent) validate(path string, p *problems) {
 		p.add(join(path, "call_timeout"), "%s: must be between 5s and 120s", ct)
 	} else if ct%time.Second != 0 {
 		p.add(join(path, "call_timeout"), "%s: FreeSWITCH counts whole seconds", ct)
+	}
+	switch a.Session {
+	case "", SessionPerCall, SessionPersistent:
+	default:
+		p.add(join(path, "session"), "%q: must be per_call or persistent", a.Session)
+	}
+	switch a.OnDrop {
+	case "", OnDropLogout, OnDropRedial:
+	default:
+		p.add(join(path, "on_drop"), "%q: must be logout or redial", a.OnDrop)
+	}
+	if a.OnDrop == OnDropRedial && !a.Persistent() {
+		p.add(join(path, "on_drop"), "redial is for session persistent; this agent's session is per_call")
 	}
 	if a.MaxNoAnswer < 0 {
 		p.add(join(path, "max_no_answer"), "%d: must not be negative (0 = never put on break)", a.MaxNoAnswer)

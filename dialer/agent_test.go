@@ -90,6 +90,7 @@ func TestReadAgents_Defaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			tc.want.Session, tc.want.OnDrop = dialer.SessionPerCall, dialer.OnDropLogout
 			if len(got) != 1 || !reflect.DeepEqual(got[0], tc.want) {
 				t.Fatalf("got %+v, want %+v", got, tc.want)
 			}

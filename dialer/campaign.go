@@ -23,6 +23,7 @@ const (
 	ModeIVR         Mode = "ivr"
 	ModeProgressive Mode = "progressive"
 	ModePreemptive  Mode = "preemptive"
+	ModePredictive  Mode = "predictive"
 )
 
 // TimezonePolicy says in which zone a member's calling window is read.
@@ -90,6 +91,11 @@ type Campaign struct {
 
 	// Record records the calls (see RecordSpec).
 	Record RecordSpec `yaml:"record,omitempty" json:"record,omitzero"`
+
+	// Predictive tunes mode predictive, and Abandon what happens to a
+	// customer no agent takes in time (see predictive.go).
+	Predictive PredictiveSpec `yaml:"predictive,omitempty" json:"predictive,omitzero"`
+	Abandon    AbandonSpec    `yaml:"abandon,omitempty" json:"abandon,omitzero"`
 }
 
 // CallerID is the caller ID presented to members. With several numbers the
@@ -261,6 +267,7 @@ func (c *Campaign) Normalize() {
 	if c.Mode == ModeProgressive && c.Agents.HoldTime == 0 {
 		c.Agents.HoldTime = Duration(30 * time.Second)
 	}
+	c.predictiveDefaults()
 	if c.Sort.Variable != "" && c.Sort.Order == "" {
 		c.Sort.Order = "asc"
 	}
@@ -279,11 +286,11 @@ func (c *Campaign) Validate() error {
 		p.add("name", "%q: use letters, digits, '-', '_' or '.' (1 to 64)", c.Name)
 	}
 	switch c.Mode {
-	case ModeIVR, ModeProgressive, ModePreemptive:
+	case ModeIVR, ModeProgressive, ModePreemptive, ModePredictive:
 	case "":
-		p.add("mode", "required: ivr, progressive or preemptive")
+		p.add("mode", "required: ivr, progressive, preemptive or predictive")
 	default:
-		p.add("mode", "%q: must be ivr, progressive or preemptive", c.Mode)
+		p.add("mode", "%q: must be ivr, progressive, preemptive or predictive", c.Mode)
 	}
 	if c.Priority < 1 || c.Priority > 5 {
 		p.add("priority", "%d: must be 1 (highest) to 5 (lowest)", c.Priority)
@@ -314,6 +321,7 @@ func (c *Campaign) Validate() error {
 		p.add("agents.hold_time", "must not be negative")
 	}
 	c.validateModeSettings(&p)
+	c.validatePredictive(&p)
 	c.validateRecording(&p)
 	c.validateLimits(&p)
 	if c.MinSuccess < 0 {
@@ -407,7 +415,7 @@ func (c *Campaign) Validate() error {
 // the author meant.
 func (c *Campaign) validateModeSettings(p *problems) {
 	switch c.Mode {
-	case ModeIVR, ModeProgressive, ModePreemptive:
+	case ModeIVR, ModeProgressive, ModePreemptive, ModePredictive:
 	default:
 		return // reported as mode
 	}

@@ -56,7 +56,7 @@ func TestReadCampaign_FieldErrors(t *testing.T) {
 		{"bad zone", strings.Replace(base, "calendar: cal", "calendar: {timezone: Mars/Olympus}", 1), "calendar.timezone: unknown timezone"},
 		{"bad weekday", strings.Replace(base, "calendar: cal", "calendar: {timezone: UTC, weekly: {mun: [\"09:00-10:00\"]}}", 1), "calendar.weekly.mun: unknown weekday"},
 		{"special", strings.Replace(base, "calendar: cal", "calendar: {timezone: UTC, special: [{date: 2026-02-30, periods: []}]}", 1), "calendar.special[0].date"},
-		{"mode", strings.Replace(base, "mode: ivr", "mode: robot", 1), "mode: \"robot\": must be ivr, progressive or preemptive"},
+		{"mode", strings.Replace(base, "mode: ivr", "mode: robot", 1), "mode: \"robot\": must be ivr, progressive, preemptive or predictive"},
 		{"ring low", base + "limits: {ring_timeout: 3s}", "limits.ring_timeout: 3s: must be between 5s and 120s"},
 		{"ring high", base + "limits: {ring_timeout: 121}", "limits.ring_timeout"},
 		{"priority", base + "priority: 9", "priority: 9: must be 1"},

@@ -58,9 +58,7 @@ func (ag *agent) busyWithCall() bool { return ag.call != nil || ag.leg != "" || 
 func (ag *agent) confirmFirst() bool { return ag.missed || ag.NoAnswerCount > 0 }
 
 // agentMode reports whether a campaign connects members to agents.
-func agentMode(m dialer.Mode) bool {
-	return m == dialer.ModeProgressive || m == dialer.ModePreemptive
-}
+func agentMode(m dialer.Mode) bool { return m.Agents() }
 
 // loadAgents refreshes the agents' settings and tiers from the store. Live
 // state comes from the store only for agents the engine did not know; the

@@ -1,0 +1,37 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/jmoiron/sqlx"
+)
+
+// writePredictive stores a campaign's predictive and abandon settings.
+func writePredictive(ctx context.Context, tx *sqlx.Tx, campaignID int64, c *dialer.Campaign) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE campaigns SET predictive = ?, abandon = ? WHERE id = ?`,
+		mustJSON(c.Predictive), mustJSON(c.Abandon), campaignID); err != nil {
+		return fmt.Errorf("write predictive settings: %w", err)
+	}
+	return nil
+}
+
+// loadPredictive reads what writePredictive stored into c.
+func loadPredictive(ctx context.Context, q sqlx.QueryerContext, campaignID int64, c *dialer.Campaign) error {
+	var row struct {
+		Predictive string `db:"predictive"`
+		Abandon    string `db:"abandon"`
+	}
+	if err := sqlx.GetContext(ctx, q, &row, `SELECT predictive, abandon FROM campaigns WHERE id = ?`, campaignID); err != nil {
+		return fmt.Errorf("campaign %s predictive settings: %w", c.Name, err)
+	}
+	if err := json.Unmarshal([]byte(row.Predictive), &c.Predictive); err != nil {
+		return fmt.Errorf("campaign %s: stored predictive settings: %w", c.Name, err)
+	}
+	if err := json.Unmarshal([]byte(row.Abandon), &c.Abandon); err != nil {
+		return fmt.Errorf("campaign %s: stored abandon settings: %w", c.Name, err)
+	}
+	return nil
+}
