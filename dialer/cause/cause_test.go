@@ -88,7 +88,7 @@ func TestAll_FreeSWITCHThenDialer(t *testing.T) {
 		}
 		dialer = append(dialer, c.Name)
 	}
-	want := []string{cause.MaxTryCount, cause.MemberExpired, cause.Blocked, cause.NoTimezone, cause.Abandoned, cause.Lost, cause.OriginateFailed, cause.AgentUnavailable, cause.ResultStop}
+	want := []string{cause.MaxTryCount, cause.MemberExpired, cause.Blocked, cause.NoTimezone, cause.Abandoned, cause.Lost, cause.OriginateFailed, cause.AgentUnavailable, cause.ResultStop, cause.Machine}
 	if strings.Join(dialer, ",") != strings.Join(want, ",") {
 		t.Errorf("dialer causes = %v, want %v", dialer, want)
 	}

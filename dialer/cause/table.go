@@ -30,6 +30,9 @@ const (
 	// ResultStop ends a member whose business result has a stop rule
 	// (result_policies) that names no cause of its own.
 	ResultStop = "RESULT_STOP"
+	// Machine ends an attempt answered by an answering machine (the
+	// campaign's amd detection said so): not a live answer.
+	Machine = "MACHINE"
 )
 
 // freeswitchCount is the number of entries in FreeSWITCH's cause chart.
@@ -131,4 +134,5 @@ var table = []Cause{
 	{Name: OriginateFailed, Dialer: true, Class: Minus, Description: "bgapi originate got neither +OK nor -ERR with a cause (e.g. -USAGE): our error, not the member's"},
 	{Name: AgentUnavailable, Dialer: true, Class: Minus, Description: "the reserved agent was lost before the customer was bridged: our side, not the member's"},
 	{Name: ResultStop, Dialer: true, Class: Error, Description: "final result: the call's business result has a stop rule in the campaign's result_policies"},
+	{Name: Machine, Dialer: true, Class: Retry, Description: "an answering machine took the call (amd): nobody was reached, try again later (counted)"},
 }
