@@ -483,15 +483,28 @@ func (e *Engine) customerEvent(ctx context.Context, cl *call, u Update, now time
 	if answeredAt.IsZero() {
 		answeredAt = now
 	}
+	e.customerAnswered(ctx, cl, answeredAt, now)
+}
+
+// customerAnswered connects an agent-mode customer who answered (and, with
+// answering-machine detection, was found to be a person): bridged to an
+// agent on the line, offered to the reserved or the next free agent, or
+// waiting for one until its hold deadline.
+func (e *Engine) customerAnswered(ctx context.Context, cl *call, answeredAt, now time.Time) {
+	cs := e.campaigns[cl.campaignID]
+	ag := cl.agent
 	switch cl.mode {
-	case dialer.ModeProgressive:
+	case dialer.ModeProgressive, dialer.ModePredictive:
 		hold := time.Duration(0)
 		if cs != nil {
 			hold = cs.run.Campaign.Agents.HoldTime.D()
+			if cl.mode == dialer.ModePredictive {
+				hold = cs.run.Campaign.Abandon.After.D()
+			}
 		}
 		cl.holdUntil = answeredAt.Add(hold)
 		if ag != nil && ag.legUp {
-			// The agent confirmed first and is on the line.
+			// The agent confirmed first, or waits on its persistent leg.
 			e.bridge(ctx, cl, ag, now)
 			return
 		}
