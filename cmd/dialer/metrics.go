@@ -25,6 +25,7 @@ type metrics struct {
 	answered   *prometheus.CounterVec
 	abandoned  *prometheus.CounterVec
 	claim      prometheus.Histogram
+	connect    *prometheus.HistogramVec
 	outbox     *prometheus.GaugeVec
 	deliveries *prometheus.CounterVec
 }
@@ -47,6 +48,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "dialer_store_claim_seconds", Help: "Time of one claim of due members: query, checks, recording transaction.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25},
 		}),
+		connect: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "dialer_connect_seconds", Help: "An answered customer's wait for an agent, from the answer to the bridge, by campaign.",
+			Buckets: []float64{.025, .05, .1, .2, .3, .5, 1, 1.5, 2, 3, 5, 10, 30},
+		}, []string{"campaign"}),
 		outbox: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "dialer_webhook_outbox", Help: "Callback events in the outbox: pending (still owed) and dead (given up, waiting for a redrive).",
 		}, []string{"state"}),
@@ -54,7 +59,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "dialer_webhook_deliveries_total", Help: "Callback delivery tries, by result: delivered (2xx), failed (retried later), dead (last try).",
 		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.originates, m.attempts, m.answered, m.abandoned, m.claim, m.outbox, m.deliveries,
+	for _, c := range []prometheus.Collector{m.originates, m.attempts, m.answered, m.abandoned, m.claim, m.connect, m.outbox, m.deliveries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
@@ -88,6 +93,11 @@ func (m *metrics) AttemptEnded(campaign, cause, class string, answered bool) {
 	if cause == "ABANDONED" {
 		m.abandoned.WithLabelValues(campaign).Inc()
 	}
+}
+
+// Connected observes a customer's wait for its agent.
+func (m *metrics) Connected(campaign string, wait time.Duration) {
+	m.connect.WithLabelValues(campaign).Observe(wait.Seconds())
 }
 
 // Claimed observes a claim's duration.

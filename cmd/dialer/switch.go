@@ -268,6 +268,15 @@ func (s *eslSwitch) Bridge(ctx context.Context, a, b string) error {
 	return s.c.Bridge(ctx, a, b)
 }
 
+// Abandon plays media to a channel, then hangs it up: two broadcasts
+// the channel runs in order, so the hangup comes when the message ends.
+func (s *eslSwitch) Abandon(ctx context.Context, uuid, media string) error {
+	if err := s.c.Broadcast(ctx, uuid, "playback::"+media); err != nil {
+		return err
+	}
+	return s.c.Broadcast(ctx, uuid, "hangup::NORMAL_CLEARING")
+}
+
 // Connected reports whether the client is connected and subscribed.
 func (s *eslSwitch) Connected() bool {
 	s.mu.Lock()

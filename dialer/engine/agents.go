@@ -32,6 +32,9 @@ type agent struct {
 	missed bool
 	// talked: the leg was bridged to a customer; its end starts wrap-up.
 	talked bool
+	// session: the leg is the agent's persistent session, kept up
+	// between calls (see sessions.go).
+	session bool
 	// bridgedAttempt is the attempt the agent was last bridged to, which
 	// its wrap-up is recorded on (the customer may have ended first).
 	bridgedAttempt int64
@@ -49,7 +52,10 @@ type agent struct {
 }
 
 // busyWithCall reports whether the agent is in, or held for, a call.
-func (ag *agent) busyWithCall() bool { return ag.call != nil || ag.leg != "" || ag.manual != nil }
+// An agent waiting on its persistent leg is not.
+func (ag *agent) busyWithCall() bool {
+	return ag.call != nil || ag.manual != nil || (ag.leg != "" && !ag.onLine())
+}
 
 // confirmFirst reports that the agent left an offer unanswered since it
 // last answered: no customer may wait on its phone ringing, so it is rung
@@ -94,6 +100,11 @@ func (e *Engine) loadAgents(ctx context.Context) error {
 	}
 	for id, ag := range e.agents {
 		if !seen[id] && !ag.busyWithCall() {
+			if ag.leg != "" {
+				// Removed while waiting on its session: hang up first.
+				e.killLeg(ctx, ag)
+				continue
+			}
 			delete(e.agents, id)
 		}
 	}
@@ -156,6 +167,10 @@ func (e *Engine) clearRequest(ctx context.Context, r dialer.AgentRequest) {
 func (e *Engine) setAgent(ctx context.Context, ag *agent, st dialer.AgentState, at time.Time, why string) {
 	from, since := ag.State, ag.StateChangedAt
 	ag.State, ag.StateChangedAt = st, at
+	if st == dialer.AgentLoggedOut && ag.session && ag.call == nil {
+		// Logged out while waiting on its session: the leg goes.
+		e.killLeg(ctx, ag)
+	}
 	if st == dialer.AgentAvailable {
 		e.kick = true
 	}
@@ -234,6 +249,9 @@ func (e *Engine) freeAgents(cs *campaignState, now time.Time) []*agent {
 	for _, ag := range e.agentList {
 		if _, ok := ag.levels[id]; !ok || ag.State != dialer.AgentAvailable || ag.busyWithCall() || ag.ReadyAt.After(now) {
 			continue
+		}
+		if ag.Persistent() && !ag.onLine() {
+			continue // its session leg is not up (yet)
 		}
 		out = append(out, ag)
 	}
@@ -442,6 +460,7 @@ func (e *Engine) customerEvent(ctx context.Context, cl *call, u Update, now time
 		}
 		cl.ended = true
 		delete(e.waiters, cl.uuid)
+		e.paceEnded(cs, cl, u, now)
 		answered := cl.answered || u.Answered
 		if cl.bridged && cl.bridgeEndedAt.IsZero() {
 			cl.bridgeEndedAt = now
@@ -464,6 +483,9 @@ func (e *Engine) customerEvent(ctx context.Context, cl *call, u Update, now time
 			// Progressive, the customer never answered: release at once.
 			cl.agent, ag.call = nil, nil
 			e.toAvailable(ctx, ag, now, ag.idleSince, "customer leg ended ("+u.Cause+"): released")
+		case ag.session && ag.legUp && !e.stopping:
+			// The agent's session stays up: wrap-up, or the next call.
+			e.releaseOnLine(ctx, ag, cl, u, now)
 		case cl.mode == dialer.ModePreemptive && !answered && ag.legUp && cs != nil && cs.run.Campaign.Agents.KeepOnLine && !e.stopping:
 			cl.agent, ag.call = nil, nil
 			e.onLine = append(e.onLine, ag)
@@ -483,6 +505,7 @@ func (e *Engine) customerEvent(ctx context.Context, cl *call, u Update, now time
 	if answeredAt.IsZero() {
 		answeredAt = now
 	}
+	e.paceAnswered(cs, cl, answeredAt)
 	e.customerAnswered(ctx, cl, answeredAt, now)
 }
 
@@ -535,6 +558,10 @@ func (e *Engine) legEvent(ctx context.Context, ag *agent, u Update, now time.Tim
 		}
 		ag.legUp = true
 		ag.NoAnswerCount, ag.missed = 0, false
+		if ag.session && cl == nil {
+			e.sessionUp(ctx, ag, now)
+			return
+		}
 		if cl == nil || cl.ended || e.stopping {
 			e.killLeg(ctx, ag)
 			return
@@ -549,6 +576,10 @@ func (e *Engine) legEvent(ctx context.Context, ag *agent, u Update, now time.Tim
 		}
 		e.setAgent(ctx, ag, dialer.AgentTalking, now, "answered: customer dialed")
 		e.dialCustomer(ctx, cl)
+		return
+	}
+	if ag.session {
+		e.sessionEnded(ctx, ag, u, now)
 		return
 	}
 	delete(e.legs, u.UUID)
@@ -617,10 +648,21 @@ func (e *Engine) agentLost(ctx context.Context, cl *call, now time.Time) {
 // bridge connects a customer and the agent whose leg answered.
 func (e *Engine) bridge(ctx context.Context, cl *call, ag *agent, now time.Time) {
 	if err := e.sw.Bridge(ctx, cl.uuid, ag.leg); err != nil {
+		if ag.session {
+			// The session stays (its own end, if it is gone, comes).
+			e.log.Warn("bridge failed: customer hung up", "attempt_id", cl.attemptID, "agent", ag.Name, "err", err)
+			cl.agent, ag.call = nil, nil
+			e.kill(ctx, cl.uuid)
+			return
+		}
 		e.log.Warn("bridge failed: both legs hung up", "attempt_id", cl.attemptID, "agent", ag.Name, "err", err)
 		e.killLeg(ctx, ag)
 		e.kill(ctx, cl.uuid)
 		return
+	}
+	if cs := e.campaigns[cl.campaignID]; cs != nil && !cl.answeredAt.IsZero() {
+		// The customer's wait, from the answer to the agent.
+		e.cfg.Observer.Connected(cs.run.Campaign.Name, now.Sub(cl.answeredAt))
 	}
 	cl.bridged, cl.bridgedAt, ag.talked, ag.bridgedAttempt = true, now, true, cl.attemptID
 	if err := e.store.MarkBridged(ctx, cl.attemptID, now); err != nil {
@@ -652,15 +694,35 @@ func (e *Engine) offerWaiters(ctx context.Context, now time.Time) {
 		}
 		if !now.Before(cl.holdUntil) {
 			delete(e.waiters, cl.uuid)
-			cl.endCause = cause.Abandoned
-			e.log.Info("no agent took the call within the hold time: abandoned", "attempt_id", cl.attemptID, "call_uuid", cl.uuid)
-			e.kill(ctx, cl.uuid)
+			e.abandon(ctx, cs, cl, now)
 			continue
 		}
 		if ag := waiterAgent(cl, e.freeAgents(cs, now)); ag != nil {
 			delete(e.waiters, cl.uuid)
+			if ag.onLine() {
+				e.takeOnLine(ctx, cl, ag, now)
+				continue
+			}
 			e.ringAgent(ctx, cs, cl, ag, now)
 		}
+	}
+}
+
+// abandon ends an answered customer no agent took in time: the
+// campaign's abandon message is played, then the switch hangs up; the
+// attempt ends ABANDONED.
+func (e *Engine) abandon(ctx context.Context, cs *campaignState, cl *call, now time.Time) {
+	cl.endCause = cause.Abandoned
+	msg := cs.run.Campaign.Abandon.Message
+	e.log.Info("no agent took the call in time: abandoned", "attempt_id", cl.attemptID, "call_uuid", cl.uuid,
+		"hold_until", cl.holdUntil, "message", msg)
+	if msg == "" {
+		e.kill(ctx, cl.uuid)
+		return
+	}
+	if err := e.sw.Abandon(ctx, cl.uuid, msg); err != nil {
+		e.log.Warn("abandon message", "attempt_id", cl.attemptID, "call_uuid", cl.uuid, "err", err)
+		e.kill(ctx, cl.uuid)
 	}
 }
 

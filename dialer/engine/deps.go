@@ -73,6 +73,10 @@ type Switch interface {
 	// Ringback plays a ringing tone to a channel until it is bridged: a
 	// preemptive agent hears the customer's number ring.
 	Ringback(ctx context.Context, uuid string) error
+	// Abandon plays a message (a sound file or tone stream) to an
+	// answered customer no agent took, then hangs the call up: the switch
+	// does both, so the hangup waits for the message's end.
+	Abandon(ctx context.Context, uuid, media string) error
 	// Record starts recording a channel to path (relative paths are under
 	// the switch's recordings directory) and returns the file's path.
 	Record(ctx context.Context, uuid, path string, stereo bool) (string, error)
@@ -148,6 +152,9 @@ type Observer interface {
 	// Claimed: one claim of due members (query, checks and the recording
 	// transaction) took d.
 	Claimed(d time.Duration)
+	// Connected: an answered customer of the campaign was bridged to an
+	// agent after waiting wait from its answer.
+	Connected(campaign string, wait time.Duration)
 }
 
 // noObserver is the Observer when none is configured.
@@ -156,3 +163,4 @@ type noObserver struct{}
 func (noObserver) Originated(string)                         {}
 func (noObserver) AttemptEnded(string, string, string, bool) {}
 func (noObserver) Claimed(time.Duration)                     {}
+func (noObserver) Connected(string, time.Duration)           {}

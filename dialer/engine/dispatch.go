@@ -121,6 +121,10 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 			e.startAgentCall(ctx, cs, cl, picks[i], req, now)
 			continue
 		}
+		if c.Mode == dialer.ModePredictive {
+			cl.mode, cl.dialed, cl.paced = c.Mode, true, true
+			cs.ringing++
+		}
 		e.send(ctx, req)
 	}
 	return sent

@@ -140,6 +140,9 @@ type call struct {
 	// attempt as AGENT_UNAVAILABLE without charging the member.
 	endCause  string
 	uncharged bool
+	// paced: a predictive customer dialed and not answered yet, counted
+	// in its campaign's ringing.
+	paced bool
 }
 
 // campaignState is a campaign the engine works, with its pacing state.
@@ -155,6 +158,10 @@ type campaignState struct {
 	checked   time.Time // last finish check
 	swept     time.Time // last expiry sweep
 	deleted   bool      // deleted from the store while it had calls
+	// ringing counts the predictive customers dialed and not answered,
+	// and pacer keeps the statistics they are dialed by.
+	ringing int
+	pacer   pacer
 }
 
 // Engine works the running campaigns. Create it with New and call Run.
@@ -301,6 +308,7 @@ func (e *Engine) drainUpdates() {
 func (e *Engine) drain(ctx context.Context) error {
 	e.log.Info("stopping: no new calls", "in_progress", e.inflight)
 	e.stopping = true
+	e.endSessions(ctx)
 	deadline := time.NewTimer(e.cfg.Drain)
 	defer deadline.Stop()
 	for e.inflight > 0 || len(e.legs) > 0 {
@@ -356,6 +364,9 @@ func (e *Engine) tick(ctx context.Context) {
 		e.kick = false
 		e.offerWaiters(ctx, now)
 		e.dispatch(ctx, now)
+		if !e.stopping {
+			e.sessions(ctx, now)
+		}
 	}
 	e.publish()
 }
@@ -385,7 +396,12 @@ func (e *Engine) dispatch(ctx context.Context, now time.Time) {
 		cs.rate.fill(now)
 		n := min(free, e.global.available(), cs.rate.available(), maxPerDispatch)
 		var picks []*agent
-		if agentMode(cs.run.Campaign.Mode) && n > 0 {
+		if cs.run.Campaign.Mode == dialer.ModePredictive {
+			// Customers dialed ahead of the agents, at the pacer's rate.
+			if n = min(n, e.predictiveDials(ctx, cs, now)); n <= 0 {
+				continue
+			}
+		} else if agentMode(cs.run.Campaign.Mode) && n > 0 {
 			// Agent modes: one call per agent free now.
 			picks = e.freeAgents(cs, now)
 			if len(picks) == 0 {

@@ -57,6 +57,8 @@ type fakeSwitch struct {
 	bridges [][2]string
 	// ringbacks are the ringing tones played, in order.
 	ringbacks []ringback
+	// messages are the abandon messages played, in order.
+	messages []played
 	// onOriginate, when set, sees every originate as it arrives.
 	onOriginate func(req OriginateRequest)
 	// bridgeErr, when set, fails every uuid_bridge.
@@ -180,8 +182,12 @@ func (f *fakeSwitch) deliver(now time.Time) {
 				if p.end.IsZero() || p.end.After(now) {
 					p.end = now
 				}
-				if p.bridged != "" && f.live[p.bridged] != nil {
-					f.hangup(p.bridged, "NORMAL_CLEARING", now)
+				if peer := f.live[p.bridged]; p.bridged != "" && peer != nil {
+					if peer.req.Vars["park_after_bridge"] == "true" {
+						peer.bridged = "" // back to park
+					} else {
+						f.hangup(p.bridged, "NORMAL_CLEARING", now)
+					}
 				}
 			}
 			f.exists[u.UUID] = false
@@ -221,6 +227,42 @@ func (f *fakeSwitch) Bridge(_ context.Context, a, b string) error {
 func (f *fakeSwitch) Ringback(_ context.Context, uuid string) error {
 	f.ringbacks = append(f.ringbacks, ringback{uuid: uuid, at: f.clk.Now()})
 	return nil
+}
+
+// abandonPlay is how long the fake switch plays an abandon message
+// before it hangs the call up.
+const abandonPlay = 2 * time.Second
+
+// Abandon plays the message (recorded as played) and hangs up once it
+// ends.
+func (f *fakeSwitch) Abandon(_ context.Context, uuid, media string) error {
+	p := f.live[uuid]
+	if p == nil {
+		return fmt.Errorf("uuid_broadcast %s: invalid uuid", uuid)
+	}
+	now := f.clk.Now()
+	f.messages = append(f.messages, played{uuid: uuid, media: media, at: now})
+	kept, keptAt := f.pending[:0:0], f.dueAt[:0:0]
+	for i, u := range f.pending {
+		if u.UUID != uuid {
+			kept, keptAt = append(kept, u), append(keptAt, f.dueAt[i])
+		}
+	}
+	f.pending, f.dueAt = kept, keptAt
+	end := now.Add(abandonPlay)
+	u := Update{Kind: CallChanged, UUID: uuid, Final: true, Cause: "NORMAL_CLEARING", HangupAt: end}
+	if !p.answered.IsZero() && !p.answered.After(now) {
+		u.Answered, u.AnsweredAt, u.Billsec = true, p.answered, end.Sub(p.answered)
+	}
+	p.end = end
+	f.schedule(end, u)
+	return nil
+}
+
+// played is a message played to a channel.
+type played struct {
+	uuid, media string
+	at          time.Time
 }
 
 // ringback is a ringing tone played to a channel.

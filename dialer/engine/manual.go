@@ -56,6 +56,8 @@ func (e *Engine) startManualCall(ctx context.Context, r dialer.CallRequest, now 
 		}
 	}
 	switch {
+	case ag.Persistent():
+		return "", fmt.Sprintf("agent %s works a persistent session: click-to-call rings the phone of an agent without one", ag.Name)
 	case ag.busyWithCall() || ag.State.InCall() && ag.State != dialer.AgentWrapUp:
 		return "", fmt.Sprintf("agent %s is busy (%s)", ag.Name, ag.State)
 	case ag.State == dialer.AgentLoggedOut, ag.State == dialer.AgentBreak:

@@ -85,6 +85,8 @@ func (e *Engine) clickToCall(ctx context.Context, r dialer.CallRequest, now time
 		return 0, "", "unknown agent"
 	case !hasTier(ag, c.ID):
 		return 0, "", fmt.Sprintf("agent %s is not assigned to campaign %s", ag.Name, c.Name)
+	case ag.Persistent():
+		return 0, "", fmt.Sprintf("agent %s works a persistent session: click-to-call rings the phone of an agent without one", ag.Name)
 	case ag.busyWithCall() || ag.State.InCall() && ag.State != dialer.AgentWrapUp:
 		return 0, "", fmt.Sprintf("agent %s is busy (%s)", ag.Name, ag.State)
 	case ag.State == dialer.AgentLoggedOut, ag.State == dialer.AgentBreak:

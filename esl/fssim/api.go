@@ -59,7 +59,7 @@ func (s *Server) execAPI(name, arg string, done func(string), job string) {
 	case "uuid_setvar":
 		out = s.apiSetVar(arg)
 	case "uuid_broadcast":
-		out = s.apiBroadcast(arg)
+		out = s.apiBroadcast(arg, at)
 	case "uuid_record":
 		out = s.apiRecord(arg)
 	case "global_getvar":
@@ -192,7 +192,7 @@ func (s *Server) apiSetVar(arg string) string {
 // apiBroadcast accepts uuid_broadcast <uuid> <path> [aleg|bleg|holdb|both].
 // The simulator plays no audio: it records the path on the channel as the
 // variable sim_broadcast (and its leg as sim_broadcast_leg) for tests.
-func (s *Server) apiBroadcast(arg string) string {
+func (s *Server) apiBroadcast(arg string, at time.Time) string {
 	f := strings.Fields(arg)
 	if len(f) < 2 {
 		return "-USAGE: <uuid> <path> [aleg|bleg|holdb|both]\n"
@@ -207,6 +207,7 @@ func (s *Server) apiBroadcast(arg string) string {
 	}
 	ch.setVar("sim_broadcast", f[1])
 	ch.setVar("sim_broadcast_leg", leg)
+	s.broadcast(ch, f[1], at)
 	return "+OK Message sent\n"
 }
 

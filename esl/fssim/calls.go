@@ -717,6 +717,12 @@ func (s *Server) hangup(ch *channel, cause string, remote bool, at time.Time) {
 		if peer.ended {
 			continue
 		}
+		if v, _ := peer.getVar("park_after_bridge"); v == "true" {
+			// Back to park, waiting for the next bridge.
+			peer.app, peer.appData = "park", ""
+			peer.setState("CS_EXECUTE", csExecute)
+			continue
+		}
 		survivor := "NORMAL_CLEARING"
 		if peer.answered.IsZero() {
 			survivor = "ORIGINATOR_CANCEL"
@@ -765,6 +771,8 @@ func (s *Server) bridge(a, b *channel, at time.Time) {
 		}
 	}
 	a.bridgeTo, b.bridgeTo = b, a
+	a.stopPlaying()
+	b.stopPlaying()
 	a.origin, b.origin = true, false
 	a.other, b.other = b, a
 	a.bridged, b.bridged = at, at

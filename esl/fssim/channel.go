@@ -68,11 +68,15 @@ type channel struct {
 	origin    bool // originator of the current bridge
 	other     *channel
 
-	timers   []*timer
-	digitT   *timer // the IVR giving up without a digit
-	ended    bool
-	vanished bool
-	bound    []*conn // connections bound with myevents
+	timers []*timer
+	digitT *timer // the IVR giving up without a digit
+	// playing: a broadcast plays, until playUntil (zero: until a bridge
+	// breaks it); later broadcasts wait for it.
+	playing   bool
+	playUntil time.Time
+	ended     bool
+	vanished  bool
+	bound     []*conn // connections bound with myevents
 }
 
 func (ch *channel) getVar(name string) (string, bool) {

@@ -27,7 +27,7 @@ type Event struct {
 func (e Event) Name() string { return e.Headers["Event-Name"] }
 
 // recordedEvents are the events a recorder subscribes to.
-const recordedEvents = "CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB"
+const recordedEvents = "CHANNEL_CREATE CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_EXECUTE CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB"
 
 type recorder struct {
 	addr, password string
@@ -118,8 +118,11 @@ func (r *recorder) apply(ev Event) {
 		ch.Created = at
 	case "CHANNEL_ANSWER":
 		ch.Answered = at
+	case "CHANNEL_EXECUTE":
+		ch.Executed = append(ch.Executed, Execution{App: h["Application"], Data: h["Application-Data"], At: at})
 	case "CHANNEL_BRIDGE":
 		ch.Bridged = at
+		ch.Bridges = append(ch.Bridges, at)
 		other := h["Other-Leg-Unique-ID"]
 		if other == "" || other == id {
 			other = h["Bridge-B-Unique-ID"]
@@ -167,6 +170,8 @@ func (r *recorder) channels() []Channel {
 			vars[k] = v
 		}
 		ch.Vars = vars
+		ch.Executed = append([]Execution(nil), ch.Executed...)
+		ch.Bridges = append([]time.Time(nil), ch.Bridges...)
 		out = append(out, ch)
 	}
 	return out

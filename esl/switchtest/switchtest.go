@@ -31,8 +31,15 @@ type Channel struct {
 	Destination string
 	// BridgedWith is the channel it was last bridged to.
 	BridgedWith string
-	// Created, Answered, Bridged and Hangup are on the backend's clock.
+	// Created, Answered, Bridged (the last bridge) and Hangup are on the
+	// backend's clock.
 	Created, Answered, Bridged, Hangup time.Time
+	// Bridges are the times of every bridge, in order (a persistent agent
+	// leg is bridged to one customer after another).
+	Bridges []time.Time
+	// Executed are the applications the channel ran (CHANNEL_EXECUTE),
+	// in order.
+	Executed []Execution
 	// Cause is the hangup cause, Billsec variable_billsec, both once the
 	// channel is gone.
 	Cause   string
@@ -41,6 +48,12 @@ type Channel struct {
 	Vars map[string]string
 	// Active is true while the channel exists.
 	Active bool
+}
+
+// Execution is one application a channel ran.
+type Execution struct {
+	App, Data string
+	At        time.Time
 }
 
 // ClockLag bounds how far a real FreeSWITCH's event times

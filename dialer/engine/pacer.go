@@ -1,0 +1,313 @@
+package engine
+
+import (
+	"context"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/cause"
+)
+
+// The predictive pacer dials customers ahead of the agents. From the
+// campaign's own recent calls it knows how likely a call is to be answered
+// and when; from the agents, how many will be free when the calls it
+// places now answer. It places as many calls as it can while the expected
+// number of answered customers left without an agent stays under a share
+// of the expected answers (the abandon aim), and never more than
+// max_ratio calls per agent it expects. Until it has seen enough calls it
+// dials like progressive: one customer per free agent.
+
+// Pacer constants.
+const (
+	// minSamples is how many finished calls the pacer needs in its window
+	// before it dials ahead of the agents.
+	minSamples = 20
+	// abandonAim is the share of the abandon target the pacer aims at, so
+	// that chance leaves the rate under the target in every window.
+	abandonAim = 0.5
+	// ledgerEvery is how often the abandon ledger is read.
+	ledgerEvery = time.Second
+	// maxOutstanding bounds the calls one campaign has ringing for the
+	// pacer's arithmetic.
+	maxOutstanding = 400
+)
+
+// dialSample is one finished customer call of a predictive campaign.
+type dialSample struct {
+	end      time.Time     // when it was answered or ended unanswered
+	answered bool          // answered
+	ring     time.Duration // from the originate to the answer or the end
+}
+
+// pacer is a predictive campaign's statistics and its view of the ledger.
+type pacer struct {
+	samples []dialSample // by end
+	talks   []talkSample // by end
+	// Ledger figures over the campaign's abandon window, read every
+	// ledgerEvery, and whether the rate is at the target.
+	ledgerAt time.Time
+	answered int
+	abandons int
+	atTarget bool
+}
+
+// talkSample is how long one bridged call lasted.
+type talkSample struct {
+	end time.Time
+	d   time.Duration
+}
+
+// pacerStats are the figures the pacer reads off its window.
+type pacerStats struct {
+	n        int     // finished calls
+	p        float64 // answer rate
+	ringMean time.Duration
+	talkMean time.Duration
+}
+
+func (p *pacer) addDial(s dialSample) { p.samples = append(p.samples, s) }
+func (p *pacer) addTalk(s talkSample) { p.talks = append(p.talks, s) }
+
+// trim drops what is older than the window.
+func (p *pacer) trim(now time.Time, window time.Duration) {
+	from := now.Add(-window)
+	i := sort.Search(len(p.samples), func(i int) bool { return p.samples[i].end.After(from) })
+	p.samples = append(p.samples[:0], p.samples[i:]...)
+	j := sort.Search(len(p.talks), func(i int) bool { return p.talks[i].end.After(from) })
+	p.talks = append(p.talks[:0], p.talks[j:]...)
+}
+
+func (p *pacer) stats() pacerStats {
+	var st pacerStats
+	var ring time.Duration
+	answered := 0
+	for _, s := range p.samples {
+		st.n++
+		if s.answered {
+			answered++
+			ring += s.ring
+		}
+	}
+	if st.n > 0 {
+		st.p = float64(answered) / float64(st.n)
+	}
+	if answered > 0 {
+		st.ringMean = ring / time.Duration(answered)
+	}
+	var talk time.Duration
+	for _, t := range p.talks {
+		talk += t.d
+	}
+	if len(p.talks) > 0 {
+		st.talkMean = talk / time.Duration(len(p.talks))
+	}
+	return st
+}
+
+// stillAnswers is the chance that a call ringing for t is answered yet:
+// of the calls seen ringing that long, the share answered later.
+func (p *pacer) stillAnswers(t time.Duration) float64 {
+	later, alive := 0, 0
+	for _, s := range p.samples {
+		if s.ring < t {
+			continue
+		}
+		alive++
+		if s.answered {
+			later++
+		}
+	}
+	if alive == 0 {
+		return 0
+	}
+	return float64(later) / float64(alive)
+}
+
+// answers is the distribution of the number of answers of independent
+// calls: dist[k] is the chance that k of them answer.
+type answers struct {
+	dist []float64
+	mean float64
+}
+
+func newAnswers() *answers { return &answers{dist: []float64{1}} }
+
+// add counts one more call that answers with chance q.
+func (a *answers) add(q float64) {
+	a.dist = append(a.dist, 0)
+	for k := len(a.dist) - 1; k >= 0; k-- {
+		v := a.dist[k] * (1 - q)
+		if k > 0 {
+			v += a.dist[k-1] * q
+		}
+		a.dist[k] = v
+	}
+	a.mean += q
+}
+
+// overflow is E[max(0, X - agents)]: the customers expected to answer
+// with no agent to take them.
+func (a *answers) overflow(agents float64) float64 {
+	over := 0.0
+	for k, pk := range a.dist {
+		if x := float64(k) - agents; x > 0 {
+			over += x * pk
+		}
+	}
+	return over
+}
+
+// predictiveDials is how many more customers a predictive campaign may
+// dial now, before the line and rate limits.
+func (e *Engine) predictiveDials(ctx context.Context, cs *campaignState, now time.Time) int {
+	c := cs.run.Campaign
+	free := len(e.freeAgents(cs, now)) - e.waitingFor(cs)
+	if free < 0 {
+		free = 0
+	}
+	e.readLedger(ctx, cs, now)
+	pc := &cs.pacer
+	if pc.atTarget {
+		// At the abandon target: no more customers than free agents.
+		return free - cs.ringing
+	}
+	if r := c.Predictive.Ratio; r > 0 {
+		return int(math.Floor(r*float64(free))) - cs.ringing
+	}
+	pc.trim(now, c.Predictive.Window.D())
+	st := pc.stats()
+	if st.n < minSamples || st.p <= 0 {
+		return free - cs.ringing
+	}
+	soon := e.freeSoon(cs, now, st)
+	expect := float64(free) + soon
+	if expect <= 0 {
+		return -cs.ringing
+	}
+	limit := int(math.Floor(c.Predictive.MaxRatio * expect))
+	limit = min(limit, maxOutstanding)
+	if cs.ringing >= limit {
+		return 0
+	}
+	// The calls already ringing, with their chance to answer yet.
+	dist := newAnswers()
+	for _, cl := range e.calls {
+		if cl.campaignID == c.ID && cl.paced {
+			dist.add(pc.stillAnswers(now.Sub(cl.started)))
+		}
+	}
+	aim := float64(c.Abandon.Target) * abandonAim
+	if pc.answered > 0 && float64(pc.abandons)/float64(pc.answered) > aim {
+		// Running above the aim over the ledger window: aim lower.
+		aim /= 2
+	}
+	more := 0
+	for cs.ringing+more < limit {
+		dist.add(st.p)
+		if dist.overflow(expect) > aim*dist.mean {
+			break
+		}
+		more++
+	}
+	return more
+}
+
+// waitingFor counts the answered customers of a campaign waiting for an
+// agent: each takes the next free one.
+func (e *Engine) waitingFor(cs *campaignState) int {
+	n := 0
+	for _, cl := range e.waiters {
+		if cl.campaignID == cs.run.Campaign.ID {
+			n++
+		}
+	}
+	return n
+}
+
+// freeSoon is how many of the campaign's busy agents are expected free by
+// the time a call placed now answers: those whose wrap-up ends by then,
+// and a share of those talking (a talk ending is as likely at any moment).
+func (e *Engine) freeSoon(cs *campaignState, now time.Time, st pacerStats) float64 {
+	horizon := st.ringMean
+	id := cs.run.Campaign.ID
+	soon := 0.0
+	for _, ag := range e.agentList {
+		if _, ok := ag.levels[id]; !ok {
+			continue
+		}
+		switch {
+		case ag.State == dialer.AgentWrapUp && !ag.wrapEnd.IsZero():
+			if !ag.wrapEnd.After(now.Add(horizon)) {
+				soon++
+			}
+		case ag.State == dialer.AgentTalking && ag.call != nil && ag.call.bridged && st.talkMean > 0:
+			soon += 1 - math.Exp(-horizon.Seconds()/st.talkMean.Seconds())
+		}
+	}
+	return soon
+}
+
+// ledgerReader is the store's abandon ledger, when it keeps one.
+type ledgerReader interface {
+	AbandonLedger(ctx context.Context, campaignID int64, window time.Duration, now time.Time) (dialer.AbandonFigures, error)
+}
+
+// readLedger refreshes the campaign's abandon figures over its window,
+// at most every ledgerEvery.
+func (e *Engine) readLedger(ctx context.Context, cs *campaignState, now time.Time) {
+	pc := &cs.pacer
+	if !pc.ledgerAt.IsZero() && now.Sub(pc.ledgerAt) < ledgerEvery {
+		return
+	}
+	pc.ledgerAt = now
+	lr, ok := e.store.(ledgerReader)
+	if !ok {
+		return
+	}
+	c := cs.run.Campaign
+	f, err := lr.AbandonLedger(ctx, c.ID, c.Abandon.Window.D(), now)
+	if err != nil {
+		e.log.Error("abandon ledger", "campaign", c.Name, "err", err)
+		return
+	}
+	pc.answered, pc.abandons = f.LiveAnswered, f.Abandoned
+	was := pc.atTarget
+	pc.atTarget = f.LiveAnswered > 0 && float64(f.Abandoned) >= float64(c.Abandon.Target)*float64(f.LiveAnswered)
+	if pc.atTarget != was {
+		e.log.Warn("abandon rate at the target: dialing no more customers than free agents", "campaign", c.Name,
+			"at_target", pc.atTarget, "live_answered", f.LiveAnswered, "abandoned", f.Abandoned, "target", c.Abandon.Target.String())
+	}
+}
+
+// paceAnswered counts a predictive customer's answer in the statistics.
+func (e *Engine) paceAnswered(cs *campaignState, cl *call, at time.Time) {
+	if !cl.paced || cs == nil {
+		return
+	}
+	cl.paced = false
+	cs.ringing--
+	cs.pacer.addDial(dialSample{end: at, answered: true, ring: at.Sub(cl.started)})
+}
+
+// paceEnded counts a predictive customer's end: a call that ended
+// unanswered, and how long a bridged one talked.
+func (e *Engine) paceEnded(cs *campaignState, cl *call, u Update, now time.Time) {
+	if cs == nil || cl.mode != dialer.ModePredictive {
+		return
+	}
+	if cl.paced {
+		cl.paced = false
+		cs.ringing--
+		if u.Answered {
+			// The answer came with the end.
+			cs.pacer.addDial(dialSample{end: now, answered: true, ring: now.Sub(cl.started)})
+		} else if u.Cause != cause.OriginateFailed && u.Cause != cause.Lost {
+			cs.pacer.addDial(dialSample{end: now, answered: false, ring: now.Sub(cl.started)})
+		}
+	}
+	if cl.bridged && !cl.bridgedAt.IsZero() {
+		cs.pacer.addTalk(talkSample{end: now, d: now.Sub(cl.bridgedAt)})
+	}
+}

@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/cause"
+)
+
+// Persistent agent sessions. An agent with session: persistent is called
+// once, when it is available and one of its campaigns runs; its leg then
+// waits parked between calls. A customer is bridged into the waiting leg
+// (no phone to ring, so the customer waits only for the bridge), and when
+// the customer hangs up the switch parks the leg again
+// (park_after_bridge): the agent wraps up and takes the next call on the
+// same leg. Only a logout, the daemon stopping or the agent hanging up
+// ends it; a leg the agent hangs up logs the agent out, or is called
+// again with on_drop: redial.
+
+// onLine reports whether the agent waits on its session leg for a call.
+func (ag *agent) onLine() bool {
+	return ag.session && ag.legUp && ag.call == nil && ag.manual == nil
+}
+
+// sessions calls the phones of the available persistent agents that have
+// no leg and a running campaign.
+func (e *Engine) sessions(ctx context.Context, now time.Time) {
+	for _, ag := range e.agentList {
+		if !ag.Persistent() || ag.leg != "" || ag.call != nil || ag.manual != nil {
+			continue
+		}
+		if ag.State != dialer.AgentAvailable || ag.ReadyAt.After(now) || !e.worksActive(ag) {
+			continue
+		}
+		if e.global.available() <= 0 || e.inflight+len(e.legs) >= e.cfg.MaxCalls {
+			return
+		}
+		e.ringSession(ctx, ag, now)
+	}
+}
+
+// worksActive reports whether one of the agent's campaigns runs and works
+// with agents.
+func (e *Engine) worksActive(ag *agent) bool {
+	for id := range ag.levels {
+		if cs := e.campaigns[id]; cs != nil && cs.active && agentMode(cs.run.Campaign.Mode) {
+			return true
+		}
+	}
+	return false
+}
+
+// ringSession places an agent's session leg. It parks when answered and
+// goes back to park after every bridge.
+func (e *Engine) ringSession(ctx context.Context, ag *agent, now time.Time) {
+	leg := e.cfg.NewUUID()
+	ag.leg, ag.legUp, ag.killed, ag.talked, ag.session = leg, false, false, false, true
+	e.legs[leg] = ag
+	ag.idleSince = ag.StateChangedAt
+	e.setAgent(ctx, ag, dialer.AgentRinging, now, "calling the phone for a persistent session")
+	req := OriginateRequest{
+		UUID: leg, Endpoint: ag.Endpoint, RingTimeout: ag.CallTimeout.D(), CallerIDName: "dialer", App: "park",
+		Vars: map[string]string{
+			"dialer_agent_id":   strconv.FormatInt(ag.ID, 10),
+			"dialer_agent":      ag.Name,
+			"dialer_role":       "agent",
+			"dialer_session":    "persistent",
+			"park_after_bridge": "true",
+		},
+	}
+	e.global.take(1)
+	e.send(ctx, req)
+}
+
+// sessionUp: the agent answered its session call and now waits for a
+// customer.
+func (e *Engine) sessionUp(ctx context.Context, ag *agent, now time.Time) {
+	if e.stopping || ag.State == dialer.AgentLoggedOut {
+		e.killLeg(ctx, ag)
+		return
+	}
+	e.toAvailable(ctx, ag, now, ag.idleSince, "session up: waiting on the line for a call")
+}
+
+// takeOnLine bridges a waiting customer into an agent's session leg.
+func (e *Engine) takeOnLine(ctx context.Context, cl *call, ag *agent, now time.Time) {
+	cl.agent, cl.agentID, ag.call = ag, ag.ID, cl
+	cl.agentRingingAt, cl.agentAnsweredAt = now, now
+	ag.talked = false
+	if err := e.store.MarkAgentLeg(ctx, cl.attemptID, ag.ID, ag.leg, now); err != nil {
+		e.log.Error("record agent leg", "attempt_id", cl.attemptID, "err", err)
+	}
+	if err := e.store.MarkAgentAnswered(ctx, cl.attemptID, now); err != nil {
+		e.log.Error("record agent answer", "attempt_id", cl.attemptID, "err", err)
+	}
+	e.bridge(ctx, cl, ag, now)
+}
+
+// releaseOnLine frees a session agent whose customer ended: wrap-up after
+// a conversation, at once otherwise; the leg stays up.
+func (e *Engine) releaseOnLine(ctx context.Context, ag *agent, cl *call, u Update, now time.Time) {
+	cl.agent, ag.call = nil, nil
+	if !ag.talked {
+		e.toAvailable(ctx, ag, now, ag.idleSince, "customer leg ended ("+u.Cause+"): waiting on the line")
+		return
+	}
+	ag.talked = false
+	if ag.bridgedAttempt != 0 && ag.WrapUp.D() > 0 {
+		if err := e.store.MarkWrapUp(ctx, ag.bridgedAttempt, ag.WrapUp.D()); err != nil {
+			e.log.Error("record wrap-up", "attempt_id", ag.bridgedAttempt, "err", err)
+		}
+	}
+	e.wrapUp(ctx, ag, now)
+}
+
+// sessionEnded handles the end of a session leg: never answered (a missed
+// login call), hung up by the dialer (logout, stop), or by the agent, in
+// or between calls.
+func (e *Engine) sessionEnded(ctx context.Context, ag *agent, u Update, now time.Time) {
+	delete(e.legs, u.UUID)
+	e.sw.Forget(u.UUID)
+	cl := ag.call
+	answered := ag.legUp || u.Answered
+	killed, talked := ag.killed, ag.talked
+	ag.leg, ag.legUp, ag.killed, ag.talked, ag.session = "", false, false, false, false
+	if cl != nil {
+		cl.agent, ag.call = nil, nil
+		if !cl.ended {
+			if talked {
+				if cl.bridgeEndedAt.IsZero() {
+					cl.bridgeEndedAt = now
+				}
+				e.kill(ctx, cl.uuid)
+			} else {
+				e.agentLost(ctx, cl, now)
+			}
+		}
+	}
+	if talked && ag.bridgedAttempt != 0 && ag.WrapUp.D() > 0 {
+		if err := e.store.MarkWrapUp(ctx, ag.bridgedAttempt, ag.WrapUp.D()); err != nil {
+			e.log.Error("record wrap-up", "attempt_id", ag.bridgedAttempt, "err", err)
+		}
+	}
+	switch {
+	case !answered && !killed && u.Cause != cause.Lost && u.Cause != cause.OriginateFailed:
+		// The session call was not answered: a missed offer.
+		e.agentFailed(ctx, ag, u.Cause, now)
+	case killed || e.stopping:
+		// Hung up by the dialer: whoever did set the state.
+		if ag.State == dialer.AgentRinging || ag.State == dialer.AgentReserved || ag.State == dialer.AgentTalking {
+			e.toAvailable(ctx, ag, now, ag.idleSince, "session leg hung up by the dialer")
+		}
+	case ag.Redials():
+		if talked {
+			e.wrapUp(ctx, ag, now)
+		} else if ag.State.InCall() {
+			e.toAvailable(ctx, ag, now, ag.idleSince, "session leg dropped ("+u.Cause+"): calling again")
+		}
+		e.log.Info("session leg dropped: calling the agent again", "agent", ag.Name, "cause", u.Cause)
+	default:
+		ag.wrapEnd = time.Time{}
+		e.setAgent(ctx, ag, dialer.AgentLoggedOut, now, "session leg hung up ("+u.Cause+"): logged out")
+	}
+}
+
+// endSessions hangs up the session legs that wait for a call, when the
+// daemon stops.
+func (e *Engine) endSessions(ctx context.Context) {
+	for _, ag := range e.agentList {
+		if ag.session && ag.call == nil && ag.manual == nil {
+			e.killLeg(ctx, ag)
+		}
+	}
+}
