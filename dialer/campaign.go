@@ -96,6 +96,9 @@ type Campaign struct {
 	// customer no agent takes in time (see predictive.go).
 	Predictive PredictiveSpec `yaml:"predictive,omitempty" json:"predictive,omitzero"`
 	Abandon    AbandonSpec    `yaml:"abandon,omitempty" json:"abandon,omitzero"`
+
+	// AMD detects answering machines at the answer (see amd.go).
+	AMD AMDSpec `yaml:"amd,omitempty" json:"amd,omitzero"`
 }
 
 // CallerID is the caller ID presented to members. With several numbers the
@@ -268,6 +271,7 @@ func (c *Campaign) Normalize() {
 		c.Agents.HoldTime = Duration(30 * time.Second)
 	}
 	c.predictiveDefaults()
+	c.amdDefaults()
 	if c.Sort.Variable != "" && c.Sort.Order == "" {
 		c.Sort.Order = "asc"
 	}
@@ -322,6 +326,7 @@ func (c *Campaign) Validate() error {
 	}
 	c.validateModeSettings(&p)
 	c.validatePredictive(&p)
+	c.validateAMD(&p)
 	c.validateRecording(&p)
 	c.validateLimits(&p)
 	if c.MinSuccess < 0 {

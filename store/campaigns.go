@@ -295,6 +295,9 @@ func writeCampaign(ctx context.Context, tx *sqlx.Tx, c *dialer.Campaign, calenda
 	if err := writePredictive(ctx, tx, id, c); err != nil {
 		return 0, err
 	}
+	if err := writeAMD(ctx, tx, id, c); err != nil {
+		return 0, err
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM retry_cause_rules WHERE campaign_id = ?`, id); err != nil {
 		return 0, err
 	}
@@ -413,6 +416,9 @@ func loadCampaign(ctx context.Context, q sqlx.QueryerContext, where string, arg 
 		return nil, err
 	}
 	if err := loadPredictive(ctx, q, row.ID, c); err != nil {
+		return nil, err
+	}
+	if err := loadAMD(ctx, q, row.ID, c); err != nil {
 		return nil, err
 	}
 	var rules []struct {
