@@ -97,6 +97,10 @@ type Campaign struct {
 	Predictive PredictiveSpec `yaml:"predictive,omitempty" json:"predictive,omitzero"`
 	Abandon    AbandonSpec    `yaml:"abandon,omitempty" json:"abandon,omitzero"`
 
+	// Compliance holds the campaign to a profile's rules: us-fcc,
+	// uk-ofcom or none (see compliance.go).
+	Compliance string `yaml:"compliance,omitempty" json:"compliance,omitempty"`
+
 	// AMD detects answering machines at the answer (see amd.go).
 	AMD AMDSpec `yaml:"amd,omitempty" json:"amd,omitzero"`
 }
@@ -270,6 +274,7 @@ func (c *Campaign) Normalize() {
 	if c.Mode == ModeProgressive && c.Agents.HoldTime == 0 {
 		c.Agents.HoldTime = Duration(30 * time.Second)
 	}
+	c.complianceDefaults()
 	c.predictiveDefaults()
 	c.amdDefaults()
 	if c.Sort.Variable != "" && c.Sort.Order == "" {
@@ -327,6 +332,7 @@ func (c *Campaign) Validate() error {
 	c.validateModeSettings(&p)
 	c.validatePredictive(&p)
 	c.validateAMD(&p)
+	c.validateCompliance(&p)
 	c.validateRecording(&p)
 	c.validateLimits(&p)
 	if c.MinSuccess < 0 {

@@ -129,6 +129,7 @@ const maxCheckedNodes = 1 << 20
 
 var (
 	durationType    = reflect.TypeOf(Duration(0))
+	ratioType       = reflect.TypeOf(Ratio(0))
 	calendarRefType = reflect.TypeOf(CalendarRef{})
 	calendarType    = reflect.TypeOf(CalendarSpec{})
 )
@@ -184,6 +185,13 @@ func (c *nodeChecker) check(n *yaml.Node, t reflect.Type, path string) {
 		if n.Kind != yaml.ScalarNode {
 			c.add(n.Line, path, "expected a duration, found %s", describeNode(n))
 		} else if _, err := parseDuration(n.Value); err != nil {
+			c.add(n.Line, path, "%v", err)
+		}
+		return
+	case ratioType:
+		if n.Kind != yaml.ScalarNode {
+			c.add(n.Line, path, "expected a share (3%% or 0.03), found %s", describeNode(n))
+		} else if _, err := parseRatio(n.Value); err != nil {
 			c.add(n.Line, path, "%v", err)
 		}
 		return

@@ -112,6 +112,9 @@ func calendarZone(cal *calendar.Calendar) *time.Location {
 // told: calling it in one of its zones could be calling at the wrong hour
 // in another.
 func callZones(c *Campaign, cal *calendar.Calendar, memberTZ, number string, now time.Time) ([]*time.Location, string, error) {
+	if why := c.calleeZoneUnknown(memberTZ, number, now); why != "" {
+		return nil, why, nil
+	}
 	if c.TimezonePolicy != TZNumber {
 		zones, err := Zones(c.TimezonePolicy, cal, memberTZ, number)
 		return zones, "", err
@@ -312,7 +315,7 @@ func Explain(in CallableInput) Verdict {
 		}
 		if num, ok = retry.FirstNumber(policy, rm.Numbers); !ok {
 			for _, r := range v.Skipped {
-				v.Reasons = append(v.Reasons, r+"; set the member's timezone or timezone_fallback: calendar (ends as NO_TIMEZONE)")
+				v.Reasons = append(v.Reasons, r+c.noZoneAdvice())
 			}
 			v.Skipped = nil
 			v.End = cause.NoTimezone
@@ -331,6 +334,9 @@ func Explain(in CallableInput) Verdict {
 	}
 	for _, z := range zones {
 		v.Zones = append(v.Zones, z.String())
+	}
+	if next, ok = c.calleeHours(&v, in.Calendar, zones, m.Timezone, now, next); !ok {
+		return v
 	}
 	if !OpenInAll(in.Calendar, zones, now) {
 		open, ok := NextOpenInAll(in.Calendar, zones, now)

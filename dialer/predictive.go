@@ -182,13 +182,3 @@ var mediaRe = regexp.MustCompile(`^((tone|silence)_stream://[-%0-9(),;=A-Za-z.+]
 func (m Mode) Agents() bool {
 	return m == ModeProgressive || m == ModePreemptive || m == ModePredictive
 }
-
-// AbandonFigures are a campaign's abandon ledger over one rolling window:
-// live answered calls (answered by a person: not an answering machine),
-// the abandoned ones among them, and their share.
-type AbandonFigures struct {
-	Window       time.Duration `json:"window"`
-	LiveAnswered int           `json:"live_answered"`
-	Abandoned    int           `json:"abandoned"`
-	Rate         float64       `json:"rate"`
-}
