@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,16 +30,192 @@ import (
 // hangs up (see the package documentation). EarlyMedia sends 183 (CHANNEL_PROGRESS_MEDIA)
 // instead of 180 (CHANNEL_PROGRESS) when ringing starts. SIPStatus
 // overrides variable_sip_term_status on sofia endpoints.
+//
+// In a scenario file ring and talk are either one duration or a
+// distribution (see Dist) drawn afresh for each call; a fixed duration
+// lands in Ring or Talk, a distribution in RingDist or TalkDist. Go code
+// sets Ring and Talk, or RingDist and TalkDist, not both.
 type Outcome struct {
-	Ring       time.Duration `yaml:"ring"`
+	Ring       time.Duration `yaml:"-"`
+	RingDist   *Dist         `yaml:"ring"`
 	Answer     bool          `yaml:"answer"`
 	Cause      string        `yaml:"cause"`
-	Talk       time.Duration `yaml:"talk"`
+	Talk       time.Duration `yaml:"-"`
+	TalkDist   *Dist         `yaml:"talk"`
 	Stay       bool          `yaml:"stay"`
 	Digit      string        `yaml:"digit"`
 	DigitAfter time.Duration `yaml:"digit_after"`
 	EarlyMedia bool          `yaml:"early_media"`
 	SIPStatus  int           `yaml:"sip_status"`
+	// Machine makes the callee an answering machine: it plays a greeting
+	// and a beep after the answer, which mod_avmd reports (see amd.go).
+	Machine bool `yaml:"machine"`
+}
+
+// Distributions a Dist draws from.
+const (
+	DistFixed       = "fixed"       // Mean, always
+	DistUniform     = "uniform"     // evenly between Min and Max
+	DistExponential = "exponential" // exponential with Mean
+	DistNormal      = "normal"      // normal with Mean and StdDev
+	DistLogNormal   = "lognormal"   // log-normal with Mean and StdDev
+)
+
+// Dist is a duration drawn at random for each call. In YAML it is a plain
+// duration ("8s", a fixed value) or a mapping: {min: 3s, max: 20s} draws
+// evenly between the two; {dist: exponential, mean: 120s} draws an
+// exponential, {dist: normal|lognormal, mean: 8s, stddev: 3s} a normal or
+// log-normal with that mean and standard deviation. Min and Max, when
+// set, clamp what exponential, normal and log-normal draw (a normal draw
+// is never below zero); a clamp moves the mean a little when it cuts
+// much of the distribution off. Draws are rounded to the millisecond and
+// come from the scenario's seeded random source, so the same seed and the
+// same sequence of originates give the same durations.
+type Dist struct {
+	Dist   string        `yaml:"dist"`
+	Mean   time.Duration `yaml:"mean"`
+	StdDev time.Duration `yaml:"stddev"`
+	Min    time.Duration `yaml:"min"`
+	Max    time.Duration `yaml:"max"`
+}
+
+// distKeys are the keys a Dist mapping may have.
+var distKeys = []string{"dist", "mean", "stddev", "min", "max"}
+
+// UnmarshalYAML reads a plain duration as a fixed Dist and a mapping as
+// the distribution it names (uniform when it names none), refusing keys
+// it does not know.
+func (d *Dist) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		var v time.Duration
+		if err := n.Decode(&v); err != nil {
+			return err
+		}
+		*d = Dist{Dist: DistFixed, Mean: v}
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a duration or a distribution mapping", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; !slices.Contains(distKeys, k.Value) {
+			return fmt.Errorf("line %d: field %s not found in a distribution (want %s)", k.Line, k.Value,
+				strings.Join(distKeys, ", "))
+		}
+	}
+	type plain Dist
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*d = Dist(p)
+	if d.Dist == "" {
+		d.Dist = DistUniform
+	}
+	return nil
+}
+
+// validate checks d; where names the field.
+func (d *Dist) validate(where string) error {
+	if d.Dist == DistFixed && d.Mean < 0 {
+		return fmt.Errorf("scenario: %s: must not be negative", where)
+	}
+	for _, f := range []struct {
+		key string
+		v   time.Duration
+	}{{"mean", d.Mean}, {"stddev", d.StdDev}, {"min", d.Min}, {"max", d.Max}} {
+		if f.v < 0 {
+			return fmt.Errorf("scenario: %s.%s: must not be negative", where, f.key)
+		}
+	}
+	if d.Max != 0 && d.Max < d.Min {
+		return fmt.Errorf("scenario: %s.max: %s is below min %s", where, d.Max, d.Min)
+	}
+	switch d.Dist {
+	case DistFixed:
+		if d.StdDev != 0 || d.Min != 0 || d.Max != 0 {
+			return fmt.Errorf("scenario: %s: a fixed duration takes mean only", where)
+		}
+	case DistUniform:
+		if d.Mean != 0 || d.StdDev != 0 {
+			return fmt.Errorf("scenario: %s: uniform takes min and max, not mean or stddev", where)
+		}
+		if d.Max == 0 {
+			return fmt.Errorf("scenario: %s.max: uniform needs max", where)
+		}
+	case DistExponential:
+		if d.Mean <= 0 {
+			return fmt.Errorf("scenario: %s.mean: exponential needs a positive mean", where)
+		}
+		if d.StdDev != 0 {
+			return fmt.Errorf("scenario: %s.stddev: exponential takes mean only (its stddev is its mean)", where)
+		}
+	case DistNormal, DistLogNormal:
+		if d.Mean <= 0 {
+			return fmt.Errorf("scenario: %s.mean: %s needs a positive mean", where, d.Dist)
+		}
+	default:
+		return fmt.Errorf("scenario: %s.dist: unknown distribution %q (want %s, %s, %s, %s or %s)", where, d.Dist,
+			DistFixed, DistUniform, DistExponential, DistNormal, DistLogNormal)
+	}
+	return nil
+}
+
+// draw is one value of d.
+func (d *Dist) draw(rng *rand.Rand) time.Duration {
+	var v float64
+	switch d.Dist {
+	case DistFixed:
+		return d.Mean
+	case DistUniform:
+		v = float64(d.Min) + rng.Float64()*float64(d.Max-d.Min)
+	case DistExponential:
+		v = rng.ExpFloat64() * float64(d.Mean)
+	case DistNormal:
+		v = float64(d.Mean) + rng.NormFloat64()*float64(d.StdDev)
+	case DistLogNormal:
+		// The log-normal with this mean m and standard deviation s has
+		// sigma² = ln(1 + s²/m²) and mu = ln(m) - sigma²/2.
+		m, s := float64(d.Mean), float64(d.StdDev)
+		sigma2 := math.Log1p(s * s / (m * m))
+		v = math.Exp(math.Log(m) - sigma2/2 + rng.NormFloat64()*math.Sqrt(sigma2))
+	}
+	v = max(v, float64(d.Min), 0)
+	if d.Max > 0 {
+		v = min(v, float64(d.Max))
+	}
+	return time.Duration(v).Round(time.Millisecond)
+}
+
+// resolve turns a fixed distribution into the plain duration it is,
+// refusing both set at once.
+func resolve(fixed *time.Duration, dist **Dist, where string) error {
+	d := *dist
+	if d == nil {
+		return nil
+	}
+	if *fixed != 0 {
+		return fmt.Errorf("scenario: %s: set a duration or a distribution, not both", where)
+	}
+	if err := d.validate(where); err != nil {
+		return err
+	}
+	if d.Dist == DistFixed {
+		*fixed, *dist = d.Mean, nil
+	}
+	return nil
+}
+
+// drawn is o with its distributions drawn, in a fixed order (ring, then
+// talk), so that a scenario without distributions takes nothing from rng.
+func (o Outcome) drawn(rng *rand.Rand) Outcome {
+	if o.RingDist != nil {
+		o.Ring, o.RingDist = o.RingDist.draw(rng), nil
+	}
+	if o.TalkDist != nil {
+		o.Talk, o.TalkDist = o.TalkDist.draw(rng), nil
+	}
+	return o
 }
 
 // Weighted is one branch of a random mix: it is chosen with probability
@@ -184,7 +362,7 @@ func (r *Rule) matches(dest string) bool {
 
 func (r *Rule) pick(rng *rand.Rand) Outcome {
 	if len(r.Mix) == 0 {
-		return r.Outcome
+		return r.Outcome.drawn(rng)
 	}
 	total := 0.0
 	for _, m := range r.Mix {
@@ -193,14 +371,20 @@ func (r *Rule) pick(rng *rand.Rand) Outcome {
 	x := rng.Float64() * total
 	for _, m := range r.Mix {
 		if x < m.Weight {
-			return m.Outcome
+			return m.Outcome.drawn(rng)
 		}
 		x -= m.Weight
 	}
-	return r.Mix[len(r.Mix)-1].Outcome
+	return r.Mix[len(r.Mix)-1].Outcome.drawn(rng)
 }
 
 func (o *Outcome) validate(where string) error {
+	if err := resolve(&o.Ring, &o.RingDist, where+".ring"); err != nil {
+		return err
+	}
+	if err := resolve(&o.Talk, &o.TalkDist, where+".talk"); err != nil {
+		return err
+	}
 	switch {
 	case o.Ring < 0:
 		return fmt.Errorf("scenario: %s.ring: must not be negative", where)
@@ -212,7 +396,7 @@ func (o *Outcome) validate(where string) error {
 		return fmt.Errorf("scenario: %s.cause: unknown hangup cause %q", where, o.Cause)
 	case len(o.Digit) > 1 || (o.Digit != "" && !strings.Contains("0123456789*#ABCD", o.Digit)):
 		return fmt.Errorf("scenario: %s.digit: %q is not one DTMF digit", where, o.Digit)
-	case !o.Answer && (o.Talk != 0 || o.Stay || o.Digit != ""):
+	case !o.Answer && (o.Talk != 0 || o.TalkDist != nil || o.Stay || o.Digit != ""):
 		return fmt.Errorf("scenario: %s: talk, stay and digit need answer: true", where)
 	case o.SIPStatus != 0 && (o.SIPStatus < 100 || o.SIPStatus > 699):
 		return fmt.Errorf("scenario: %s.sip_status: %d is not a SIP status", where, o.SIPStatus)
@@ -257,9 +441,22 @@ func (sc *Scenario) match(dest string, rng *rand.Rand) (Outcome, bool) {
 		}
 	}
 	if sc.Fallback != nil {
-		return *sc.Fallback, true
+		return sc.Fallback.drawn(rng), true
 	}
 	return Outcome{}, false
+}
+
+// Draw is what the far end of a call to dest does, as the simulator
+// decides it for a sofia endpoint: the scenario's agents, rules and
+// fallback, else the test numbering plan, with every distribution drawn
+// from rng. It lets a test outside the simulator (the engine's pacing
+// simulation) play the same scenario with the same seed. A nil scenario
+// is the numbering plan alone.
+func (sc *Scenario) Draw(dest string, rng *rand.Rand) Outcome {
+	if out, ok := sc.match(dest, rng); ok {
+		return out
+	}
+	return planOutcome(dest)
 }
 
 func (sc *Scenario) gatewayExists(gw string) bool {
@@ -295,6 +492,9 @@ func planOutcome(dest string) Outcome {
 		return Outcome{Cause: "CALL_REJECTED"}
 	case strings.HasPrefix(dest, "agent-"):
 		return Outcome{Ring: time.Second, Answer: true, Stay: true}
+	}
+	if planMachine.MatchString(dest) {
+		return machineOutcome()
 	}
 	n := len(dest)
 	d, s := int(dest[n-2]-'0'), int(dest[n-1]-'0')
