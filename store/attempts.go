@@ -100,6 +100,9 @@ func (d *DB) FinishAttempts(ctx context.Context, ends []dialer.AttemptEnd) error
 			if err := writeCaptured(ctx, tx, e); err != nil {
 				return err
 			}
+			if err := recordLedger(ctx, tx, e.AttemptID); err != nil {
+				return err
+			}
 			if err := writePolicyRule(ctx, tx, e); err != nil {
 				return err
 			}

@@ -295,6 +295,9 @@ func writeCampaign(ctx context.Context, tx *sqlx.Tx, c *dialer.Campaign, calenda
 	if err := writePredictive(ctx, tx, id, c); err != nil {
 		return 0, err
 	}
+	if err := writeCompliance(ctx, tx, id, c); err != nil {
+		return 0, err
+	}
 	if err := writeAMD(ctx, tx, id, c); err != nil {
 		return 0, err
 	}
@@ -416,6 +419,9 @@ func loadCampaign(ctx context.Context, q sqlx.QueryerContext, where string, arg 
 		return nil, err
 	}
 	if err := loadPredictive(ctx, q, row.ID, c); err != nil {
+		return nil, err
+	}
+	if err := loadCompliance(ctx, q, row.ID, c); err != nil {
 		return nil, err
 	}
 	if err := loadAMD(ctx, q, row.ID, c); err != nil {
