@@ -60,6 +60,8 @@ func (s *Server) execAPI(name, arg string, done func(string), job string) {
 		out = s.apiSetVar(arg)
 	case "uuid_broadcast":
 		out = s.apiBroadcast(arg, at)
+	case "avmd":
+		out = s.apiAVMD(arg, at)
 	case "uuid_record":
 		out = s.apiRecord(arg)
 	case "global_getvar":

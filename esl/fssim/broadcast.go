@@ -32,6 +32,9 @@ func (s *Server) broadcast(ch *channel, path string, at time.Time) {
 		}
 	}
 	switch app {
+	case "avmd_start":
+		s.broadcastAVMD(ch, at)
+		return
 	case "hangup":
 		cause := data
 		if cause == "" {

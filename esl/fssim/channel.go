@@ -77,6 +77,9 @@ type channel struct {
 	ended     bool
 	vanished  bool
 	bound     []*conn // connections bound with myevents
+
+	// avmd is mod_avmd running on the channel (see amd.go), nil when not.
+	avmd *avmdState
 }
 
 func (ch *channel) getVar(name string) (string, bool) {
