@@ -98,7 +98,7 @@ func (d *DB) Ledger(ctx context.Context, campaignID int64, now time.Time) (*Ledg
 		if !c.Mode.Agents() {
 			return nil
 		}
-		lr = &LedgerReport{Compliance: c.Compliance, Target: c.Abandon.Target, Window: c.Abandon.Window, At: now.UTC(), Windows: []LedgerWindow{}}
+		lr = &LedgerReport{Compliance: c.Compliance, Target: c.Abandon.Target, Window: c.Abandon.Window, At: now.UTC().Truncate(time.Millisecond), Windows: []LedgerWindow{}}
 		for _, w := range c.LedgerWindows() {
 			from, to := ledgerRange(w, now)
 			var row struct {

@@ -42,8 +42,7 @@ type Report struct {
 	// was never bridged (the customer hung up while the agent's phone rang).
 	Abandoned int `json:"abandoned" yaml:"abandoned"`
 	// AnsweredLive counts final attempts a person answered (ABANDONED ones
-	// included); there is no answering-machine detection, so every answer
-	// is live.
+	// included): not those an answering machine took (MACHINE).
 	AnsweredLive int `json:"answered_live" yaml:"answered_live"`
 	// AbandonRate is Abandoned over AnsweredLive (0 when nothing was
 	// answered): the figure the 3% abandon rules limit.
@@ -57,6 +56,9 @@ type Report struct {
 	// Agents has one entry per agent that took part in an attempt; it is
 	// empty for IVR campaigns.
 	Agents []AgentFigures `json:"agents" yaml:"agents"`
+	// Ledger is the abandon ledger of an agent-mode campaign over its
+	// rolling windows ending now, whatever the report's range; nil for IVR.
+	Ledger *LedgerReport `json:"ledger" yaml:"ledger"`
 }
 
 // MemberCounts counts members by state.
@@ -195,9 +197,10 @@ func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeR
 			       count(*) FILTER (WHERE final = 1 AND class = '')        AS unclassified,
 			       ifnull(avg(billsec_ms) FILTER (WHERE final = 1 AND answered_at IS NOT NULL), 0) AS avg_billsec_ms,
 			       count(DISTINCT member_id)                               AS members_dialed,
-			       count(*) FILTER (WHERE final = 1 AND (cause = 'ABANDONED'
+			       count(*) FILTER (WHERE final = 1 AND cause <> 'MACHINE' AND (cause = 'ABANDONED'
 			                          OR (@mode <> 'ivr' AND answered_at IS NOT NULL AND bridged_at IS NULL))) AS abandoned,
-			       count(*) FILTER (WHERE final = 1 AND (answered_at IS NOT NULL OR cause = 'ABANDONED')) AS answered_live
+			       count(*) FILTER (WHERE final = 1 AND cause <> 'MACHINE'
+			                          AND (answered_at IS NOT NULL OR cause = 'ABANDONED')) AS answered_live
 			FROM attempts
 			WHERE campaign_id = @campaign AND created_at >= @since AND created_at < @until`,
 			append(inRange, sql.Named("mode", c.Mode))...); err != nil {
@@ -250,6 +253,9 @@ func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeR
 		return nil
 	})
 	if err != nil {
+		return nil, fmt.Errorf("report of campaign %d: %w", campaignID, err)
+	}
+	if r.Ledger, err = d.Ledger(ctx, campaignID, d.now()); err != nil {
 		return nil, fmt.Errorf("report of campaign %d: %w", campaignID, err)
 	}
 	return r, nil

@@ -27,9 +27,18 @@ wrap-up.
 The abandon rate is abandons over answered calls: an abandon is an
 attempt ended ABANDONED (an answered customer no agent took within the
 hold time) or, in the agent modes, any answered call that was never
-bridged (the customer hung up while the agent's phone rang). Answering
-machines are not detected, so every answer counts as live. This is the
-figure the 3% abandon rules limit.
+bridged (the customer hung up while the agent's phone rang). Calls an
+answering machine took (MACHINE) are not live answers.
+
+An agent-mode campaign also shows its abandon ledger, the figure the 3%
+abandon rules limit: over the last 24 hours, 30 days and the campaign's
+own abandon.window, all ending now whatever --since and --until say, its
+live answered calls, the abandoned ones (ended ABANDONED) among them, the
+rate, the target (abandon.target) and whether the rate is at or over it.
+The ledger counts each call at the minute of its answer, when the call
+ends; it is kept when members and attempts are deleted or reset, so it is
+the compliance record (dialer export --ledger gives its minutes). The
+compliance: line names the campaign's profile (us-fcc, uk-ofcom), if any.
 
 --since and --until count only the attempts that began in that range
 (members are always counted by their state now). Each takes an RFC 3339
@@ -187,7 +196,44 @@ func writeReportTable(out io.Writer, r *store.Report) error {
 			return err
 		}
 	}
-	return nil
+	return writeLedgerTable(out, r.Ledger)
+}
+
+// writeLedgerTable prints an agent-mode campaign's abandon ledger.
+func writeLedgerTable(out io.Writer, lr *store.LedgerReport) error {
+	if lr == nil {
+		return nil
+	}
+	fmt.Fprintln(out)
+	w := table(out)
+	if lr.Compliance != "" && lr.Compliance != dialer.ComplianceNone {
+		fmt.Fprintf(w, "compliance:\t%s\n", lr.Compliance)
+	}
+	fmt.Fprintln(w, "LEDGER WINDOW\tLIVE ANSWERED\tABANDONED\tRATE\tTARGET\tVERDICT")
+	for _, lw := range lr.Windows {
+		name := ledgerWindow(lw.Window.D())
+		if lw.Window == lr.Window {
+			name += " (abandon.window)"
+		}
+		verdict := "under target"
+		if lw.AtTarget {
+			verdict = "AT OR OVER TARGET"
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%.2f%%\t%s\t%s\n", name, lw.LiveAnswered, lw.Abandoned, 100*lw.Rate, lr.Target, verdict)
+	}
+	return w.Flush()
+}
+
+// ledgerWindow writes a window in days when it is whole days over one,
+// else in hours when whole hours.
+func ledgerWindow(d time.Duration) string {
+	switch {
+	case d > 24*time.Hour && d%(24*time.Hour) == 0:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return tableDuration(d)
 }
 
 func reportDash(s string) string {

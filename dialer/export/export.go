@@ -1,8 +1,8 @@
-// Package export writes a campaign's members or attempts as CSV (with a
-// header row), a JSON array or JSON lines, one row at a time, so memory
-// stays flat however large the campaign. It is the one format of
-// `dialer export` and of the API's export endpoint: both give the same
-// bytes.
+// Package export writes a campaign's members, attempts or abandon ledger
+// as CSV (with a header row), a JSON array or JSON lines, one row at a
+// time, so memory stays flat however large the campaign. It is the one
+// format of `dialer export` and of the API's export endpoint: both give
+// the same bytes.
 //
 // Times are RFC 3339 in UTC with milliseconds (jsontime's layout), empty
 // (CSV) or null (JSON) when unset. In CSV a member's numbers are joined with ";" and its
@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/jsontime"
 	"github.com/fsdialer/dialer/store"
 )
@@ -30,12 +31,13 @@ import (
 var Formats = []string{"csv", "json", "jsonl"}
 
 // Kinds are what Write exports.
-var Kinds = []string{"members", "attempts"}
+var Kinds = []string{"members", "attempts", "ledger"}
 
 // Source streams a campaign's rows from the store.
 type Source interface {
 	ExportMembers(ctx context.Context, campaignID int64, fn func(store.ExportMember) error) error
 	ExportAttempts(ctx context.Context, campaignID int64, fn func(store.ExportAttempt) error) error
+	ExportLedger(ctx context.Context, campaignID int64, rng dialer.TimeRange, fn func(store.LedgerBucket) error) error
 }
 
 // ContentType is the media type of a format.
@@ -69,7 +71,7 @@ func (d dest) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Write streams a campaign's members or attempts (kind) to w in format and
+// Write streams a campaign's members, attempts or ledger minutes (kind) to w in format and
 // returns how many rows it wrote. An error from the source or from w
 // (a *WriteError) stops the export; w then holds a partial document.
 func Write(ctx context.Context, w io.Writer, src Source, campaignID int64, kind, format string) (int, error) {
@@ -86,8 +88,11 @@ func Write(ctx context.Context, w io.Writer, src Source, campaignID int64, kind,
 	case "attempts":
 		ew = newWriter(w, format, AttemptHeader)
 		err = src.ExportAttempts(ctx, campaignID, func(r store.ExportAttempt) error { return ew.write(newAttemptOut(r)) })
+	case "ledger":
+		ew = newWriter(w, format, LedgerHeader)
+		err = src.ExportLedger(ctx, campaignID, dialer.TimeRange{}, func(b store.LedgerBucket) error { return ew.write(newLedgerOut(b)) })
 	default:
-		return 0, fmt.Errorf("%q: export members or attempts", kind)
+		return 0, fmt.Errorf("%q: export members or attempts, or the ledger", kind)
 	}
 	if err != nil {
 		return ew.rows, err

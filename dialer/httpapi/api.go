@@ -46,6 +46,7 @@ type Store interface {
 	ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeRange) (*store.Report, error)
 	ExportMembers(ctx context.Context, campaignID int64, fn func(store.ExportMember) error) error
 	ExportAttempts(ctx context.Context, campaignID int64, fn func(store.ExportAttempt) error) error
+	ExportLedger(ctx context.Context, campaignID int64, rng dialer.TimeRange, fn func(store.LedgerBucket) error) error
 
 	Members(ctx context.Context, f store.MemberFilter) ([]dialer.Member, error)
 	Attempts(ctx context.Context, f store.AttemptFilter) ([]dialer.Attempt, error)
