@@ -128,7 +128,7 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	}
 	client, err := esl.New(esl.Config{Addr: cfg.ESL.Address, Password: cfg.ESL.Password, Logger: log,
 		DialTimeout: cfg.ESL.DialTimeout, AuthTimeout: cfg.ESL.DialTimeout, CommandTimeout: cfg.ESL.CommandTimeout,
-		HeartbeatTimeout: cfg.ESL.HeartbeatTimeout, Events: switchEvents, Filters: switchFilters, Registerer: reg})
+		HeartbeatTimeout: cfg.ESL.HeartbeatTimeout, Events: switchEvents, CustomSubclasses: switchSubclasses, Filters: switchFilters, Registerer: reg})
 	if err != nil {
 		return err
 	}

@@ -138,6 +138,9 @@ func (s *eslSwitch) route(ev esl.Event) (engine.Update, bool) {
 	if ev.Name == "BACKGROUND_JOB" {
 		w.jobCause = jobCause(ev.Body)
 	}
+	if a, ok := esl.DecodeAVMD(ev); ok {
+		return avmdUpdate(a)
+	}
 	if !w.call.Apply(ev) {
 		return engine.Update{}, false
 	}

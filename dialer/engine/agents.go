@@ -465,7 +465,7 @@ func (e *Engine) customerEvent(ctx context.Context, cl *call, u Update, now time
 		if cl.bridged && cl.bridgeEndedAt.IsZero() {
 			cl.bridgeEndedAt = now
 		}
-		if answered && !cl.bridged {
+		if answered && !cl.bridged && cl.endCause != cause.Machine {
 			// Reached, and no agent took the call: abandoned, whatever
 			// ended it, and charged by the ABANDONED retry rule.
 			cl.endCause, cl.uncharged = cause.Abandoned, false
@@ -506,6 +506,9 @@ func (e *Engine) customerEvent(ctx context.Context, cl *call, u Update, now time
 		answeredAt = now
 	}
 	e.paceAnswered(cs, cl, answeredAt)
+	if e.detect(ctx, cl, answeredAt, now) {
+		return // amd.go goes on after the verdict
+	}
 	e.customerAnswered(ctx, cl, answeredAt, now)
 }
 

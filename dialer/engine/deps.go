@@ -25,6 +25,9 @@ type Store interface {
 	MarkAnswered(ctx context.Context, attemptID int64, at time.Time) error
 	MarkWrapUp(ctx context.Context, attemptID int64, wrap time.Duration) error
 	MarkRecording(ctx context.Context, attemptID int64, path string) error
+	// MarkAMD records an attempt's answering-machine verdict and how long
+	// after the answer it came.
+	MarkAMD(ctx context.Context, attemptID int64, result string, took time.Duration) error
 
 	// Agents (progressive and preemptive modes).
 	Agents(ctx context.Context) ([]dialer.Agent, error)
@@ -80,6 +83,17 @@ type Switch interface {
 	// Record starts recording a channel to path (relative paths are under
 	// the switch's recordings directory) and returns the file's path.
 	Record(ctx context.Context, uuid, path string, stereo bool) (string, error)
+	// StartAMD starts answering-machine detection (mod_avmd) on an
+	// answered channel: a beep comes back as an Update with Machine set.
+	// StopAMD stops it.
+	StartAMD(ctx context.Context, uuid string) error
+	StopAMD(ctx context.Context, uuid string) error
+	// Transfer sends a channel into the dialplan (uuid_transfer): an IVR
+	// call a person answered, after detection.
+	Transfer(ctx context.Context, uuid, extension, dialplan, dpContext string) error
+	// GetVar reads a channel variable ("" when unset), e.g. an external
+	// detector's verdict.
+	GetVar(ctx context.Context, uuid, name string) (string, error)
 	// Connected reports whether the switch can take commands now.
 	Connected() bool
 	// Updates delivers call updates and connection markers.
@@ -140,6 +154,9 @@ type Update struct {
 	Billsec   time.Duration
 	HangupAt  time.Time
 	Vars      map[string]string
+	// Machine, on a call that is not over, is a detection verdict:
+	// "machine" when mod_avmd heard an answering machine's beep.
+	Machine string
 }
 
 // Observer is told what the engine does, for metrics. Its methods are

@@ -216,6 +216,7 @@ func (e *Engine) request(cs *campaignState, m *dialer.Member, cl *call) Originat
 		req.Extension, req.Dialplan, req.Context = c.IVR.Extension, c.IVR.Dialplan, c.IVR.Context
 		req.WatchVars = []string{c.IVR.ResultVariable, c.SubStatusVariable()}
 		req.WatchVars = append(req.WatchVars, c.IVR.Capture...)
+		amdOriginate(c, &req)
 	} else {
 		req.App, req.AppArgs = "park", ""
 	}

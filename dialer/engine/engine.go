@@ -143,6 +143,8 @@ type call struct {
 	// paced: a predictive customer dialed and not answered yet, counted
 	// in its campaign's ringing.
 	paced bool
+	// det is the call's answering-machine detection (amd.go).
+	det *detection
 }
 
 // campaignState is a campaign the engine works, with its pacing state.
@@ -211,6 +213,8 @@ type Engine struct {
 	// their updates until the flush.
 	manual  map[string]*manualCall
 	manualq []Update
+	// amd are the answering-machine detections in progress (amd.go).
+	amd amdWork
 
 	// sendq feeds the sender goroutines; results brings back their
 	// errors. Both are nil when the engine is driven without Run (tests),
@@ -360,6 +364,7 @@ func (e *Engine) tick(ctx context.Context) {
 	}
 	e.flush(ctx)
 	e.agentTimers(ctx, now)
+	e.amdTimers(ctx, now)
 	if e.sw.Connected() && !e.mustReconcile {
 		e.kick = false
 		e.offerWaiters(ctx, now)

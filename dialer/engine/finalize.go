@@ -18,6 +18,9 @@ func (e *Engine) handle(u Update) {
 		e.log.Info("switch connected: reconciling open attempts")
 		e.mustReconcile = true
 	case CallChanged:
+		if e.amdVerdict(u) {
+			return
+		}
 		if _, late := e.lateLegs[u.UUID]; late && e.legs[u.UUID] == nil {
 			// An agent leg hung up at a reconnect before it existed has
 			// come up after all: nobody follows it, so it goes.
@@ -68,6 +71,7 @@ func (e *Engine) scheduleRecheck(at time.Time) {
 // queued and are written at the next flush.
 func (e *Engine) flush(ctx context.Context) {
 	e.agentSteps(ctx)
+	e.amdSteps(ctx)
 	defer e.keepOnLine(ctx, e.cfg.Now())
 	for _, cl := range e.answers {
 		if err := e.store.MarkAnswered(ctx, cl.attemptID, cl.answeredAt); err != nil {

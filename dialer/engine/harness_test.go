@@ -26,6 +26,8 @@ type outcome struct {
 	stay   bool // answered calls stay up until hung up
 	cause  string
 	vars   map[string]string
+	// machine: an answering machine, whose beep avmd hears (amd_test.go).
+	machine bool
 }
 
 // placed is one originate the fake switch received.
@@ -63,6 +65,8 @@ type fakeSwitch struct {
 	onOriginate func(req OriginateRequest)
 	// bridgeErr, when set, fails every uuid_bridge.
 	bridgeErr error
+	// amd records detection and transfers (amd_test.go).
+	amd fakeAMD
 }
 
 func newFakeSwitch(t testing.TB, clk *clocktest.Clock, oc func(string) outcome) *fakeSwitch {
