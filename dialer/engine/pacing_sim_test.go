@@ -58,10 +58,11 @@ type pacingResult struct {
 	// calls are the customers dialed; answered the live answers and
 	// abandoned those hung up with ABANDONED.
 	calls, answered, abandoned int
-	// max1h and max24h are the highest abandon rates over any rolling
-	// 1-hour and 24-hour window, read every minute once the first hour of
-	// the day is over (before it, a single abandon among a few answers
-	// says nothing about the rate).
+	// max1h and max24h are the highest abandon rates the store's ledger
+	// showed over its rolling 1-hour and 24-hour windows, read every
+	// minute once the first hour of the day is over (before it, a single
+	// abandon among a few answers says nothing about the rate), or at the
+	// end of a shorter day.
 	max1h, max24h float64
 	// abandonWait is the longest an abandoned customer waited from the
 	// answer to the start of the abandon message.
@@ -131,10 +132,19 @@ func (d pacingDay) run(tb testing.TB) pacingResult {
 	end := start.Add(d.day)
 	bridgedAt := map[string]time.Time{} // customer uuid -> when it was bridged
 	seen := 0
+	read := start.Add(time.Hour)
+	if read.After(end) {
+		read = end
+	}
 	began := time.Now()
 	for h.clk.Now().Before(end) {
 		h.run(step, step)
 		now := h.clk.Now()
+		if !now.Before(read) {
+			r.max1h = max(r.max1h, h.ledgerRate(c.ID, time.Hour, now))
+			r.max24h = max(r.max24h, h.ledgerRate(c.ID, 24*time.Hour, now))
+			read = read.Add(time.Minute)
+		}
 		for _, b := range h.sw.bridges[seen:] {
 			for _, id := range b {
 				if p := h.sw.byUUID[id]; p != nil && p.agent == "" {
@@ -174,21 +184,25 @@ func (d pacingDay) run(tb testing.TB) pacingResult {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	minutes := int(d.day / time.Minute)
-	answers, abandons := make([]int, minutes), make([]int, minutes)
+	// The day's figures, counted from the attempts as the ledger counts
+	// them: final, answered or abandoned, not a machine.
 	for _, a := range as {
-		if a.AnsweredAt.IsZero() || a.Cause == "MACHINE" || !a.AnsweredAt.Before(end) {
+		if !a.Final || a.Cause == "MACHINE" || a.AnsweredAt.IsZero() && a.Cause != "ABANDONED" {
 			continue
 		}
-		m := int(a.AnsweredAt.Sub(start) / time.Minute)
 		r.answered++
-		answers[m]++
 		if a.Cause == "ABANDONED" {
 			r.abandoned++
-			abandons[m]++
 		}
 	}
-	r.max1h, r.max24h = maxWindowRate(answers, abandons, 60), maxWindowRate(answers, abandons, 24*60)
+	f, err := h.db.AbandonLedger(h.ctx, c.ID, 24*time.Hour, end)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if f.LiveAnswered != r.answered || f.Abandoned != r.abandoned {
+		tb.Errorf("ledger at the end of the day: %d answered, %d abandoned; the attempts: %d and %d",
+			f.LiveAnswered, f.Abandoned, r.answered, r.abandoned)
+	}
 	called := map[int64]bool{}
 	for _, a := range as {
 		called[a.MemberID] = true
@@ -197,22 +211,15 @@ func (d pacingDay) run(tb testing.TB) pacingResult {
 	return r
 }
 
-// maxWindowRate is the highest abandons/answers over windows of w minutes
-// ending at each minute from the 60th, or at the end of a shorter day
-// (a window reaches back no further than the start of the day). answers
-// and abandons count the live answers and abandons by minute of the day.
-func maxWindowRate(answers, abandons []int, w int) float64 {
-	best := 0.0
-	for end := min(60, len(answers)); end <= len(answers); end++ {
-		ans, ab := 0, 0
-		for m := max(0, end-w); m < end; m++ {
-			ans, ab = ans+answers[m], ab+abandons[m]
-		}
-		if ans > 0 {
-			best = max(best, float64(ab)/float64(ans))
-		}
+// ledgerRate is the abandon rate the store's ledger shows over window
+// at now.
+func (h *harness) ledgerRate(campaignID int64, window time.Duration, now time.Time) float64 {
+	h.t.Helper()
+	f, err := h.db.AbandonLedger(h.ctx, campaignID, window, now)
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	return best
+	return f.Rate
 }
 
 // BenchmarkPacingDay runs the acceptance day (20 agents with 10 s of
