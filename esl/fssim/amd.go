@@ -42,9 +42,12 @@ type avmdState struct {
 // broadcastAVMD runs avmd_start on ch (uuid_broadcast <uuid> avmd_start::)
 // at: mod_avmd listens to what the channel reads from then on. The
 // application returns at once, so later broadcasts do not wait for it.
+// As on FreeSWITCH 1.10.12, a broadcast to an answered a-leg whose
+// originate has not returned yet is lost (the api still answers +OK):
+// the channel starts its own application when the originate returns.
 func (s *Server) broadcastAVMD(ch *channel, at time.Time) {
 	s.addTimer(ch, at, func(t time.Time) {
-		if ch.ended || ch.avmd != nil {
+		if ch.ended || ch.avmd != nil || pendingOriginate(ch) != nil {
 			return
 		}
 		ch.app, ch.appData = "avmd_start", ""
