@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -117,6 +118,15 @@ retry: {max_attempts: 1}
 		ms, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
 		if err != nil {
 			t.Fatal(err)
+		}
+		cl := &cli{t: t, db: e.cfg.Database}
+		at := sw.Now().UTC().Format(time.RFC3339)
+		for _, m := range ms {
+			if wait[m.Name].IsZero() {
+				continue
+			}
+			contains(t, cl.ok("member", "explain", strconv.FormatInt(m.ID, 10), "--at", at),
+				"outside the callee's calling hours (08:00-21:00 ", ", uk-ofcom) until "+wait[m.Name].Format(time.RFC3339))
 		}
 		for _, m := range ms {
 			switch {

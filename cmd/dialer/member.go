@@ -642,7 +642,9 @@ func newMemberExplainCmd(a *app) *cobra.Command {
 		Short: "Say whether a member is callable now, and if not why and when",
 		Long: `Explain whether a member would be dialed now: campaign state, calendar
 window in the zone its timezone policy gives, retry wait, daily cap,
-expiry, blocklist, attribute filter, and when it could next be called.`,
+expiry, blocklist, attribute filter, the callee's local calling hours
+under a compliance profile (us-fcc, uk-ofcom), and when it could next be
+called.`,
 		Example: "  dialer member explain 42\n  dialer member explain 42 --at 2026-12-24T20:00:00Z\n  dialer member explain 42 -o json",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
