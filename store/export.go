@@ -51,6 +51,10 @@ type ExportAttempt struct {
 	// gives a CSV export its capture_<name> columns.
 	Captured     map[string]string
 	CaptureNames []string
+	// AMDResult is the answering-machine verdict ("" when no detection
+	// ran) and AMD how long after the answer it came (see amd.go).
+	AMDResult string
+	AMD       *time.Duration
 }
 
 // ExportMembers calls fn with every member of a campaign, by id. Rows are
@@ -108,7 +112,7 @@ func (d *DB) ExportAttempts(ctx context.Context, campaignID int64, fn func(Expor
 		SELECT a.id, a.member_id, ifnull(m.external_key, ''), a.number, a.uuid, a.final,
 		       a.created_at, a.answered_at, a.ended_at, a.cause, a.q850, a.billsec_ms,
 		       a.class, a.counted, a.business_result, ifnull(g.name, ''),
-		       a.recording_path, a.captured, c.ivr_capture
+		       a.recording_path, a.captured, c.ivr_capture, a.amd_result, a.amd_ms
 		FROM attempts a
 		JOIN members m ON m.id = a.member_id
 		JOIN campaigns c ON c.id = a.campaign_id
@@ -125,16 +129,21 @@ func (d *DB) ExportAttempts(ctx context.Context, campaignID int64, fn func(Expor
 			created, billsec    int64
 			answered, ended, q8 sql.NullInt64
 			captured, names     string
+			amdMS               sql.NullInt64
 		)
 		if err := rows.Scan(&a.ID, &a.MemberID, &a.ExternalKey, &a.Number, &a.UUID, &a.Final,
 			&created, &answered, &ended, &a.Cause, &q8, &billsec,
 			&a.Class, &a.Counted, &a.BusinessResult, &a.Agent,
-			&a.RecordingPath, &captured, &names); err != nil {
+			&a.RecordingPath, &captured, &names, &a.AMDResult, &amdMS); err != nil {
 			return fmt.Errorf("export attempts of campaign %d: %w", campaignID, err)
 		}
 		a.CreatedAt, a.AnsweredAt, a.EndedAt = fromMS(created), fromNullMS(answered), fromNullMS(ended)
 		a.Q850 = int(q8.Int64)
 		a.Billsec = time.Duration(billsec) * time.Millisecond
+		if amdMS.Valid {
+			took := time.Duration(amdMS.Int64) * time.Millisecond
+			a.AMD = &took
+		}
 		if a.Captured = capturedOf(captured); len(a.Captured) == 0 {
 			a.Captured = nil
 		}

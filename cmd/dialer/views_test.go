@@ -247,10 +247,10 @@ func TestExport_Attempts(t *testing.T) {
 	c := ivrWithResults(t)
 	t.Run("csv", func(t *testing.T) {
 		got := c.viewOK("export", "survey-ivr", "--attempts")
-		want := `id,member_id,external_key,number,uuid,created_at,answered_at,ended_at,cause,q850,billsec,class,counted,business_result,agent,recording_path
-1,1,c-1001,+12125550142,uuid-1,2026-11-23T15:01:00.000Z,2026-11-23T15:01:02.000Z,2026-11-23T15:01:14.345Z,NORMAL_CLEARING,16,12.345,ok,true,5,,
-2,2,c-1002,+14155550150,uuid-2,2026-11-23T15:02:00.000Z,,2026-11-23T15:02:01.000Z,USER_BUSY,17,0.000,retry,true,,,
-3,3,c-1003,+13125550175,uuid-3,2026-11-23T15:03:00.000Z,,,,,0.000,,false,,,
+		want := `id,member_id,external_key,number,uuid,created_at,answered_at,ended_at,cause,q850,billsec,class,counted,business_result,agent,recording_path,amd_result,amd_ms
+1,1,c-1001,+12125550142,uuid-1,2026-11-23T15:01:00.000Z,2026-11-23T15:01:02.000Z,2026-11-23T15:01:14.345Z,NORMAL_CLEARING,16,12.345,ok,true,5,,,,
+2,2,c-1002,+14155550150,uuid-2,2026-11-23T15:02:00.000Z,,2026-11-23T15:02:01.000Z,USER_BUSY,17,0.000,retry,true,,,,,
+3,3,c-1003,+13125550175,uuid-3,2026-11-23T15:03:00.000Z,,,,,0.000,,false,,,,,
 `
 		if got != want {
 			t.Fatalf("csv:\n%s\nwant:\n%s", got, want)
@@ -267,15 +267,15 @@ func TestExport_Attempts(t *testing.T) {
 				"created_at": "2026-11-23T15:01:00.000Z", "answered_at": "2026-11-23T15:01:02.000Z",
 				"ended_at": "2026-11-23T15:01:14.345Z", "cause": "NORMAL_CLEARING", "q850": 16.0, "billsec": 12.345,
 				"class": "ok", "counted": true, "business_result": "5", "agent": "",
-				"recording_path": nil, "captured": map[string]any{}},
+				"recording_path": nil, "amd_result": "", "amd_ms": nil, "captured": map[string]any{}},
 			{"id": 2.0, "member_id": 2.0, "external_key": "c-1002", "number": "+14155550150", "uuid": "uuid-2",
 				"created_at": "2026-11-23T15:02:00.000Z", "answered_at": nil, "ended_at": "2026-11-23T15:02:01.000Z",
 				"cause": "USER_BUSY", "q850": 17.0, "billsec": 0.0, "class": "retry", "counted": true,
-				"business_result": "", "agent": "", "recording_path": nil, "captured": map[string]any{}},
+				"business_result": "", "agent": "", "recording_path": nil, "amd_result": "", "amd_ms": nil, "captured": map[string]any{}},
 			{"id": 3.0, "member_id": 3.0, "external_key": "c-1003", "number": "+13125550175", "uuid": "uuid-3",
 				"created_at": "2026-11-23T15:03:00.000Z", "answered_at": nil, "ended_at": nil, "cause": "",
 				"q850": nil, "billsec": 0.0, "class": "", "counted": false, "business_result": "", "agent": "",
-				"recording_path": nil, "captured": map[string]any{}},
+				"recording_path": nil, "amd_result": "", "amd_ms": nil, "captured": map[string]any{}},
 		}
 		if !reflect.DeepEqual(rows, want) {
 			t.Fatalf("json rows = %v\nwant %v", rows, want)

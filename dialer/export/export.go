@@ -147,7 +147,8 @@ func (m memberOut) record(buf []string) []string {
 
 // AttemptHeader is the CSV header of an attempts export.
 var AttemptHeader = []string{"id", "member_id", "external_key", "number", "uuid", "created_at", "answered_at",
-	"ended_at", "cause", "q850", "billsec", "class", "counted", "business_result", "agent", "recording_path"}
+	"ended_at", "cause", "q850", "billsec", "class", "counted", "business_result", "agent", "recording_path",
+	"amd_result", "amd_ms"}
 
 // CapturePrefix prefixes the CSV column of each of the campaign's
 // ivr.capture variables, after AttemptHeader's columns.
@@ -172,8 +173,13 @@ type attemptOut struct {
 	BusinessResult string      `json:"business_result"`
 	Agent          string      `json:"agent"`
 	// RecordingPath is null when the call was not recorded.
-	RecordingPath *string           `json:"recording_path"`
-	Captured      map[string]string `json:"captured"`
+	RecordingPath *string `json:"recording_path"`
+	// AMDResult is the answering-machine verdict (human, machine,
+	// unknown; "" without detection), AMDMS the milliseconds from the
+	// answer to it (null without detection).
+	AMDResult string            `json:"amd_result"`
+	AMDMS     *int64            `json:"amd_ms"`
+	Captured  map[string]string `json:"captured"`
 	// captureNames are the campaign's ivr.capture variables, in order.
 	captureNames []string
 }
@@ -191,6 +197,11 @@ func newAttemptOut(a store.ExportAttempt) attemptOut {
 	if o.Captured == nil {
 		o.Captured = map[string]string{}
 	}
+	o.AMDResult = a.AMDResult
+	if a.AMD != nil {
+		ms := a.AMD.Milliseconds()
+		o.AMDMS = &ms
+	}
 	if a.Q850 != 0 {
 		q := a.Q850
 		o.Q850 = &q
@@ -199,13 +210,16 @@ func newAttemptOut(a store.ExportAttempt) attemptOut {
 }
 
 func (a attemptOut) record(buf []string) []string {
-	q850 := ""
+	q850, amdMS := "", ""
 	if a.Q850 != nil {
 		q850 = strconv.Itoa(*a.Q850)
 	}
+	if a.AMDMS != nil {
+		amdMS = strconv.FormatInt(*a.AMDMS, 10)
+	}
 	buf = append(buf[:0], strconv.FormatInt(a.ID, 10), strconv.FormatInt(a.MemberID, 10), a.ExternalKey, a.Number,
 		a.UUID, str(a.CreatedAt), str(a.AnsweredAt), str(a.EndedAt), a.Cause, q850, string(a.Billsec), a.Class,
-		strconv.FormatBool(a.Counted), a.BusinessResult, a.Agent, str(a.RecordingPath))
+		strconv.FormatBool(a.Counted), a.BusinessResult, a.Agent, str(a.RecordingPath), a.AMDResult, amdMS)
 	for _, name := range a.captureNames {
 		buf = append(buf, a.Captured[name])
 	}

@@ -72,6 +72,9 @@ func seed(t *testing.T) (*store.DB, int64) {
 	if err := db.MarkRecording(ctx, started[0], "/rec/sales/uuid-1.wav"); err != nil {
 		t.Fatal(err)
 	}
+	if err := db.MarkAMD(ctx, started[0], dialer.AMDHuman, 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
 	return db, stored.ID
 }
 
@@ -80,10 +83,10 @@ func TestWrite(t *testing.T) {
 	tests := []struct {
 		kind, format, want string
 	}{
-		{"attempts", "csv", `id,member_id,external_key,number,uuid,created_at,answered_at,ended_at,cause,q850,billsec,class,counted,business_result,agent,recording_path,capture_q1,capture_q2
-1,1,crm-1,+12125550101,uuid-1,2026-11-23T15:00:00.000Z,2026-11-23T15:00:02.000Z,2026-11-23T15:00:14.345Z,NORMAL_CLEARING,16,12.345,ok,true,5,,/rec/sales/uuid-1.wav,"yes, ""very""",
+		{"attempts", "csv", `id,member_id,external_key,number,uuid,created_at,answered_at,ended_at,cause,q850,billsec,class,counted,business_result,agent,recording_path,amd_result,amd_ms,capture_q1,capture_q2
+1,1,crm-1,+12125550101,uuid-1,2026-11-23T15:00:00.000Z,2026-11-23T15:00:02.000Z,2026-11-23T15:00:14.345Z,NORMAL_CLEARING,16,12.345,ok,true,5,,/rec/sales/uuid-1.wav,human,1500,"yes, ""very""",
 `},
-		{"attempts", "jsonl", `{"id":1,"member_id":1,"external_key":"crm-1","number":"+12125550101","uuid":"uuid-1","created_at":"2026-11-23T15:00:00.000Z","answered_at":"2026-11-23T15:00:02.000Z","ended_at":"2026-11-23T15:00:14.345Z","cause":"NORMAL_CLEARING","q850":16,"billsec":12.345,"class":"ok","counted":true,"business_result":"5","agent":"","recording_path":"/rec/sales/uuid-1.wav","captured":{"q1":"yes, \"very\""}}
+		{"attempts", "jsonl", `{"id":1,"member_id":1,"external_key":"crm-1","number":"+12125550101","uuid":"uuid-1","created_at":"2026-11-23T15:00:00.000Z","answered_at":"2026-11-23T15:00:02.000Z","ended_at":"2026-11-23T15:00:14.345Z","cause":"NORMAL_CLEARING","q850":16,"billsec":12.345,"class":"ok","counted":true,"business_result":"5","agent":"","recording_path":"/rec/sales/uuid-1.wav","amd_result":"human","amd_ms":1500,"captured":{"q1":"yes, \"very\""}}
 `},
 		{"members", "csv", `id,external_key,name,state,priority,attempts,end_cause,last_cause,due_at,numbers,variables,held,not_before
 1,crm-1,"Ann, ""the"" first",done,2,1,,NORMAL_CLEARING,,+12125550101;+12125550102,"{""plan"":""gold""}",false,
