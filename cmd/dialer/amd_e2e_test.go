@@ -72,3 +72,66 @@ retry: {max_attempts: 1}
 		}
 	})
 }
+
+// TestServe_AMDProgressiveBridgesPeopleOnly runs a progressive campaign
+// with mod_avmd on the simulator and on FreeSWITCH: the agent is bridged
+// to the person, after the detection's timeout, and never to the
+// machine, whose attempt ends MACHINE, not ABANDONED.
+func TestServe_AMDProgressiveBridgesPeopleOnly(t *testing.T) {
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		e := newE2E(t, sw)
+		c := e.load(`
+name: amd-agents
+mode: progressive
+dial: {template: "loopback/{number}/dialer_lab"}
+amd: {engine: avmd, timeout: 1s}
+limits: {lines: 2, ring_timeout: 10s}
+retry: {max_attempts: 1}
+`+alwaysOpen, []string{"machine:+12125888803", "person:+12125550149"})
+		e.agents("amd-agents", "agent-1001")
+		done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond}, sw.Now)
+		waitDaemon(t, done, 90*time.Second)
+		ms, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			as, err := e.db.MemberAttempts(e.ctx, m.ID)
+			if err != nil || len(as) != 1 {
+				t.Fatalf("%s: attempts %+v, %v; want 1", m.Name, as, err)
+			}
+			verdict, _, err := e.db.AMDResult(e.ctx, as[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][2]string{"machine": {"MACHINE", dialer.AMDMachine}, "person": {"NORMAL_CLEARING", dialer.AMDHuman}}[m.Name]
+			if as[0].Cause != want[0] || verdict != want[1] {
+				t.Errorf("%s: cause %s, verdict %q; want %s, %s", m.Name, as[0].Cause, verdict, want[0], want[1])
+			}
+		}
+		// The switch's own record: the agent's leg was bridged to the
+		// person's, 1 s or more after its answer, and nothing to the
+		// machine's.
+		seen := map[string]bool{}
+		for _, ch := range switchtest.Customers(sw.Channels()) {
+			if ch.Vars["dialer_role"] == "agent" {
+				continue
+			}
+			seen[ch.Destination] = true
+			switch ch.Destination {
+			case "+12125888803":
+				if ch.BridgedWith != "" {
+					t.Errorf("the machine was bridged to %s", ch.BridgedWith)
+				}
+			case "+12125550149":
+				if ch.BridgedWith == "" || ch.Bridged.Sub(ch.Answered) < time.Second-switchtest.ClockLag {
+					t.Errorf("the person: bridged with %q %v after the answer, want the agent after the 1 s detection",
+						ch.BridgedWith, ch.Bridged.Sub(ch.Answered))
+				}
+			}
+		}
+		if !seen["+12125888803"] || !seen["+12125550149"] {
+			t.Errorf("the switch saw customers %v, want the machine and the person", seen)
+		}
+	})
+}
