@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
@@ -82,6 +83,66 @@ type LedgerReport struct {
 type LedgerWindow struct {
 	dialer.AbandonFigures `yaml:",inline"`
 	AtTarget              bool `json:"at_target" yaml:"at_target"`
+	// Peak is the window's highest rate at any position since the ledger
+	// began, ending at or before now; nil when nothing was answered.
+	Peak *LedgerPeak `json:"peak" yaml:"peak"`
+}
+
+// LedgerPeak is the position of a window where its rate was highest: the
+// window as AbandonLedger reads it from At through the minute after, with
+// its counts. Ties go to the earliest.
+type LedgerPeak struct {
+	At           time.Time `json:"at" yaml:"at"`
+	LiveAnswered int       `json:"live_answered" yaml:"live_answered"`
+	Abandoned    int       `json:"abandoned" yaml:"abandoned"`
+	Rate         float64   `json:"rate" yaml:"rate"`
+	// OverTarget is whether Rate was above the campaign's target.
+	OverTarget bool `json:"over_target" yaml:"over_target"`
+}
+
+// ledgerMinute is one stored minute of the ledger.
+type ledgerMinute struct {
+	Minute    int64 `db:"minute"`
+	Live      int   `db:"live_answered"`
+	Abandoned int   `db:"abandoned"`
+}
+
+// peak finds the highest rate of a window of w minutes over the minutes
+// ms (oldest first), at positions ending no later than minute last. The
+// rate changes only when a minute enters the window (a position ending at
+// it) or leaves it (ending w minutes after it), so those positions are the
+// only ones looked at.
+func peak(ms []ledgerMinute, w, last int64, target dialer.Ratio) *LedgerPeak {
+	ends := make([]int64, 0, 2*len(ms))
+	for _, m := range ms {
+		for _, e := range []int64{m.Minute, m.Minute + w} {
+			if e <= last {
+				ends = append(ends, e)
+			}
+		}
+	}
+	slices.Sort(ends)
+	var best *LedgerPeak
+	lo, hi, live, abandoned := 0, 0, 0, 0
+	for _, e := range ends {
+		for hi < len(ms) && ms[hi].Minute <= e {
+			live, abandoned = live+ms[hi].Live, abandoned+ms[hi].Abandoned
+			hi++
+		}
+		for lo < hi && ms[lo].Minute <= e-w {
+			live, abandoned = live-ms[lo].Live, abandoned-ms[lo].Abandoned
+			lo++
+		}
+		if live == 0 {
+			continue
+		}
+		rate := float64(abandoned) / float64(live)
+		if best == nil || rate > best.Rate {
+			best = &LedgerPeak{At: time.UnixMilli(e * 60000).UTC(), LiveAnswered: live, Abandoned: abandoned, Rate: rate,
+				OverTarget: float64(abandoned) > float64(target)*float64(live)}
+		}
+	}
+	return best
 }
 
 // Ledger reads a campaign's abandon ledger over the windows its report
@@ -99,6 +160,11 @@ func (d *DB) Ledger(ctx context.Context, campaignID int64, now time.Time) (*Ledg
 			return nil
 		}
 		lr = &LedgerReport{Compliance: c.Compliance, Target: c.Abandon.Target, Window: c.Abandon.Window, At: now.UTC().Truncate(time.Millisecond), Windows: []LedgerWindow{}}
+		var ms []ledgerMinute
+		if err := q.SelectContext(ctx, &ms, `
+			SELECT minute, live_answered, abandoned FROM abandon_ledger WHERE campaign_id = ? ORDER BY minute`, campaignID); err != nil {
+			return fmt.Errorf("minutes: %w", err)
+		}
 		for _, w := range c.LedgerWindows() {
 			from, to := ledgerRange(w, now)
 			var row struct {
@@ -111,7 +177,9 @@ func (d *DB) Ledger(ctx context.Context, campaignID int64, now time.Time) (*Ledg
 				return fmt.Errorf("window %s: %w", w, err)
 			}
 			f := dialer.NewAbandonFigures(w, row.Live, row.Abandoned)
-			lr.Windows = append(lr.Windows, LedgerWindow{AbandonFigures: f, AtTarget: f.AtTarget(c.Abandon.Target)})
+			_, last := ledgerRange(w, now)
+			lr.Windows = append(lr.Windows, LedgerWindow{AbandonFigures: f, AtTarget: f.AtTarget(c.Abandon.Target),
+				Peak: peak(ms, w.Milliseconds()/60000, last, c.Abandon.Target)})
 		}
 		return nil
 	})

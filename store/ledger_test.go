@@ -190,6 +190,8 @@ func TestLedger_ReportWindows(t *testing.T) {
 	if !day.AtTarget || !month.AtTarget {
 		t.Errorf("at target: 24h %v, 30d %v; want both (100%%, 25%% over 3%%)", day.AtTarget, month.AtTarget)
 	}
+	checkPeak(t, "24h", day.Peak, t0.Add(-2*time.Hour), 1, 1)
+	checkPeak(t, "30d", month.Peak, t0.Add(-2*time.Hour), 4, 1)
 	if lr, err := l.db.Ledger(ctx, l.ivr, t0); err != nil || lr != nil {
 		t.Errorf("ivr ledger = %+v, %v; want none", lr, err)
 	}
@@ -209,6 +211,56 @@ func TestLedger_ReportWindows(t *testing.T) {
 		t.Fatalf("windows = %+v, want 24h, 30d and 168h", lr.Windows)
 	}
 	checkFigures(t, "7d", lr.Windows[2].AbandonFigures, 4, 1)
+}
+
+func checkPeak(t *testing.T, what string, got *store.LedgerPeak, at time.Time, live, abandoned int) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: no peak", what)
+		return
+	}
+	if !got.At.Equal(at) || got.LiveAnswered != live || got.Abandoned != abandoned ||
+		got.Rate != float64(abandoned)/float64(live) || got.OverTarget != (got.Rate > 0.03) {
+		t.Errorf("%s: peak %+v, want %d of %d at %s", what, got, abandoned, live, at)
+	}
+}
+
+// A window's peak is its highest rate at any position, also where the
+// rate rose because live answered calls left the window.
+func TestLedger_Peak(t *testing.T) {
+	l := newLedgerDB(t)
+	ctx := context.Background()
+	c := readCampaign(t, "../testdata/campaigns/progressive.yaml")
+	c.Abandon.Window = dialer.Duration(time.Hour)
+	if _, err := l.db.ApplyCampaign(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	start := t0.Add(-3 * time.Hour)
+	for i := range 10 {
+		l.call(t, l.prog, l.progMember[i%4], "u-live-"+string(rune('a'+i)), "NORMAL_CLEARING", true, start.Add(time.Duration(i/4)*2*time.Minute))
+	}
+	l.call(t, l.prog, l.progMember[0], "u-abandoned", "ABANDONED", true, t0.Add(-150*time.Minute))
+	lr, err := l.db.Ledger(ctx, l.prog, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lr.Windows) != 3 {
+		t.Fatalf("windows = %+v", lr.Windows)
+	}
+	checkPeak(t, "24h", lr.Windows[0].Peak, t0.Add(-150*time.Minute), 11, 1)
+	checkPeak(t, "30d", lr.Windows[1].Peak, t0.Add(-150*time.Minute), 11, 1)
+	// The last live minute (-2h56m) leaves the hour at -1h56m: the abandon
+	// is alone in it until it leaves too.
+	checkPeak(t, "1h", lr.Windows[2].Peak, t0.Add(-116*time.Minute), 1, 1)
+	checkFigures(t, "1h now", lr.Windows[2].AbandonFigures, 0, 0)
+	if lr.Windows[2].AtTarget {
+		t.Error("an empty hour is at target")
+	}
+	// Positions after now do not count.
+	if lr, err = l.db.Ledger(ctx, l.prog, t0.Add(-140*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	checkPeak(t, "1h, earlier", lr.Windows[2].Peak, t0.Add(-150*time.Minute), 11, 1)
 }
 
 // The ledger is the compliance record: deleting and resetting members,

@@ -26,6 +26,9 @@ type ledgerView struct {
 			Abandoned    int     `json:"abandoned"`
 			Rate         float64 `json:"rate"`
 			AtTarget     bool    `json:"at_target"`
+			Peak         *struct {
+				Rate float64 `json:"rate"`
+			} `json:"peak"`
 		} `json:"windows"`
 	} `json:"ledger"`
 }
@@ -122,6 +125,9 @@ retry: {max_attempts: 2, interval: 5s}
 				if w.LiveAnswered != live || w.Abandoned != abandoned || w.Rate != rate || w.AtTarget != (rate >= 0.03) {
 					t.Errorf("%s: window %s: %d live answered, %d abandoned, rate %v, at target %v; the attempts say %d, %d, %v",
 						where, w.Window, w.LiveAnswered, w.Abandoned, w.Rate, w.AtTarget, live, abandoned, rate)
+				}
+				if w.Peak == nil || w.Peak.Rate < w.Rate {
+					t.Errorf("%s: window %s: peak %+v below the rate now, %v", where, w.Window, w.Peak, w.Rate)
 				}
 			}
 		}

@@ -34,7 +34,8 @@ An agent-mode campaign also shows its abandon ledger, the figure the 3%
 abandon rules limit: over the last 24 hours, 30 days and the campaign's
 own abandon.window, all ending now whatever --since and --until say, its
 live answered calls, the abandoned ones (ended ABANDONED) among them, the
-rate, the target (abandon.target) and whether the rate is at or over it.
+rate, the target (abandon.target), whether the rate is at or over it, and
+the window's peak: its highest rate at any position so far, and when.
 The ledger counts each call at the minute of its answer, when the call
 ends; it is kept when members and attempts are deleted or reset, so it is
 the compliance record (dialer export --ledger gives its minutes). The
@@ -209,7 +210,7 @@ func writeLedgerTable(out io.Writer, lr *store.LedgerReport) error {
 	if lr.Compliance != "" && lr.Compliance != dialer.ComplianceNone {
 		fmt.Fprintf(w, "compliance:\t%s\n", lr.Compliance)
 	}
-	fmt.Fprintln(w, "LEDGER WINDOW\tLIVE ANSWERED\tABANDONED\tRATE\tTARGET\tVERDICT")
+	fmt.Fprintln(w, "LEDGER WINDOW\tLIVE ANSWERED\tABANDONED\tRATE\tTARGET\tVERDICT\tPEAK")
 	for _, lw := range lr.Windows {
 		name := ledgerWindow(lw.Window.D())
 		if lw.Window == lr.Window {
@@ -219,7 +220,11 @@ func writeLedgerTable(out io.Writer, lr *store.LedgerReport) error {
 		if lw.AtTarget {
 			verdict = "AT OR OVER TARGET"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%d\t%.2f%%\t%s\t%s\n", name, lw.LiveAnswered, lw.Abandoned, 100*lw.Rate, lr.Target, verdict)
+		peak := "-"
+		if p := lw.Peak; p != nil {
+			peak = fmt.Sprintf("%.2f%% (%d of %d) at %s", 100*p.Rate, p.Abandoned, p.LiveAnswered, tableTime(p.At))
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%.2f%%\t%s\t%s\t%s\n", name, lw.LiveAnswered, lw.Abandoned, 100*lw.Rate, lr.Target, verdict, peak)
 	}
 	return w.Flush()
 }
