@@ -271,10 +271,10 @@ func (c *Campaign) Normalize() {
 			c.IVR.ResultVariable = "dialer_result"
 		}
 	}
+	c.complianceDefaults()
 	if c.Mode == ModeProgressive && c.Agents.HoldTime == 0 {
 		c.Agents.HoldTime = Duration(30 * time.Second)
 	}
-	c.complianceDefaults()
 	c.predictiveDefaults()
 	c.amdDefaults()
 	if c.Sort.Variable != "" && c.Sort.Order == "" {

@@ -72,6 +72,9 @@ func (c *Campaign) complianceDefaults() {
 	if c.Mode == ModePredictive && c.Abandon.After == 0 {
 		c.Abandon.After = Duration(pr.MaxAfter)
 	}
+	if c.Mode == ModeProgressive && c.Agents.HoldTime == 0 {
+		c.Agents.HoldTime = Duration(pr.MaxAfter)
+	}
 }
 
 // validateCompliance refuses a campaign that contradicts its profile.
@@ -105,11 +108,20 @@ func (c *Campaign) validateCompliance(p *problems) {
 	if a.Window.D() > pr.Window {
 		p.add("abandon.window", "%s is longer than %s's %s (%s)", a.Window, pr.Name, Duration(pr.Window), days(pr.Window))
 	}
-	if c.Mode != ModePredictive {
+	// The modes where an answered callee can wait for an agent: the wait
+	// is bounded and ends with the safe-harbor message.
+	switch c.Mode {
+	case ModePredictive:
+		if a.After.D() > pr.MaxAfter {
+			p.add("abandon.after", "%s is above %s's %s: an answered callee reaches an agent or hears the message within it", a.After, pr.Name, spaced(pr.MaxAfter))
+		}
+	case ModeProgressive:
+		if h := c.Agents.HoldTime.D(); h > pr.MaxAfter {
+			p.add("agents.hold_time", "%s is above %s's %s: an answered callee reaches an agent or hears the message within it (persistent agent sessions bridge at once)",
+				c.Agents.HoldTime, pr.Name, spaced(pr.MaxAfter))
+		}
+	default:
 		return
-	}
-	if a.After.D() > pr.MaxAfter {
-		p.add("abandon.after", "%s is above %s's %s: an answered callee reaches an agent or hears the message within it", a.After, pr.Name, spaced(pr.MaxAfter))
 	}
 	if a.Message == "" || a.Message == DefaultAbandonMessage || strings.Contains(a.Message, "_stream://") {
 		p.add("abandon.message", "%s requires a recorded safe-harbor message naming the caller (a sound file), not %q", pr.Name, a.Message)

@@ -33,6 +33,10 @@ func TestReadCampaign_ComplianceContradictions(t *testing.T) {
 		{"fallback", fcc + msg + "timezone_policy: number\ntimezone_fallback: calendar\n",
 			"timezone_fallback: calendar contradicts us-fcc: a number whose zone cannot be told is not called (08:00-21:00 in the callee's zone)"},
 		{"unknown", predictiveBase + "compliance: eu\n", `compliance: "eu": must be uk-ofcom, us-fcc or none`},
+		{"progressive hold", strings.Replace(fcc, "mode: predictive", "mode: progressive", 1) + msg + "agents: {hold_time: 20s}\n",
+			"agents.hold_time: 20s is above us-fcc's 2 s"},
+		{"progressive message", strings.Replace(fcc, "mode: predictive", "mode: progressive", 1),
+			`abandon.message: us-fcc requires a recorded safe-harbor message naming the caller (a sound file), not ""`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,8 +82,16 @@ func TestReadCampaign_ComplianceFillsItsValues(t *testing.T) {
 			}
 		})
 	}
+	c, err := dialer.ReadCampaign(strings.NewReader(strings.Replace(predictiveBase, "mode: predictive", "mode: progressive", 1)+
+		"compliance: uk-ofcom\n"+msg), "c.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Agents.HoldTime.D() != 2*time.Second || c.Abandon.Window.D() != 24*time.Hour {
+		t.Errorf("progressive under uk-ofcom: hold %s, window %s; want 2s and 24h", c.Agents.HoldTime, c.Abandon.Window)
+	}
 	// A profile's window only applies where abandons can happen.
-	c, err := dialer.ReadCampaign(strings.NewReader(strings.Replace(base, "calendar: cal", "calendar: cal\ncompliance: us-fcc", 1)), "c.yaml")
+	c, err = dialer.ReadCampaign(strings.NewReader(strings.Replace(base, "calendar: cal", "calendar: cal\ncompliance: us-fcc", 1)), "c.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
