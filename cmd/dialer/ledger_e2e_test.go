@@ -166,3 +166,59 @@ retry: {max_attempts: 2, interval: 5s}
 		}
 	})
 }
+
+// TestServe_LedgerLeavesOutMachines: with answering-machine detection, a
+// progressive campaign's machines are answered calls (the export says so)
+// that the ledger does not count as live answered: the abandon rate is
+// over the people reached.
+func TestServe_LedgerLeavesOutMachines(t *testing.T) {
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		e := newE2E(t, sw)
+		c := e.load(`
+name: ledger-amd
+mode: progressive
+dial: {template: "loopback/{number}/dialer_lab"}
+amd: {engine: avmd, timeout: 1s}
+limits: {lines: 2, ring_timeout: 10s}
+retry: {max_attempts: 1}
+`+alwaysOpen, []string{"machine1:+12125888803", "machine2:+12125888849", "person1:+12125550103", "person2:+12125550142"})
+		e.agents("ledger-amd", "agent-1001")
+		done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond}, sw.Now)
+		waitDaemon(t, done, 90*time.Second)
+		checkSettled(t, e.db, c.ID)
+
+		cl := &cli{t: t, db: e.cfg.Database, now: sw.Now()}
+		var attempts []struct {
+			Number     string  `json:"number"`
+			AnsweredAt *string `json:"answered_at"`
+			Cause      string  `json:"cause"`
+		}
+		if err := json.Unmarshal([]byte(cl.viewOK("export", "ledger-amd", "--attempts", "-o", "json")), &attempts); err != nil {
+			t.Fatal(err)
+		}
+		answered, machines := 0, 0
+		for _, a := range attempts {
+			if a.AnsweredAt != nil {
+				answered++
+			}
+			if a.Cause == "MACHINE" {
+				machines++
+			}
+		}
+		if len(attempts) != 4 || answered != 4 || machines != 2 {
+			t.Fatalf("attempts %+v: want 4, all answered, 2 of them MACHINE", attempts)
+		}
+		var v ledgerView
+		if err := json.Unmarshal([]byte(cl.viewOK("report", "ledger-amd", "-o", "json")), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Ledger == nil || len(v.Ledger.Windows) != 2 {
+			t.Fatalf("ledger %+v, want 24h and 30d", v.Ledger)
+		}
+		for _, w := range v.Ledger.Windows {
+			if w.LiveAnswered != answered-machines || w.Abandoned != 0 {
+				t.Errorf("window %s: %d live answered, %d abandoned; want the %d people, none abandoned", w.Window, w.LiveAnswered, w.Abandoned, answered-machines)
+			}
+		}
+	})
+}
