@@ -88,7 +88,9 @@
 // Outcomes come from a Scenario (YAML or Go): ordered rules matching the
 // destination by regexp or glob, each with ring time, answer or cause,
 // talk time, the digit the callee presses and early media, or a weighted
-// random mix. Without a match the test numbering plan applies
+// random mix. Ring and talk times are fixed or drawn for each call from a
+// seeded distribution (Dist); Scenario.Draw gives tests outside the
+// simulator the same draws. Without a match the test numbering plan applies
 // as freeswitch-conf/dialplan/dialer_lab.xml implements it (last two
 // digits D and S: 0-4 answer after 1 s, press S one second after the
 // answer and talk S+1 s; 5 USER_BUSY after 1 s; 6 never answers; 7
