@@ -185,7 +185,16 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	g.Go(func() error { return hooks.Run(gctx) })
 	api := httpapi.New(db, eng, httpapi.Options{Token: cfg.HTTP.Token, MaxBody: cfg.HTTP.MaxBody, Now: now, Logger: log})
 	g.Go(func() error { return serveHTTP(gctx, ln, reg, client, api.Handler(), log) })
-	g.Go(func() error { return reportStatus(gctx, work, db, eng, client, o, started, log) })
+	g.Go(func() error {
+		err := reportStatus(gctx, work, db, eng, client, o, started, log)
+		if errors.Is(err, errDone) {
+			// Nothing left to do: the engine stops as on a signal, hanging
+			// up the agents' sessions while the switch is still there.
+			stopWork()
+			return nil
+		}
+		return err
+	})
 	// A damaged database stops the dialing: the engine drains as on a
 	// signal, and the daemon exits with the store's error.
 	g.Go(func() error {

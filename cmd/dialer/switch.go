@@ -37,14 +37,16 @@ type eslSwitch struct {
 var switchEvents = []string{"CHANNEL_ANSWER", "CHANNEL_HANGUP_COMPLETE"}
 
 // switchFilters keep, on FreeSWITCH's side, only the dialer's own legs:
-// every originate sets dialer_campaign_id (campaign calls and agent legs)
-// or dialer_manual_call (manual calls). A loopback b-leg carries a copy of
-// those variables (mod_loopback copies the originate's variables to it),
-// but it is the only inbound one: the dialer follows originated legs
-// only, and those are outbound. The negative filter drops an event
+// every originate sets dialer_campaign_id (campaign calls and agent legs),
+// dialer_agent_id (agent legs, among them persistent sessions, which
+// belong to no campaign) or dialer_manual_call (manual calls). A loopback
+// b-leg carries a copy of those variables (mod_loopback copies the
+// originate's variables to it), but it is the only inbound one: the dialer
+// follows originated legs only, and those are outbound. The negative filter drops an event
 // whatever filter let it through.
 var switchFilters = []esl.Filter{
 	{Header: "variable_dialer_campaign_id", Value: "/^[0-9]+$/"},
+	{Header: "variable_dialer_agent_id", Value: "/^[0-9]+$/"},
 	{Header: "variable_dialer_manual_call", Value: "/^[0-9]+$/"},
 	{Header: "Call-Direction", Value: "-inbound"},
 }

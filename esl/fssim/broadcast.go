@@ -57,6 +57,7 @@ func (s *Server) broadcast(ch *channel, path string, at time.Time) {
 				return
 			}
 			ch.app, ch.appData = app, data
+			ch.executed = append(ch.executed, Execution{App: app, Data: data, At: t})
 			s.emitChannel("CHANNEL_EXECUTE", siteExecute, ch, t, true,
 				nil, []header{{"Application", app}, {"Application-Data", data}})
 		})

@@ -74,6 +74,7 @@ type channel struct {
 	// breaks it); later broadcasts wait for it.
 	playing   bool
 	playUntil time.Time
+	executed  []Execution
 	ended     bool
 	vanished  bool
 	bound     []*conn // connections bound with myevents

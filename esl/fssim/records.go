@@ -87,6 +87,15 @@ type CallRecord struct {
 	// Active is true while the channel exists; Vanished is true when a
 	// Restart made it disappear without events.
 	Active, Vanished bool
+	// Executed are the applications a broadcast ran on it
+	// (CHANNEL_EXECUTE), in order.
+	Executed []Execution
+}
+
+// Execution is one application a channel ran.
+type Execution struct {
+	App, Data string
+	At        time.Time
 }
 
 func (ch *channel) record() CallRecord {
@@ -108,6 +117,7 @@ func (ch *channel) record() CallRecord {
 		Active:      !ch.ended,
 		Vanished:    ch.vanished,
 		Vars:        make(map[string]string, len(ch.vars)),
+		Executed:    append([]Execution(nil), ch.executed...),
 	}
 	if ch.hangupShown {
 		r.Hangup = ch.hungup

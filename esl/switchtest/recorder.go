@@ -122,7 +122,6 @@ func (r *recorder) apply(ev Event) {
 		ch.Executed = append(ch.Executed, Execution{App: h["Application"], Data: h["Application-Data"], At: at})
 	case "CHANNEL_BRIDGE":
 		ch.Bridged = at
-		ch.Bridges = append(ch.Bridges, at)
 		other := h["Other-Leg-Unique-ID"]
 		if other == "" || other == id {
 			other = h["Bridge-B-Unique-ID"]
@@ -171,7 +170,6 @@ func (r *recorder) channels() []Channel {
 		}
 		ch.Vars = vars
 		ch.Executed = append([]Execution(nil), ch.Executed...)
-		ch.Bridges = append([]time.Time(nil), ch.Bridges...)
 		out = append(out, ch)
 	}
 	return out

@@ -34,9 +34,6 @@ type Channel struct {
 	// Created, Answered, Bridged (the last bridge) and Hangup are on the
 	// backend's clock.
 	Created, Answered, Bridged, Hangup time.Time
-	// Bridges are the times of every bridge, in order (a persistent agent
-	// leg is bridged to one customer after another).
-	Bridges []time.Time
 	// Executed are the applications the channel ran (CHANNEL_EXECUTE),
 	// in order.
 	Executed []Execution
@@ -143,8 +140,16 @@ func (s *SimBackend) Channels() []Channel {
 			UUID: c.UUID, Name: c.Name, Leg: c.Leg, Destination: c.Destination,
 			BridgedWith: c.BridgedWith, Created: c.Created, Answered: c.Answered,
 			Bridged: c.Bridged, Hangup: c.Hangup, Cause: c.Cause, Billsec: c.Billsec,
-			Vars: c.Vars, Active: c.Active,
+			Vars: c.Vars, Active: c.Active, Executed: executions(c.Executed),
 		})
+	}
+	return out
+}
+
+func executions(xs []fssim.Execution) []Execution {
+	var out []Execution
+	for _, x := range xs {
+		out = append(out, Execution{App: x.App, Data: x.Data, At: x.At})
 	}
 	return out
 }
