@@ -35,3 +35,28 @@ func loadPredictive(ctx context.Context, q sqlx.QueryerContext, campaignID int64
 	}
 	return nil
 }
+
+// SetAgentSessionLeg records the uuid of an agent's persistent session
+// leg ("" once it ended), before it is originated.
+func (d *DB) SetAgentSessionLeg(ctx context.Context, agentID int64, uuid string) error {
+	if _, err := d.db.ExecContext(ctx, `UPDATE agents SET session_leg = ? WHERE id = ?`, uuid, agentID); err != nil {
+		return fmt.Errorf("record session leg of agent %d: %w", agentID, err)
+	}
+	return nil
+}
+
+// AgentSessionLegs returns the session legs recorded, by agent id.
+func (d *DB) AgentSessionLegs(ctx context.Context) (map[int64]string, error) {
+	var rows []struct {
+		ID  int64  `db:"id"`
+		Leg string `db:"session_leg"`
+	}
+	if err := d.db.SelectContext(ctx, &rows, `SELECT id, session_leg FROM agents WHERE session_leg <> ''`); err != nil {
+		return nil, fmt.Errorf("session legs: %w", err)
+	}
+	out := make(map[int64]string, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.Leg
+	}
+	return out, nil
+}

@@ -38,6 +38,9 @@ type Store interface {
 	MarkAgentAnswered(ctx context.Context, attemptID int64, at time.Time) error
 	MarkBridged(ctx context.Context, attemptID int64, at time.Time) error
 	OpenAgentLegs(ctx context.Context) ([]dialer.AgentLeg, error)
+	// Persistent sessions: the leg of each, recorded before it is placed.
+	SetAgentSessionLeg(ctx context.Context, agentID int64, uuid string) error
+	AgentSessionLegs(ctx context.Context) (map[int64]string, error)
 
 	// Requests from the API: wrap-ups a member result ends, and
 	// click-to-call.

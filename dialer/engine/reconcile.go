@@ -30,6 +30,9 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 	if err := e.reconcileLegs(ctx, now); err != nil {
 		return err
 	}
+	if err := e.adoptSessions(ctx, now); err != nil {
+		return err
+	}
 	var lost, followed, waiting int
 	for _, a := range open {
 		cl := e.calls[a.UUID]
@@ -195,6 +198,8 @@ func (e *Engine) adoptAgentCall(ctx context.Context, a dialer.Attempt, l dialer.
 		e.track(cs, cl)
 		ag.call, cl.agent = cl, ag
 		ag.leg, ag.legUp, ag.talked = l.UUID, true, true
+		// A persistent agent's leg is its session (see adoptSessions).
+		ag.session = ag.Persistent()
 		e.legs[l.UUID] = ag
 		e.sw.Watch(l.UUID)
 		e.sw.Watch(a.UUID)
@@ -211,7 +216,7 @@ func (e *Engine) adoptAgentCall(ctx context.Context, a dialer.Attempt, l dialer.
 		e.finals = append(e.finals, Update{Kind: CallChanged, UUID: a.UUID, Final: true, Cause: cause.AgentUnavailable, HangupAt: now})
 		return true, nil
 	}
-	if legUp {
+	if legUp && !(ag != nil && ag.session && ag.leg == l.UUID) {
 		e.kill(ctx, l.UUID)
 	}
 	return false, nil

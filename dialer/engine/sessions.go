@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -60,6 +61,10 @@ func (e *Engine) ringSession(ctx context.Context, ag *agent, now time.Time) {
 	e.legs[leg] = ag
 	ag.idleSince = ag.StateChangedAt
 	e.setAgent(ctx, ag, dialer.AgentRinging, now, "calling the phone for a persistent session")
+	// Recorded before it is sent: a restart finds the leg.
+	if err := e.store.SetAgentSessionLeg(ctx, ag.ID, leg); err != nil {
+		e.log.Error("record session leg", "agent", ag.Name, "err", err)
+	}
 	req := OriginateRequest{
 		UUID: leg, Endpoint: ag.Endpoint, RingTimeout: ag.CallTimeout.D(), CallerIDName: "dialer", App: "park",
 		Vars: map[string]string{
@@ -125,6 +130,9 @@ func (e *Engine) sessionEnded(ctx context.Context, ag *agent, u Update, now time
 	answered := ag.legUp || u.Answered
 	killed, talked := ag.killed, ag.talked
 	ag.leg, ag.legUp, ag.killed, ag.talked, ag.session = "", false, false, false, false
+	if err := e.store.SetAgentSessionLeg(ctx, ag.ID, ""); err != nil {
+		e.log.Error("clear session leg", "agent", ag.Name, "err", err)
+	}
 	if cl != nil {
 		cl.agent, ag.call = nil, nil
 		if !cl.ended {
@@ -173,4 +181,48 @@ func (e *Engine) endSessions(ctx context.Context) {
 			e.killLeg(ctx, ag)
 		}
 	}
+}
+
+// adoptSessions, at the first reconcile after a start, takes back the
+// session legs a previous run left up: an answered one waits for calls
+// again (or goes on with the call it is bridged to, which the attempt's
+// reconcile adopts), and one that is gone, never answered or belongs to
+// an agent no longer persistent or logged out is cleared (and hung up),
+// so that the phone is called again when the agent is available.
+func (e *Engine) adoptSessions(ctx context.Context, now time.Time) error {
+	legs, err := e.store.AgentSessionLegs(ctx)
+	if err != nil {
+		return err
+	}
+	for id, uuid := range legs {
+		ag := e.agents[id]
+		if ag != nil && ag.leg == uuid {
+			continue // followed already
+		}
+		exists, err := e.sw.Exists(ctx, uuid)
+		if err != nil {
+			return fmt.Errorf("uuid_exists %s: %w", uuid, err)
+		}
+		// A persistent agent rings only for its session call: in any
+		// other state the leg had answered.
+		answered := exists && ag != nil && ag.State != dialer.AgentRinging
+		switch {
+		case ag == nil || !ag.Persistent() || ag.leg != "" || !answered || ag.State == dialer.AgentLoggedOut:
+			if exists {
+				e.kill(ctx, uuid)
+			}
+			if err := e.store.SetAgentSessionLeg(ctx, id, ""); err != nil {
+				return err
+			}
+		default:
+			ag.leg, ag.legUp, ag.session, ag.killed, ag.talked = uuid, true, true, false, false
+			e.legs[uuid] = ag
+			e.sw.Watch(uuid)
+			e.log.Info("session leg taken back after a restart", "agent", ag.Name, "call_uuid", uuid)
+			if ag.State == dialer.AgentRinging {
+				e.toAvailable(ctx, ag, now, ag.StateChangedAt, "session leg up after a restart")
+			}
+		}
+	}
+	return nil
 }

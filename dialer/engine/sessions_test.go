@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -112,6 +113,56 @@ func TestSessions_AgentHangsUp(t *testing.T) {
 				if causes["NORMAL_CLEARING"] != 4 {
 					t.Errorf("attempts by cause %v, want all 4 members served", causes)
 				}
+			}
+			h.checkAgentsSettled()
+		})
+	}
+}
+
+// TestSessions_TakenBackAfterARestart: a daemon that dies while an agent
+// waits on its session leaves the leg parked on the phone; the next start
+// takes that leg back and bridges the next customers into it instead of
+// calling the phone again. A leg that is gone by then is cleared and the
+// phone called anew.
+func TestSessions_TakenBackAfterARestart(t *testing.T) {
+	for _, gone := range []bool{false, true} {
+		name := "leg still up"
+		if gone {
+			name = "leg gone"
+		}
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t, monday, Config{MaxCalls: 10, MaxCPS: 10}, longCall(3*time.Second))
+			c := h.campaign("name: pr\n"+progressive+"limits: {lines: 1}\nretry: {max_attempts: 1}\n", numbers(4, "01")...)
+			h.agents("pr", agentSpec{name: "a", dest: "agent-1", wrap: 5 * time.Second, session: dialer.SessionPersistent})
+			for i := 0; h.agent("a").State != dialer.AgentWrapUp; i++ {
+				if i == 200 {
+					t.Fatal("the agent never wrapped up")
+				}
+				h.run(100*time.Millisecond, 100*time.Millisecond)
+			}
+			leg := h.agentLegs("a")[0].req.UUID
+			if gone {
+				h.sw.hangup(leg, "NORMAL_CLEARING", h.clk.Now())
+				h.sw.deliver(h.clk.Now())
+				for len(h.sw.updates) > 0 {
+					<-h.sw.updates // the dead daemon never saw it
+				}
+			}
+			// The daemon dies; a new one starts on the same store and switch.
+			n := 0
+			h.e = New(Config{MaxCalls: 10, MaxCPS: 10, Now: h.clk.Now, Logger: h.e.log,
+				NewUUID: func() string { n++; return fmt.Sprintf("restart-%d", n) }}, h.db, h.sw)
+			h.run(60*time.Second, 100*time.Millisecond)
+
+			legs := h.agentLegs("a")
+			if want := map[bool]int{false: 1, true: 2}[gone]; len(legs) != want {
+				t.Errorf("%d agent legs placed, want %d", len(legs), want)
+			}
+			if causes := h.attemptsByCause(c.ID); causes["NORMAL_CLEARING"] != 4 {
+				t.Errorf("attempts by cause %v, want all 4 served", causes)
+			}
+			if last := legs[len(legs)-1]; h.sw.live[last.req.UUID] == nil {
+				t.Error("the session leg is not up after the calls")
 			}
 			h.checkAgentsSettled()
 		})
