@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"encoding/csv"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
+	"github.com/fsdialer/dialer/dialer/export"
 	"github.com/fsdialer/dialer/esl/fssim"
 	"github.com/fsdialer/dialer/esl/switchtest"
 	"github.com/fsdialer/dialer/store"
@@ -69,6 +73,41 @@ retry: {max_attempts: 1}
 			if a.BusinessResult != "" {
 				t.Errorf("%s reached the IVR: result %q", name, a.BusinessResult)
 			}
+		}
+		// The machines show in the report, by cause, and in the export,
+		// with their verdicts.
+		rep, err := e.db.Report(e.ctx, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		machines := 0
+		for _, cc := range rep.ByCause {
+			if cc.Cause == "MACHINE" {
+				machines += cc.Count
+			}
+		}
+		if machines != 2 || rep.AnsweredLive != 1 {
+			t.Errorf("report: %d MACHINE attempts, %d answered by a person; want 2 and 1 (by cause %+v)", machines, rep.AnsweredLive, rep.ByCause)
+		}
+		var out bytes.Buffer
+		if _, err := export.Write(e.ctx, &out, e.db, c.ID, "attempts", "csv"); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(&out).ReadAll()
+		if err != nil || len(rows) != 4 {
+			t.Fatalf("export: %d rows, %v", len(rows), err)
+		}
+		col := map[string]int{}
+		for i, h := range rows[0] {
+			col[h] = i
+		}
+		verdicts := map[string]string{}
+		for _, r := range rows[1:] {
+			verdicts[r[col["number"]]] = r[col["cause"]] + " " + r[col["amd_result"]]
+		}
+		if want := map[string]string{"+12125888803": "MACHINE machine", "+12125888849": "MACHINE machine",
+			"+12125550149": "NORMAL_CLEARING human"}; !maps.Equal(verdicts, want) {
+			t.Errorf("exported cause and verdict by number %v, want %v", verdicts, want)
 		}
 	})
 }
