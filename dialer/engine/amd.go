@@ -181,3 +181,24 @@ func (e *Engine) decided(ctx context.Context, cl *call, verdict string, now time
 		e.kill(ctx, cl.uuid)
 	}
 }
+
+// amdAdopted goes on with an answered IVR call a new engine found open
+// (the last one stopped during its detection): if it still waits in park
+// for a verdict nobody will give, it is taken as unknown (a verdict
+// already recorded is kept) and transferred to the IVR, instead of
+// staying parked until the callee hangs up.
+func (e *Engine) amdAdopted(ctx context.Context, cl *call, now time.Time) {
+	if _, ok := e.amdOf(cl); !ok || cl.det != nil {
+		return
+	}
+	// park, or avmd_start, which the call ran last when avmd was started
+	// on it in park.
+	app, err := e.sw.GetVar(ctx, cl.uuid, "current_application")
+	if err != nil || (app != "park" && app != "avmd_start") {
+		return
+	}
+	e.log.Info("found an answered call still waiting for its answering-machine verdict: it goes on",
+		"attempt_id", cl.attemptID, "call_uuid", cl.uuid)
+	cl.det = &detection{answeredAt: cl.answeredAt, deadline: now, avmd: true}
+	e.decided(ctx, cl, dialer.AMDUnknown, now)
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -68,6 +69,17 @@ func (f *fakeSwitch) GetVar(_ context.Context, uuid, name string) (string, error
 	p := f.live[uuid]
 	if p == nil {
 		return "", fmt.Errorf("uuid_getvar %s: no such channel", uuid)
+	}
+	if name == "current_application" {
+		for _, tr := range f.amd.transfers {
+			if tr.uuid == uuid {
+				return "play_and_get_digits", nil
+			}
+		}
+		if slices.Contains(f.amd.starts, uuid) {
+			return "avmd_start", nil
+		}
+		return p.req.App, nil
 	}
 	return f.outcome(p.req.Number).vars[name], nil
 }
@@ -257,5 +269,41 @@ func TestAMD_StartFailureGoesOn(t *testing.T) {
 	}
 	if len(h.sw.amd.transfers) != 1 {
 		t.Errorf("transfers %+v, want one", h.sw.amd.transfers)
+	}
+}
+
+// TestAMD_RestartDuringDetection: a daemon that stops while a person's
+// call waits in park for its verdict leaves it to the next one, which
+// takes the verdict as unknown and transfers the call to the IVR; a call
+// already transferred is left alone.
+func TestAMD_RestartDuringDetection(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		before     time.Duration // of the first engine's run
+		transfers  int
+		wantResult string
+	}{
+		{"waiting in park", 1200 * time.Millisecond, 1, "unknown"},
+		{"already in the IVR", 3 * time.Second, 1, "human"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, monday, Config{MaxCalls: 10, MaxCPS: 10}, amdPlan(nil))
+			c := h.campaign("name: amd-restart\n"+ivr+"amd: {engine: avmd}\n", "p:+12125550003")
+			h.run(tc.before, 10*time.Millisecond)
+			n := 0
+			h.e = New(Config{MaxCalls: 10, MaxCPS: 10, Now: h.clk.Now, Logger: h.e.log,
+				NewUUID: func() string { n++; return fmt.Sprintf("restart-%d", n) }}, h.db, h.sw)
+			h.run(20*time.Second, 10*time.Millisecond)
+			if len(h.sw.amd.transfers) != tc.transfers {
+				t.Fatalf("transfers %+v, want %d", h.sw.amd.transfers, tc.transfers)
+			}
+			as := h.attemptsOf(h.members(c.ID)["p"])
+			if len(as) != 1 || as[0].Cause != "NORMAL_CLEARING" {
+				t.Fatalf("attempts %+v, want one NORMAL_CLEARING", as)
+			}
+			if v, _ := h.amdVerdict(as[0]); v != tc.wantResult {
+				t.Errorf("verdict %q, want %q", v, tc.wantResult)
+			}
+		})
 	}
 }

@@ -72,6 +72,9 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 				continue
 			}
 			e.track(cs, cl)
+			if cl.answered && exists && !agentMode(cs.run.Campaign.Mode) {
+				e.amdAdopted(ctx, cl, now)
+			}
 			if agentMode(cs.run.Campaign.Mode) {
 				cl.mode, cl.dialed, cl.answerSeen = cs.run.Campaign.Mode, true, cl.answered
 				cl.agentID = a.AgentID

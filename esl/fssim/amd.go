@@ -51,6 +51,7 @@ func (s *Server) broadcastAVMD(ch *channel, at time.Time) {
 			return
 		}
 		ch.app, ch.appData = "avmd_start", ""
+		ch.setVar("current_application", "avmd_start")
 		s.emitChannel("CHANNEL_EXECUTE", siteExecute, ch, t, true,
 			nil, []header{{"Application", "avmd_start"}, {"Application-Data", ""}})
 		ch.avmd = &avmdState{start: t}
