@@ -17,8 +17,9 @@ func newFSSimCmd(a *app) *cobra.Command {
 		Long: `Run a FreeSWITCH simulator that speaks mod_event_socket's wire protocol:
 auth, api/bgapi with Job-UUID, events in plain or JSON, filters, originate,
 uuid_bridge/transfer/kill/exists/setvar, show channels, hupall, status.
-Calls follow the test numbering plan (last two digits of the number) or a
-scenario file. Stop it with Ctrl-C.`,
+Calls follow the test numbering plan (last two digits of the number; 888
+before them makes an answering machine that mod_avmd's avmd_start hears
+beep) or a scenario file. Stop it with Ctrl-C.`,
 		Example: `  dialer fs-sim --listen 127.0.0.1:8021 --password ClueCon
   dialer fs-sim --listen 127.0.0.1:8022 --scenario testdata/scenarios/campaign-mix.yaml --speed 10
   # then: nc 127.0.0.1 8021, type "auth ClueCon", a blank line,

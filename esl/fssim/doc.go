@@ -95,7 +95,9 @@
 // digits D and S: 0-4 answer after 1 s, press S one second after the
 // answer and talk S+1 s; 5 USER_BUSY after 1 s; 6 never answers; 7
 // UNALLOCATED_NUMBER at once; 8 CALL_REJECTED after 1 s; 9
-// NORMAL_CIRCUIT_CONGESTION at once; agent-<id> answers after 1 s and
+// NORMAL_CIRCUIT_CONGESTION at once; with 888 before D 0-4 and S, an
+// answering machine: it answers after 1 s, greets for 0.8 s, beeps for
+// 0.5 s and hangs up 4.3 s after the answer; agent-<id> answers after 1 s and
 // stays, agent-busy- and agent-reject- fail at once, agent-noanswer-
 // never answers); any other destination, and on loopback any context but
 // dialer_lab, fails with NO_ROUTE_DESTINATION at once.
@@ -109,6 +111,12 @@
 // digit 0-9 is set as dialer_result (variable_dialer_result on hangup)
 // and the IVR hangs up NORMAL_CLEARING at once; without a digit it sets
 // dialer_result=no_input and hangs up 5.75 s after it began.
+//
+// mod_avmd runs on a channel that a uuid_broadcast of avmd_start:: reaches
+// (once its originate returned); it sends avmd::start, and for an
+// answering machine avmd::beep 130 ms into the beep, each twice with one
+// Event-Sequence (bare, then with the channel's data and variables), and
+// api avmd <uuid> stop sends avmd::stop with FreeSWITCH's replies.
 //
 // # Time
 //
