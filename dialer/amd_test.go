@@ -65,7 +65,7 @@ func TestReadCampaign_AMDErrors(t *testing.T) {
 		{"message missing", amdBase + "amd: {engine: avmd, on_machine: message}", "amd.message: required with on_machine message"},
 		{"message with hangup", amdBase + "amd: {engine: avmd, message: a.wav}", "amd.message: only with on_machine message"},
 		{"message unsafe", amdBase + "amd: {engine: avmd, on_machine: message, message: 'a b.wav'}", `amd.message: "a b.wav": a sound file path`},
-		{"predictive timeout", predictive + "amd: {engine: avmd, timeout: 2s}", "amd.timeout: 2s: must be shorter than abandon.after (2s)"},
+		{"predictive timeout", predictive + "amd: {engine: avmd, timeout: 2s}", "amd.timeout: 2s: must be shorter than abandon.after (1.8s)"},
 		{"progressive timeout", progressive + "agents: {hold_time: 1s}\namd: {engine: avmd}", "amd.timeout: 1.5s: must be shorter than agents.hold_time (1s)"},
 	}
 	for _, tc := range cases {

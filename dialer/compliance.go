@@ -69,11 +69,14 @@ func (c *Campaign) complianceDefaults() {
 	if c.Abandon.Target == 0 {
 		c.Abandon.Target = pr.Target
 	}
+	// The wait's default leaves room under the profile's limit for the
+	// tick and the command that plays the message.
+	wait := min(DefaultAbandonAfter, pr.MaxAfter)
 	if c.Mode == ModePredictive && c.Abandon.After == 0 {
-		c.Abandon.After = Duration(pr.MaxAfter)
+		c.Abandon.After = Duration(wait)
 	}
 	if c.Mode == ModeProgressive && c.Agents.HoldTime == 0 {
-		c.Agents.HoldTime = Duration(pr.MaxAfter)
+		c.Agents.HoldTime = Duration(wait)
 	}
 }
 

@@ -59,11 +59,11 @@ func TestReadCampaign_ComplianceFillsItsValues(t *testing.T) {
 		target    dialer.Ratio
 		after     time.Duration
 	}{
-		{"us-fcc", predictiveBase + "compliance: us-fcc\n" + msg, 30 * 24 * time.Hour, 0.03, 2 * time.Second},
-		{"uk-ofcom", predictiveBase + "compliance: uk-ofcom\n" + msg, 24 * time.Hour, 0.03, 2 * time.Second},
+		{"us-fcc", predictiveBase + "compliance: us-fcc\n" + msg, 30 * 24 * time.Hour, 0.03, dialer.DefaultAbandonAfter},
+		{"uk-ofcom", predictiveBase + "compliance: uk-ofcom\n" + msg, 24 * time.Hour, 0.03, dialer.DefaultAbandonAfter},
 		{"stricter values stay", predictiveBase + "compliance: us-fcc\nabandon: {message: a.wav, target: 2%, window: 24h, after: 1s}\n",
 			24 * time.Hour, 0.02, time.Second},
-		{"none", predictiveBase + "compliance: none\n", 30 * 24 * time.Hour, 0.03, 2 * time.Second},
+		{"none", predictiveBase + "compliance: none\n", 30 * 24 * time.Hour, 0.03, dialer.DefaultAbandonAfter},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -87,8 +87,8 @@ func TestReadCampaign_ComplianceFillsItsValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Agents.HoldTime.D() != 2*time.Second || c.Abandon.Window.D() != 24*time.Hour {
-		t.Errorf("progressive under uk-ofcom: hold %s, window %s; want 2s and 24h", c.Agents.HoldTime, c.Abandon.Window)
+	if c.Agents.HoldTime.D() != dialer.DefaultAbandonAfter || c.Abandon.Window.D() != 24*time.Hour {
+		t.Errorf("progressive under uk-ofcom: hold %s, window %s; want %s and 24h", c.Agents.HoldTime, c.Abandon.Window, dialer.DefaultAbandonAfter)
 	}
 	// A profile's window only applies where abandons can happen.
 	c, err = dialer.ReadCampaign(strings.NewReader(strings.Replace(base, "calendar: cal", "calendar: cal\ncompliance: us-fcc", 1)), "c.yaml")

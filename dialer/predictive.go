@@ -22,8 +22,10 @@ const (
 	// abandoned (the 3% of 47 CFR 64.1200 and Ofcom).
 	DefaultAbandonTarget = Ratio(0.03)
 	// DefaultAbandonAfter is how long an answered customer may wait for an
-	// agent before the abandon message (the 2 s of the same rules).
-	DefaultAbandonAfter = 2 * time.Second
+	// agent before the abandon message: under the 2 s of the same rules
+	// with room for the tick and the command that plays it, and above the
+	// default answering-machine detection time, which counts against it.
+	DefaultAbandonAfter = 1800 * time.Millisecond
 	// DefaultAbandonWindow is the rolling window the abandon rate is
 	// counted over.
 	DefaultAbandonWindow = 30 * 24 * time.Hour

@@ -11,13 +11,15 @@ import (
 )
 
 // The predictive pacer dials customers ahead of the agents. From the
-// campaign's own recent calls it knows how likely a call is to be answered
-// and when; from the agents, how many will be free when the calls it
-// places now answer. It places as many calls as it can while the expected
-// number of answered customers left without an agent stays under a share
-// of the expected answers (the abandon aim), and never more than
-// max_ratio calls per agent it expects. Until it has seen enough calls it
-// dials like progressive: one customer per free agent.
+// campaign's own recent calls (its predictive.window) it knows how likely
+// a call is to be answered, the more so the less it has rung, and how long
+// its calls talk; from the agents, how many are free, end their wrap-up
+// soon or may end their call soon. It places as many calls as it can while
+// the expected number of answered customers left without an agent stays
+// under half the abandon target's share of the expected answers, and
+// never more than max_ratio calls per agent it expects. Until it has seen
+// enough calls it dials like progressive: one customer per free agent; so
+// it does while the ledger is at the target.
 
 // Pacer constants.
 const (
@@ -63,7 +65,6 @@ type talkSample struct {
 type pacerStats struct {
 	n        int     // finished calls
 	p        float64 // answer rate
-	ringMean time.Duration
 	talkMean time.Duration
 }
 
@@ -81,20 +82,15 @@ func (p *pacer) trim(now time.Time, window time.Duration) {
 
 func (p *pacer) stats() pacerStats {
 	var st pacerStats
-	var ring time.Duration
 	answered := 0
 	for _, s := range p.samples {
 		st.n++
 		if s.answered {
 			answered++
-			ring += s.ring
 		}
 	}
 	if st.n > 0 {
 		st.p = float64(answered) / float64(st.n)
-	}
-	if answered > 0 {
-		st.ringMean = ring / time.Duration(answered)
 	}
 	var talk time.Duration
 	for _, t := range p.talks {
@@ -147,13 +143,20 @@ func (a *answers) add(q float64) {
 	a.mean += q
 }
 
-// overflow is E[max(0, X - agents)]: the customers expected to answer
-// with no agent to take them.
-func (a *answers) overflow(agents float64) float64 {
-	over := 0.0
-	for k, pk := range a.dist {
-		if x := float64(k) - agents; x > 0 {
-			over += x * pk
+// overflow is E[max(0, X - C)]: the customers expected to answer with no
+// agent to take them, C being the agents there for them (a distribution:
+// cap[c] is the chance that c agents are).
+func (a *answers) overflow(cap []float64) float64 {
+	// tail[c] = E[max(0, X - c)], from the top down: each step down adds
+	// the chance that X is above c.
+	n := len(a.dist)
+	over, above, tail := 0.0, 0.0, 0.0
+	for c := n - 1; c >= 0; c-- {
+		// tail(c) = tail(c+1) + P(X > c)
+		tail += above
+		above += a.dist[c]
+		if c < len(cap) {
+			over += cap[c] * tail
 		}
 	}
 	return over
@@ -181,8 +184,7 @@ func (e *Engine) predictiveDials(ctx context.Context, cs *campaignState, now tim
 	if st.n < minSamples || st.p <= 0 {
 		return free - cs.ringing
 	}
-	soon := e.freeSoon(cs, now, st)
-	expect := float64(free) + soon
+	cap, expect := e.capacity(cs, now, st, free)
 	if expect <= 0 {
 		return -cs.ringing
 	}
@@ -206,7 +208,7 @@ func (e *Engine) predictiveDials(ctx context.Context, cs *campaignState, now tim
 	more := 0
 	for cs.ringing+more < limit {
 		dist.add(st.p)
-		if dist.overflow(expect) > aim*dist.mean {
+		if dist.overflow(cap) > aim*dist.mean {
 			break
 		}
 		more++
@@ -226,27 +228,49 @@ func (e *Engine) waitingFor(cs *campaignState) int {
 	return n
 }
 
-// freeSoon is how many of the campaign's busy agents are expected free by
-// the time a call placed now answers: those whose wrap-up ends by then,
-// and a share of those talking (a talk ending is as likely at any moment).
-func (e *Engine) freeSoon(cs *campaignState, now time.Time, st pacerStats) float64 {
-	horizon := st.ringMean
+// capacity is the distribution of the number of agents there for a
+// customer dialed now. Its answer may come at any moment, and it waits
+// abandon.after at most: an agent counts only if it is there within that
+// wait of now. The free agents are; an agent in wrap-up is if its wrap-up
+// ends by then; an agent talking is with the chance that its call ends by
+// then (a talk ending is as likely at any moment, at the campaign's mean
+// talk time). Counting an agent freed later, for the customers who answer
+// later, let the day's abandons ride at the target (BENCHMARKS.md,
+// "Pacing"). It also returns the mean.
+func (e *Engine) capacity(cs *campaignState, now time.Time, st pacerStats, free int) ([]float64, float64) {
+	after := cs.run.Campaign.Abandon.After.D()
 	id := cs.run.Campaign.ID
-	soon := 0.0
+	sure, talking := free, 0
 	for _, ag := range e.agentList {
 		if _, ok := ag.levels[id]; !ok {
 			continue
 		}
 		switch {
 		case ag.State == dialer.AgentWrapUp && !ag.wrapEnd.IsZero():
-			if !ag.wrapEnd.After(now.Add(horizon)) {
-				soon++
+			if !ag.wrapEnd.After(now.Add(after)) {
+				sure++
 			}
-		case ag.State == dialer.AgentTalking && ag.call != nil && ag.call.bridged && st.talkMean > 0:
-			soon += 1 - math.Exp(-horizon.Seconds()/st.talkMean.Seconds())
+		case ag.State == dialer.AgentTalking && ag.call != nil && ag.call.bridged:
+			talking++
 		}
 	}
-	return soon
+	q := 0.0
+	if st.talkMean > 0 {
+		q = 1 - math.Exp(-after.Seconds()/st.talkMean.Seconds())
+	}
+	// sure + Binomial(talking, q).
+	cap := make([]float64, sure+talking+1)
+	cap[sure] = 1
+	for i := range talking {
+		for k := sure + i + 1; k >= sure; k-- {
+			v := cap[k] * (1 - q)
+			if k > sure {
+				v += cap[k-1] * q
+			}
+			cap[k] = v
+		}
+	}
+	return cap, float64(sure) + float64(talking)*q
 }
 
 // ledgerReader is the store's abandon ledger, when it keeps one.

@@ -37,8 +37,8 @@ const pacingSession = "persistent"
 // pacingModes are the dialing modes compared, as campaign settings.
 var pacingModes = []struct{ name, doc string }{
 	{"progressive", "mode: progressive\nabandon: {target: 3%, window: 24h}\n"},
-	{"ratio-2.0", "mode: predictive\npredictive: {ratio: 2.0}\nabandon: {after: 2s, target: 3%, window: 24h}\n"},
-	{"predictive", "mode: predictive\nabandon: {after: 2s, target: 3%, window: 24h}\n"},
+	{"ratio-2.0", "mode: predictive\npredictive: {ratio: 2.0}\nabandon: {target: 3%, window: 24h}\n"},
+	{"predictive", "mode: predictive\nabandon: {target: 3%, window: 24h}\n"},
 }
 
 // pacingDay is one simulated day.
@@ -286,8 +286,9 @@ func TestPacing_PredictiveBeatsProgressive(t *testing.T) {
 	if pred.abandoned == 0 {
 		t.Error("predictive abandoned nobody in 45 minutes: it did not dial ahead of its agents")
 	}
-	if limit := 2*time.Second + pacingStep; pred.abandonWait > limit {
-		t.Errorf("an abandoned customer waited %s for the message, want at most abandon.after (2s) and a tick", pred.abandonWait)
+	if limit := dialer.DefaultAbandonAfter + pacingStep; pred.abandonWait > limit || limit > 2*time.Second {
+		t.Errorf("an abandoned customer waited %s for the message, want at most abandon.after (%s) and a tick, under 2 s",
+			pred.abandonWait, dialer.DefaultAbandonAfter)
 	}
 	if prog.abandoned != 0 {
 		t.Errorf("progressive abandoned %d customers: its agents are reserved before the customer is dialed", prog.abandoned)
