@@ -174,3 +174,65 @@ retry: {max_attempts: 1}
 		}
 	})
 }
+
+// TestServe_AMDMessageAfterTheBeep: with on_machine message, the lab's
+// machine hears the campaign's message once its beep was heard, then the
+// switch hangs it up; its attempt ends MACHINE and the IVR never runs.
+func TestServe_AMDMessageAfterTheBeep(t *testing.T) {
+	const msg = "tone_stream://%(300,0,800)"
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		e := newE2E(t, sw)
+		c := e.load(`
+name: amd-message
+mode: ivr
+dial: {template: "loopback/{number}/dialer_lab"}
+ivr: {extension: dialer_ivr_example, context: dialer_ivr}
+amd: {engine: avmd, on_machine: message, message: '`+msg+`'}
+retry: {max_attempts: 1}
+`+alwaysOpen, []string{"machine:+12125888803"})
+		done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond}, sw.Now)
+		waitDaemon(t, done, 60*time.Second)
+		ms, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
+		if err != nil || len(ms) != 1 {
+			t.Fatalf("members %v, %v", ms, err)
+		}
+		as, err := e.db.MemberAttempts(e.ctx, ms[0].ID)
+		if err != nil || len(as) != 1 || as[0].Cause != "MACHINE" {
+			t.Fatalf("attempts %+v, %v; want one MACHINE", as, err)
+		}
+		var machine *switchtest.Channel
+		for _, ch := range switchtest.Customers(sw.Channels()) {
+			if ch.Destination == "+12125888803" {
+				machine = &ch
+			}
+		}
+		if machine == nil {
+			t.Fatal("the switch saw no call to the machine")
+		}
+		var avmdAt, playedAt time.Time
+		for _, x := range machine.Executed {
+			switch {
+			case x.App == "avmd_start":
+				avmdAt = x.At
+			case x.App == "playback" && x.Data == msg:
+				playedAt = x.At
+			case x.App == "play_and_get_digits":
+				t.Errorf("the machine reached the IVR")
+			}
+		}
+		if avmdAt.IsZero() || playedAt.IsZero() {
+			t.Fatalf("the machine ran %+v, want avmd_start and then the message", machine.Executed)
+		}
+		// The message starts once the beep (0.8 s after the answer) was
+		// heard, and the call ends after it.
+		if after := playedAt.Sub(machine.Answered); after < 800*time.Millisecond || after > 1600*time.Millisecond {
+			t.Errorf("message played %v after the answer, want after the beep", after)
+		}
+		if machine.Hangup.Before(playedAt.Add(300*time.Millisecond - switchtest.ClockLag)) {
+			t.Errorf("hung up %v after the message began, before its 300 ms", machine.Hangup.Sub(playedAt))
+		}
+		if machine.Cause != "NORMAL_CLEARING" {
+			t.Errorf("the machine's leg ended %s", machine.Cause)
+		}
+	})
+}

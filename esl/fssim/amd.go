@@ -52,6 +52,7 @@ func (s *Server) broadcastAVMD(ch *channel, at time.Time) {
 		}
 		ch.app, ch.appData = "avmd_start", ""
 		ch.setVar("current_application", "avmd_start")
+		ch.executed = append(ch.executed, Execution{App: "avmd_start", At: t})
 		s.emitChannel("CHANNEL_EXECUTE", siteExecute, ch, t, true,
 			nil, []header{{"Application", "avmd_start"}, {"Application-Data", ""}})
 		ch.avmd = &avmdState{start: t}
