@@ -59,6 +59,20 @@ type Report struct {
 	// Ledger is the abandon ledger of an agent-mode campaign over its
 	// rolling windows ending now, whatever the report's range; nil for IVR.
 	Ledger *LedgerReport `json:"ledger" yaml:"ledger"`
+	// Connect is how long answered customers waited for their agent, from
+	// the answer to the bridge; nil for IVR.
+	Connect *ConnectTimes `json:"connect" yaml:"connect"`
+}
+
+// ConnectTimes are the customers' waits from their answer to the bridge
+// to an agent, over the bridged attempts of the report's range, in
+// seconds.
+type ConnectTimes struct {
+	Bridged int     `json:"bridged" yaml:"bridged"`
+	P50     float64 `json:"p50_seconds" yaml:"p50_seconds"`
+	P95     float64 `json:"p95_seconds" yaml:"p95_seconds"`
+	P99     float64 `json:"p99_seconds" yaml:"p99_seconds"`
+	Max     float64 `json:"max_seconds" yaml:"max_seconds"`
 }
 
 // MemberCounts counts members by state.
@@ -228,6 +242,13 @@ func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeR
 			ORDER BY count DESC, cause, class`, inRange...); err != nil {
 			return fmt.Errorf("attempts by cause: %w", err)
 		}
+		if c.Mode != string(dialer.ModeIVR) {
+			ct, err := connectTimes(ctx, q, inRange)
+			if err != nil {
+				return err
+			}
+			r.Connect = ct
+		}
 		if err := q.SelectContext(ctx, &r.Agents, `
 			SELECT a.agent_id,
 			       ifnull(g.name, '')                 AS name,
@@ -282,4 +303,33 @@ func (d *DB) snapshot(ctx context.Context, fn func(*sqlx.Conn) error) error {
 		}
 	}()
 	return fn(conn)
+}
+
+// connectTimes reads the answer-to-bridge waits of the bridged attempts in
+// range: their count, then each percentile as the wait at its rank.
+func connectTimes(ctx context.Context, q sqlx.QueryerContext, inRange []any) (*ConnectTimes, error) {
+	const bridged = `
+		FROM attempts
+		WHERE campaign_id = @campaign AND created_at >= @since AND created_at < @until
+		  AND bridged_at IS NOT NULL AND answered_at IS NOT NULL`
+	ct := &ConnectTimes{}
+	if err := sqlx.GetContext(ctx, q, &ct.Bridged, `SELECT count(*)`+bridged, inRange...); err != nil {
+		return nil, fmt.Errorf("connect times: %w", err)
+	}
+	if ct.Bridged == 0 {
+		return ct, nil
+	}
+	for _, f := range []struct {
+		share float64
+		dst   *float64
+	}{{0.50, &ct.P50}, {0.95, &ct.P95}, {0.99, &ct.P99}, {1, &ct.Max}} {
+		rank := min(int(f.share*float64(ct.Bridged)), ct.Bridged-1)
+		var ms int64
+		if err := sqlx.GetContext(ctx, q, &ms, `SELECT max(bridged_at - answered_at, 0)`+bridged+`
+			ORDER BY bridged_at - answered_at LIMIT 1 OFFSET @rank`, append(inRange, sql.Named("rank", rank))...); err != nil {
+			return nil, fmt.Errorf("connect times: %w", err)
+		}
+		*f.dst = float64(ms) / 1000
+	}
+	return ct, nil
 }

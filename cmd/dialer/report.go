@@ -18,7 +18,9 @@ func newReportCmd(a *app) *cobra.Command {
 		Long: `Summarise a campaign's results so far: members by state and failed
 members by end cause; attempts by class and by cause; the answer rate
 (answered final attempts over final attempts); the average billed time of
-answered attempts; attempts per dialed member; and, when agents took part,
+answered attempts; in the agent modes the connect time, how long bridged
+customers waited from their answer to their agent (p50, p95, p99, max);
+attempts per dialed member; and, when agents took part,
 what each agent was offered, answered, missed, talked and spent in wrap-up,
 and its occupancy: the share of its working span in the campaign (first
 offer to the end of its last call's wrap-up) spent ringing, talking or in
@@ -154,6 +156,10 @@ func writeReportTable(out io.Writer, r *store.Report) error {
 		fmt.Fprintf(w, "avg billsec:\t%s\n", reportDuration(r.AvgBillsecSeconds))
 	} else {
 		fmt.Fprintln(w, "avg billsec:\t-")
+	}
+	if ct := r.Connect; ct != nil && ct.Bridged > 0 {
+		fmt.Fprintf(w, "connect time:\tp50 %s, p95 %s, p99 %s, max %s (%d bridged, answer to agent)\n",
+			reportDuration(ct.P50), reportDuration(ct.P95), reportDuration(ct.P99), reportDuration(ct.Max), ct.Bridged)
 	}
 	fmt.Fprintf(w, "attempts per member:\t%.2f (%d members dialed)\n", r.AttemptsPerMember, r.MembersDialed)
 	if err := w.Flush(); err != nil {
