@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/csv"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/export"
+	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/esl/fssim"
 	"github.com/fsdialer/dialer/esl/switchtest"
 	"github.com/fsdialer/dialer/store"
@@ -233,6 +235,77 @@ retry: {max_attempts: 1}
 		}
 		if machine.Cause != "NORMAL_CLEARING" {
 			t.Errorf("the machine's leg ended %s", machine.Cause)
+		}
+	})
+}
+
+// TestServe_AMDVariableEngine reads an external detector's verdict from a
+// channel variable at amd.timeout, on the simulator and on FreeSWITCH.
+// The lab has no detector, so each member's verdict rides on its call as
+// a member variable (dialer_var_amd), which the switch reports back
+// through uuid_getvar: MACHINE ends the call MACHINE, HUMAN and a value
+// that is neither go on to the IVR.
+func TestServe_AMDVariableEngine(t *testing.T) {
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		e := newE2E(t, sw)
+		c, err := dialer.ReadCampaign(strings.NewReader(`
+name: amd-variable
+mode: ivr
+dial: {template: "loopback/{number}/dialer_lab"}
+ivr: {extension: dialer_ivr_example, context: dialer_ivr}
+amd: {engine: variable, variable: dialer_var_amd, timeout: 1s}
+limits: {lines: 5, ring_timeout: 10s}
+retry: {max_attempts: 1}
+`+alwaysOpen), "e2e")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.ApplyCampaign(e.ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		stored, err := e.db.Campaign(e.ctx, c.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var batch []memberfile.Member
+		for i, m := range []struct{ name, number, verdict string }{
+			{"machine", "+12125550149", "MACHINE"}, {"person", "+12125550148", "HUMAN"}, {"unsure", "+12125550147", "NOTSURE"},
+		} {
+			batch = append(batch, memberfile.Member{Line: i + 2, Name: m.name, Priority: 3, Variables: map[string]string{"amd": m.verdict},
+				Numbers: []memberfile.Number{{Number: m.number, Type: "mobile", Position: 1}}})
+		}
+		if _, err := e.db.AddMembers(e.ctx, stored.ID, batch); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.db.SetCampaignState(e.ctx, c.Name, dialer.StateRunning); err != nil {
+			t.Fatal(err)
+		}
+		done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond}, sw.Now)
+		waitDaemon(t, done, 90*time.Second)
+		ms, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: stored.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string][2]string{"machine": {"MACHINE", "machine"}, "person": {"NORMAL_CLEARING", "human"},
+			"unsure": {"NORMAL_CLEARING", "unknown"}}
+		for _, m := range ms {
+			as, err := e.db.MemberAttempts(e.ctx, m.ID)
+			if err != nil || len(as) != 1 {
+				t.Fatalf("%s: attempts %+v, %v", m.Name, as, err)
+			}
+			verdict, took, err := e.db.AMDResult(e.ctx, as[0].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := [2]string{as[0].Cause, verdict}; got != want[m.Name] {
+				t.Errorf("%s: cause and verdict %v, want %v", m.Name, got, want[m.Name])
+			}
+			if took < 900*time.Millisecond || took > 1500*time.Millisecond {
+				t.Errorf("%s: verdict %v after the answer, want at the 1 s timeout", m.Name, took)
+			}
+			if ivr := as[0].BusinessResult == "no_input"; ivr != (m.Name != "machine") {
+				t.Errorf("%s: IVR result %q", m.Name, as[0].BusinessResult)
+			}
 		}
 	})
 }
