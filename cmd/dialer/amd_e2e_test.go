@@ -309,3 +309,65 @@ retry: {max_attempts: 1}
 		}
 	})
 }
+
+// TestServe_AMDPredictiveSessions runs a predictive campaign with mod_avmd
+// and an agent on a persistent session, on the simulator and on
+// FreeSWITCH: the machines end MACHINE and never reach the agent, the
+// people are bridged into the session after the detection's 1 s and
+// within abandon.after of their answer, and nobody is abandoned.
+func TestServe_AMDPredictiveSessions(t *testing.T) {
+	switchtest.Each(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, func(t *testing.T, sw switchtest.Backend) {
+		e := newE2E(t, sw)
+		c := e.load(`
+name: amd-predictive
+mode: predictive
+dial: {template: "loopback/{number}/dialer_lab"}
+predictive: {ratio: 1}
+abandon: {after: 2s}
+amd: {engine: avmd, timeout: 1s}
+limits: {lines: 2, ring_timeout: 10s}
+retry: {max_attempts: 1}
+`+alwaysOpen, []string{"machine1:+12125888803", "person1:+12125550104", "machine2:+12125888814", "person2:+12125550115"})
+		e.sessionAgents("amd-predictive", time.Second, "agent-1001")
+		done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond}, sw.Now)
+		waitDaemon(t, done, 120*time.Second)
+		ms, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			as, err := e.db.MemberAttempts(e.ctx, m.ID)
+			if err != nil || len(as) != 1 {
+				t.Fatalf("%s: attempts %+v, %v", m.Name, as, err)
+			}
+			want := "NORMAL_CLEARING"
+			if strings.HasPrefix(m.Name, "machine") {
+				want = "MACHINE"
+			}
+			if as[0].Cause != want {
+				t.Errorf("%s: cause %s, want %s", m.Name, as[0].Cause, want)
+			}
+		}
+		people := 0
+		for _, ch := range switchtest.Customers(sw.Channels()) {
+			if ch.Vars["dialer_role"] == "agent" || ch.Vars["dialer_session"] != "" {
+				continue
+			}
+			machine := strings.Contains(ch.Destination, "888")
+			if machine {
+				if ch.BridgedWith != "" {
+					t.Errorf("machine %s bridged with %s", ch.Destination, ch.BridgedWith)
+				}
+				continue
+			}
+			people++
+			wait := ch.Bridged.Sub(ch.Answered)
+			if ch.Bridged.IsZero() || wait < time.Second-switchtest.ClockLag || wait > 2*time.Second {
+				t.Errorf("person %s bridged %v after the answer, want between the 1 s detection and abandon.after (2 s)", ch.Destination, wait)
+			}
+		}
+		if people != 2 {
+			t.Errorf("the switch saw %d people dialed, want 2", people)
+		}
+	})
+}
