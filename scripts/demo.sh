@@ -8,6 +8,7 @@
 #
 #   make demo                    # the IVR demo
 #   MODE=progressive make demo   # the progressive (agent) demo
+#   MODE=predictive make demo    # the predictive demo, agents on persistent sessions
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=bin/dialer
@@ -24,10 +25,14 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 step "dialer campaign apply -f testdata/campaigns/$campaign.yaml"
 $bin campaign apply -f "testdata/campaigns/$campaign.yaml"
-if [ -f "testdata/agents/demo-agents.yaml" ] && [ "$mode" != ivr ]; then
-  step "dialer agent apply -f testdata/agents/demo-agents.yaml"
-  $bin agent apply -f testdata/agents/demo-agents.yaml
-  agents=$(sed -n 's/^  - name: *//p' testdata/agents/demo-agents.yaml)
+agents_file=testdata/agents/demo-agents.yaml
+if [ -f "testdata/agents/demo-agents-$mode.yaml" ]; then
+  agents_file=testdata/agents/demo-agents-$mode.yaml
+fi
+if [ "$mode" != ivr ]; then
+  step "dialer agent apply -f $agents_file"
+  $bin agent apply -f "$agents_file"
+  agents=$(sed -n 's/^  - name: *//p' "$agents_file")
   step "dialer agent login" $agents
   # shellcheck disable=SC2086 # one argument per agent name
   $bin agent login $agents

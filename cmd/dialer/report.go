@@ -117,6 +117,16 @@ func reportDuration(s float64) string {
 	return tableDuration(time.Duration(s * float64(time.Second)))
 }
 
+// connectDuration shows a connect time to the 10 ms under 10 s: the
+// 2-second rule is read in tenths.
+func connectDuration(s float64) string {
+	d := time.Duration(s * float64(time.Second))
+	if d < 10*time.Second {
+		return d.Round(10 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
 func writeReportTable(out io.Writer, r *store.Report) error {
 	m, at := r.Members, r.Attempts
 	w := table(out)
@@ -159,7 +169,7 @@ func writeReportTable(out io.Writer, r *store.Report) error {
 	}
 	if ct := r.Connect; ct != nil && ct.Bridged > 0 {
 		fmt.Fprintf(w, "connect time:\tp50 %s, p95 %s, p99 %s, max %s (%d bridged, answer to agent)\n",
-			reportDuration(ct.P50), reportDuration(ct.P95), reportDuration(ct.P99), reportDuration(ct.Max), ct.Bridged)
+			connectDuration(ct.P50), connectDuration(ct.P95), connectDuration(ct.P99), connectDuration(ct.Max), ct.Bridged)
 	}
 	fmt.Fprintf(w, "attempts per member:\t%.2f (%d members dialed)\n", r.AttemptsPerMember, r.MembersDialed)
 	if err := w.Flush(); err != nil {

@@ -47,6 +47,7 @@ type dialSample struct {
 type pacer struct {
 	samples []dialSample // by end
 	talks   []talkSample // by end
+	left    []time.Time  // when answered customers no agent took ended
 	// Ledger figures over the campaign's abandon window, read every
 	// ledgerEvery, and whether the rate is at the target.
 	ledgerAt time.Time
@@ -66,6 +67,8 @@ type pacerStats struct {
 	n        int     // finished calls
 	p        float64 // answer rate
 	talkMean time.Duration
+	// abandonRate is the share of the window's answers no agent took.
+	abandonRate float64
 }
 
 func (p *pacer) addDial(s dialSample) { p.samples = append(p.samples, s) }
@@ -78,6 +81,8 @@ func (p *pacer) trim(now time.Time, window time.Duration) {
 	p.samples = append(p.samples[:0], p.samples[i:]...)
 	j := sort.Search(len(p.talks), func(i int) bool { return p.talks[i].end.After(from) })
 	p.talks = append(p.talks[:0], p.talks[j:]...)
+	k := sort.Search(len(p.left), func(i int) bool { return p.left[i].After(from) })
+	p.left = append(p.left[:0], p.left[k:]...)
 }
 
 func (p *pacer) stats() pacerStats {
@@ -91,6 +96,9 @@ func (p *pacer) stats() pacerStats {
 	}
 	if st.n > 0 {
 		st.p = float64(answered) / float64(st.n)
+	}
+	if answered > 0 {
+		st.abandonRate = float64(len(p.left)) / float64(answered)
 	}
 	var talk time.Duration
 	for _, t := range p.talks {
@@ -200,9 +208,16 @@ func (e *Engine) predictiveDials(ctx context.Context, cs *campaignState, now tim
 			dist.add(pc.stillAnswers(now.Sub(cl.started)))
 		}
 	}
-	aim := float64(c.Abandon.Target) * abandonAim
-	if pc.answered > 0 && float64(pc.abandons)/float64(pc.answered) > aim {
-		// Running above the aim over the ledger window: aim lower.
+	target := float64(c.Abandon.Target)
+	if st.abandonRate >= target {
+		// At the target over the statistics' own window: no more
+		// customers than free agents until it falls back.
+		return free - cs.ringing
+	}
+	aim := target * abandonAim
+	if st.abandonRate > aim || pc.answered > 0 && float64(pc.abandons)/float64(pc.answered) > aim {
+		// Running above the aim, lately or over the ledger window: aim
+		// lower.
 		aim /= 2
 	}
 	more := 0
@@ -333,5 +348,7 @@ func (e *Engine) paceEnded(cs *campaignState, cl *call, u Update, now time.Time)
 	}
 	if cl.bridged && !cl.bridgedAt.IsZero() {
 		cs.pacer.addTalk(talkSample{end: now, d: now.Sub(cl.bridgedAt)})
+	} else if cl.answered || u.Answered {
+		cs.pacer.left = append(cs.pacer.left, now)
 	}
 }
