@@ -293,20 +293,38 @@ func (e *Engine) startAgentCall(ctx context.Context, cs *campaignState, cl *call
 	}
 	cl.req = &req
 	if ag.leg != "" && ag.legUp {
-		// Kept on the line after a failed customer: dial the next at once.
-		ag.talked = false
-		cl.agentRingingAt, cl.agentAnsweredAt = now, now
-		if err := e.store.MarkAgentLeg(ctx, cl.attemptID, ag.ID, ag.leg, now); err != nil {
-			e.log.Error("record agent leg", "attempt_id", cl.attemptID, "err", err)
-		}
-		if err := e.store.MarkAgentAnswered(ctx, cl.attemptID, now); err != nil {
-			e.log.Error("record agent answer", "attempt_id", cl.attemptID, "err", err)
-		}
+		// Kept on the line after a failed customer, or waiting on its
+		// session: dial the next at once.
+		e.markOnLine(ctx, cl, ag, now)
 		e.setAgent(ctx, ag, dialer.AgentTalking, now, "kept on the line: next customer dialed")
 		e.dialCustomer(ctx, cl)
 		return
 	}
 	e.ringAgent(ctx, cs, cl, ag, now)
+}
+
+// recordWrapUp keeps the wrap-up the agent starts on the attempt it was
+// last bridged to.
+func (e *Engine) recordWrapUp(ctx context.Context, ag *agent) {
+	if ag.bridgedAttempt == 0 || ag.WrapUp.D() <= 0 {
+		return
+	}
+	if err := e.store.MarkWrapUp(ctx, ag.bridgedAttempt, ag.WrapUp.D()); err != nil {
+		e.log.Error("record wrap-up", "attempt_id", ag.bridgedAttempt, "err", err)
+	}
+}
+
+// markOnLine records that a call goes to an agent already on the line:
+// its leg rang and answered now, for the attempt's record.
+func (e *Engine) markOnLine(ctx context.Context, cl *call, ag *agent, now time.Time) {
+	ag.talked = false
+	cl.agentRingingAt, cl.agentAnsweredAt = now, now
+	if err := e.store.MarkAgentLeg(ctx, cl.attemptID, ag.ID, ag.leg, now); err != nil {
+		e.log.Error("record agent leg", "attempt_id", cl.attemptID, "err", err)
+	}
+	if err := e.store.MarkAgentAnswered(ctx, cl.attemptID, now); err != nil {
+		e.log.Error("record agent answer", "attempt_id", cl.attemptID, "err", err)
+	}
 }
 
 // ringAgent places the agent's leg for a call.
@@ -601,11 +619,7 @@ func (e *Engine) legEvent(ctx context.Context, ag *agent, u Update, now time.Tim
 			}
 			e.kill(ctx, cl.uuid)
 		}
-		if ag.bridgedAttempt != 0 && ag.WrapUp.D() > 0 {
-			if err := e.store.MarkWrapUp(ctx, ag.bridgedAttempt, ag.WrapUp.D()); err != nil {
-				e.log.Error("record wrap-up", "attempt_id", ag.bridgedAttempt, "err", err)
-			}
-		}
+		e.recordWrapUp(ctx, ag)
 		e.wrapUp(ctx, ag, now)
 	case answered || killed || u.Cause == cause.Lost || u.Cause == cause.OriginateFailed:
 		why := "leg ended before a customer was bridged"

@@ -92,14 +92,7 @@ func (e *Engine) sessionUp(ctx context.Context, ag *agent, now time.Time) {
 // takeOnLine bridges a waiting customer into an agent's session leg.
 func (e *Engine) takeOnLine(ctx context.Context, cl *call, ag *agent, now time.Time) {
 	cl.agent, cl.agentID, ag.call = ag, ag.ID, cl
-	cl.agentRingingAt, cl.agentAnsweredAt = now, now
-	ag.talked = false
-	if err := e.store.MarkAgentLeg(ctx, cl.attemptID, ag.ID, ag.leg, now); err != nil {
-		e.log.Error("record agent leg", "attempt_id", cl.attemptID, "err", err)
-	}
-	if err := e.store.MarkAgentAnswered(ctx, cl.attemptID, now); err != nil {
-		e.log.Error("record agent answer", "attempt_id", cl.attemptID, "err", err)
-	}
+	e.markOnLine(ctx, cl, ag, now)
 	e.bridge(ctx, cl, ag, now)
 }
 
@@ -112,11 +105,7 @@ func (e *Engine) releaseOnLine(ctx context.Context, ag *agent, cl *call, u Updat
 		return
 	}
 	ag.talked = false
-	if ag.bridgedAttempt != 0 && ag.WrapUp.D() > 0 {
-		if err := e.store.MarkWrapUp(ctx, ag.bridgedAttempt, ag.WrapUp.D()); err != nil {
-			e.log.Error("record wrap-up", "attempt_id", ag.bridgedAttempt, "err", err)
-		}
-	}
+	e.recordWrapUp(ctx, ag)
 	e.wrapUp(ctx, ag, now)
 }
 
@@ -146,10 +135,8 @@ func (e *Engine) sessionEnded(ctx context.Context, ag *agent, u Update, now time
 			}
 		}
 	}
-	if talked && ag.bridgedAttempt != 0 && ag.WrapUp.D() > 0 {
-		if err := e.store.MarkWrapUp(ctx, ag.bridgedAttempt, ag.WrapUp.D()); err != nil {
-			e.log.Error("record wrap-up", "attempt_id", ag.bridgedAttempt, "err", err)
-		}
+	if talked {
+		e.recordWrapUp(ctx, ag)
 	}
 	switch {
 	case !answered && !killed && u.Cause != cause.Lost && u.Cause != cause.OriginateFailed:
