@@ -141,8 +141,10 @@ type call struct {
 	endCause  string
 	uncharged bool
 	// paced: a predictive customer dialed and not answered yet, counted
-	// in its campaign's ringing.
-	paced bool
+	// in its campaign's ringing; pacedAnswer is its answer, counted in the
+	// pacer's statistics at its end when a machine may have answered.
+	paced       bool
+	pacedAnswer time.Time
 	// det is the call's answering-machine detection (amd.go).
 	det *detection
 }

@@ -231,12 +231,13 @@ func (e *Engine) predictiveDials(ctx context.Context, cs *campaignState, now tim
 	return more
 }
 
-// waitingFor counts the answered customers of a campaign waiting for an
-// agent: each takes the next free one.
+// waitingFor counts the answered customers of a campaign with no agent
+// yet: waiting for one, or still in answering-machine detection (a person
+// would take the next free agent).
 func (e *Engine) waitingFor(cs *campaignState) int {
 	n := 0
-	for _, cl := range e.waiters {
-		if cl.campaignID == cs.run.Campaign.ID {
+	for _, cl := range e.calls {
+		if cl.campaignID == cs.run.Campaign.ID && cl.mode != "" && cl.answerSeen && !cl.ended && cl.agent == nil && !cl.bridged {
 			n++
 		}
 	}
@@ -321,12 +322,19 @@ func (e *Engine) readLedger(ctx context.Context, cs *campaignState, now time.Tim
 }
 
 // paceAnswered counts a predictive customer's answer in the statistics.
+// With answering-machine detection the answer is counted at the call's
+// end, once the verdict says whether a person answered (a machine is no
+// answer to dial for).
 func (e *Engine) paceAnswered(cs *campaignState, cl *call, at time.Time) {
 	if !cl.paced || cs == nil {
 		return
 	}
 	cl.paced = false
 	cs.ringing--
+	if cs.run.Campaign.AMD.Enabled() {
+		cl.pacedAnswer = at
+		return
+	}
 	cs.pacer.addDial(dialSample{end: at, answered: true, ring: at.Sub(cl.started)})
 }
 
@@ -346,9 +354,16 @@ func (e *Engine) paceEnded(cs *campaignState, cl *call, u Update, now time.Time)
 			cs.pacer.addDial(dialSample{end: now, answered: false, ring: now.Sub(cl.started)})
 		}
 	}
-	if cl.bridged && !cl.bridgedAt.IsZero() {
+	machine := cl.endCause == cause.Machine
+	if !cl.pacedAnswer.IsZero() {
+		cs.pacer.addDial(dialSample{end: now, answered: !machine, ring: cl.pacedAnswer.Sub(cl.started)})
+		cl.pacedAnswer = time.Time{}
+	}
+	switch {
+	case cl.bridged && !cl.bridgedAt.IsZero():
 		cs.pacer.addTalk(talkSample{end: now, d: now.Sub(cl.bridgedAt)})
-	} else if cl.answered || u.Answered {
+	case machine:
+	case cl.answered || u.Answered:
 		cs.pacer.left = append(cs.pacer.left, now)
 	}
 }

@@ -142,3 +142,42 @@ func TestPredictive_AdaptiveDialsAheadUnderTheTarget(t *testing.T) {
 		t.Errorf("conversations: %v; want predictive at least 15%% above progressive", talked)
 	}
 }
+
+// TestPredictive_MachinesAreNoAnswer: with answering-machine detection a
+// machine's answer is no answer to the pacer: its statistics count the
+// people who answered, not the machines, so machines never make it dial
+// ahead for customers who are not there.
+func TestPredictive_MachinesAreNoAnswer(t *testing.T) {
+	h := newHarness(t, monday, Config{MaxCalls: 50, MaxCPS: 50}, amdPlan(nil))
+	var members []string
+	for i := range 12 {
+		tail := "00001"
+		if i%2 == 0 {
+			tail = "88801"
+		}
+		members = append(members, fmt.Sprintf("m%d:+1212%04d%s", i, 7000+i, tail))
+	}
+	c := h.campaign("name: pm\n"+predictive+"amd: {engine: avmd}\nlimits: {lines: 20}\nretry: {max_attempts: 1}\n", members...)
+	h.agents("pm", agentSpec{name: "a1", dest: "agent-1", session: "persistent"},
+		agentSpec{name: "a2", dest: "agent-2", session: "persistent"})
+	h.run(100*time.Millisecond, 100*time.Millisecond)
+	cs := h.e.campaigns[c.ID] // kept: the campaign is unloaded when it finishes
+	h.run(2*time.Minute, 100*time.Millisecond)
+	causes := h.attemptsByCause(c.ID)
+	if causes["MACHINE"] != 6 || causes["NORMAL_CLEARING"] != 6 {
+		t.Fatalf("attempts by cause %v, want 6 MACHINE and 6 NORMAL_CLEARING", causes)
+	}
+	answered := 0
+	pc := cs.pacer
+	for _, s := range pc.samples {
+		if s.answered {
+			answered++
+		}
+	}
+	if len(pc.samples) != 12 || answered != 6 {
+		t.Errorf("pacer saw %d calls, %d answered; want 12 calls, the 6 people answered", len(pc.samples), answered)
+	}
+	if len(pc.left) != 0 {
+		t.Errorf("pacer counted %d customers left without an agent; the machines are not", len(pc.left))
+	}
+}
