@@ -158,7 +158,19 @@ func (e *Engine) sessionEnded(ctx context.Context, ag *agent, u Update, now time
 		ag.wrapEnd = time.Time{}
 		e.setAgent(ctx, ag, dialer.AgentLoggedOut, now, "session leg hung up ("+u.Cause+"): logged out")
 	}
+	if !answered && ag.State == dialer.AgentAvailable && ag.ReadyAt.Before(now.Add(sessionRetry)) {
+		// A session call that never came up (busy, refused, not sent) is
+		// not placed again at once: the next tick would fail the same way.
+		ag.ReadyAt = now.Add(sessionRetry)
+		if err := e.store.SetAgentLive(ctx, ag.ID, ag.State, ag.StateChangedAt, ag.NoAnswerCount, ag.ReadyAt); err != nil {
+			e.log.Error("record agent state", "agent", ag.Name, "err", err)
+		}
+	}
 }
+
+// sessionRetry is the least wait before a session call that did not come
+// up is placed again.
+const sessionRetry = 5 * time.Second
 
 // endSessions hangs up the session legs that wait for a call, when the
 // daemon stops.

@@ -168,3 +168,25 @@ func TestSessions_TakenBackAfterARestart(t *testing.T) {
 		})
 	}
 }
+
+// TestSessions_FailedCallWaitsBeforeTheNext: a session call to a busy
+// phone is not placed again at once, however short the agent's
+// busy_delay: one call per sessionRetry at most.
+func TestSessions_FailedCallWaitsBeforeTheNext(t *testing.T) {
+	h := newHarness(t, monday, Config{MaxCalls: 10, MaxCPS: 10}, longCall(3*time.Second))
+	h.campaign("name: pb\n"+progressive+"limits: {lines: 1}\n", numbers(2, "01")...)
+	h.agents("pb", agentSpec{name: "a", dest: "agent-busy-1", session: dialer.SessionPersistent})
+	h.run(30*time.Second, 100*time.Millisecond)
+	legs := h.agentLegs("a")
+	if len(legs) < 2 || len(legs) > 30/5+1 {
+		t.Fatalf("%d session calls to a busy phone in 30 s, want one per %s", len(legs), sessionRetry)
+	}
+	for i := 1; i < len(legs); i++ {
+		if gap := legs[i].at.Sub(legs[i-1].at); gap < sessionRetry {
+			t.Errorf("session call %d placed %v after the last, want at least %v", i, gap, sessionRetry)
+		}
+	}
+	if n := len(h.customers()); n != 0 {
+		t.Errorf("%d customers dialed with no agent on the line", n)
+	}
+}
