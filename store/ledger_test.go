@@ -403,7 +403,7 @@ func TestApplyCampaign_StoresCompliance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Compliance != dialer.ComplianceUSFCC || got.Abandon.Window.D() != 30*24*time.Hour || got.Abandon.After.D() != 2*time.Second {
+	if got.Compliance != dialer.ComplianceUSFCC || got.Abandon.Window.D() != 30*24*time.Hour || got.Abandon.After.D() != dialer.DefaultAbandonAfter {
 		t.Errorf("stored = compliance %q, abandon %+v", got.Compliance, got.Abandon)
 	}
 	c.Compliance = dialer.ComplianceUKOfcom

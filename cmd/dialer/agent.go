@@ -140,8 +140,16 @@ func agentViews(agents []dialer.Agent, pending []store.AgentRequest) []agentView
 func agentFileOf(ag dialer.Agent) dialer.AgentFile {
 	settings := dialer.Agent{Name: ag.Name, Endpoint: ag.Endpoint, CallTimeout: ag.CallTimeout, WrapUp: ag.WrapUp,
 		MaxNoAnswer: ag.MaxNoAnswer, BusyDelay: ag.BusyDelay, RejectDelay: ag.RejectDelay,
-		NoAnswerDelay: ag.NoAnswerDelay, Tiers: ag.Tiers}
+		NoAnswerDelay: ag.NoAnswerDelay, Tiers: ag.Tiers, Session: ag.Session, OnDrop: ag.OnDrop}
 	return dialer.AgentFile{Agents: []dialer.Agent{settings}}
+}
+
+// session says how the agent's phone is called.
+func session(a dialer.Agent) string {
+	if !a.Persistent() {
+		return "per call (the phone rings for each call)"
+	}
+	return "persistent (one leg kept on the line; dropped: " + a.OnDrop + ")"
 }
 
 func tierList(tiers []dialer.Tier) string {
@@ -279,6 +287,7 @@ func printAgent(out io.Writer, v agentView) error {
 		{"max no-answer", maxNA}, {"no-answer count", fmt.Sprint(v.NoAnswerCount)},
 		{"delays", fmt.Sprintf("busy %s, reject %s, no-answer %s", tableDuration(v.BusyDelay.D()),
 			tableDuration(v.RejectDelay.D()), tableDuration(v.NoAnswerDelay.D()))},
+		{"session", session(v.Agent)},
 		{"next offer", ready},
 	} {
 		fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
