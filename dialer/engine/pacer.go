@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -48,6 +49,7 @@ type pacer struct {
 	samples []dialSample // by end
 	talks   []talkSample // by end
 	left    []time.Time  // when answered customers no agent took ended
+	sorted  *ringIndex   // the samples' ring times; nil once they change
 	// Ledger figures over the campaign's abandon window, read every
 	// ledgerEvery, and whether the rate is at the target.
 	ledgerAt time.Time
@@ -71,14 +73,20 @@ type pacerStats struct {
 	abandonRate float64
 }
 
-func (p *pacer) addDial(s dialSample) { p.samples = append(p.samples, s) }
+func (p *pacer) addDial(s dialSample) {
+	p.samples = append(p.samples, s)
+	p.sorted = nil
+}
 func (p *pacer) addTalk(s talkSample) { p.talks = append(p.talks, s) }
 
 // trim drops what is older than the window.
 func (p *pacer) trim(now time.Time, window time.Duration) {
 	from := now.Add(-window)
 	i := sort.Search(len(p.samples), func(i int) bool { return p.samples[i].end.After(from) })
-	p.samples = append(p.samples[:0], p.samples[i:]...)
+	if i > 0 {
+		p.samples = append(p.samples[:0], p.samples[i:]...)
+		p.sorted = nil
+	}
 	j := sort.Search(len(p.talks), func(i int) bool { return p.talks[i].end.After(from) })
 	p.talks = append(p.talks[:0], p.talks[j:]...)
 	k := sort.Search(len(p.left), func(i int) bool { return p.left[i].After(from) })
@@ -111,22 +119,36 @@ func (p *pacer) stats() pacerStats {
 }
 
 // stillAnswers is the chance that a call ringing for t is answered yet:
-// of the calls seen ringing that long, the share answered later.
+// of the calls seen ringing that long, the share answered later. It reads
+// the samples' ring times sorted (kept until the samples change), so that
+// a dispatch with many calls ringing costs a binary search per call.
 func (p *pacer) stillAnswers(t time.Duration) float64 {
-	later, alive := 0, 0
-	for _, s := range p.samples {
-		if s.ring < t {
-			continue
+	if p.sorted == nil {
+		p.sorted = &ringIndex{}
+		for _, s := range p.samples {
+			p.sorted.all = append(p.sorted.all, s.ring)
+			if s.answered {
+				p.sorted.answered = append(p.sorted.answered, s.ring)
+			}
 		}
-		alive++
-		if s.answered {
-			later++
-		}
+		slices.Sort(p.sorted.all)
+		slices.Sort(p.sorted.answered)
 	}
+	atLeast := func(rings []time.Duration) int {
+		i, _ := slices.BinarySearch(rings, t)
+		return len(rings) - i
+	}
+	alive := atLeast(p.sorted.all)
 	if alive == 0 {
 		return 0
 	}
-	return float64(later) / float64(alive)
+	return float64(atLeast(p.sorted.answered)) / float64(alive)
+}
+
+// ringIndex is the samples' ring times, sorted: all of them and the
+// answered ones.
+type ringIndex struct {
+	all, answered []time.Duration
 }
 
 // answers is the distribution of the number of answers of independent
