@@ -38,6 +38,9 @@ type Store interface {
 	MarkAgentAnswered(ctx context.Context, attemptID int64, at time.Time) error
 	MarkBridged(ctx context.Context, attemptID int64, at time.Time) error
 	OpenAgentLegs(ctx context.Context) ([]dialer.AgentLeg, error)
+	// AbandonLedger is a campaign's live answers and abandons over the
+	// rolling window ending now (the predictive pacer's brake).
+	AbandonLedger(ctx context.Context, campaignID int64, window time.Duration, now time.Time) (dialer.AbandonFigures, error)
 	// Persistent sessions: the leg of each, recorded before it is placed.
 	SetAgentSessionLeg(ctx context.Context, agentID int64, uuid string) error
 	AgentSessionLegs(ctx context.Context) (map[int64]string, error)

@@ -311,11 +311,6 @@ func (e *Engine) capacity(cs *campaignState, now time.Time, st pacerStats, free 
 	return cap, float64(sure) + float64(talking)*q
 }
 
-// ledgerReader is the store's abandon ledger, when it keeps one.
-type ledgerReader interface {
-	AbandonLedger(ctx context.Context, campaignID int64, window time.Duration, now time.Time) (dialer.AbandonFigures, error)
-}
-
 // readLedger refreshes the campaign's abandon figures over its window,
 // at most every ledgerEvery.
 func (e *Engine) readLedger(ctx context.Context, cs *campaignState, now time.Time) {
@@ -324,12 +319,8 @@ func (e *Engine) readLedger(ctx context.Context, cs *campaignState, now time.Tim
 		return
 	}
 	pc.ledgerAt = now
-	lr, ok := e.store.(ledgerReader)
-	if !ok {
-		return
-	}
 	c := cs.run.Campaign
-	f, err := lr.AbandonLedger(ctx, c.ID, c.Abandon.Window.D(), now)
+	f, err := e.store.AbandonLedger(ctx, c.ID, c.Abandon.Window.D(), now)
 	if err != nil {
 		e.log.Error("abandon ledger", "campaign", c.Name, "err", err)
 		return
