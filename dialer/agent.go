@@ -158,6 +158,10 @@ type Agent struct {
 	// OnDrop is what a persistent leg that hangs up does: OnDropLogout
 	// logs the agent out, OnDropRedial calls the phone again.
 	OnDrop string `yaml:"on_drop,omitempty" json:"on_drop,omitempty"`
+	// Node is the FreeSWITCH node (a name from esl.nodes) the agent's
+	// phone is dialed on, and so the node of the customers bridged to the
+	// agent; empty means any node.
+	Node string `yaml:"node,omitempty" json:"node,omitempty"`
 
 	// State and the fields below are live: the store keeps them, files
 	// never carry them, and applying a file never changes them.
@@ -224,6 +228,9 @@ func (a *Agent) validate(path string, p *problems) {
 	}
 	if a.OnDrop == OnDropRedial && !a.Persistent() {
 		p.add(join(path, "on_drop"), "redial is for session persistent; this agent's session is per_call")
+	}
+	if a.Node != "" && !validName(a.Node) {
+		p.add(join(path, "node"), "%q: a node name from esl.nodes (letters, digits, '-', '_' or '.')", a.Node)
 	}
 	if a.MaxNoAnswer < 0 {
 		p.add(join(path, "max_no_answer"), "%d: must not be negative (0 = never put on break)", a.MaxNoAnswer)

@@ -15,7 +15,9 @@ type NewAttempt struct {
 	Number          string
 	UUID            string
 	AgentID         int64
-	At              time.Time
+	// Node is the FreeSWITCH node the call is placed on ('' with one switch).
+	Node string
+	At   time.Time
 	// BeforeDue lets a click-to-call claim the member before its due
 	// time; the engine's own claims take only members due at At.
 	BeforeDue bool

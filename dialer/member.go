@@ -68,23 +68,25 @@ const (
 
 // Attempt is one call to one number of one member.
 type Attempt struct {
-	ID              int64         `json:"id"`
-	CampaignID      int64         `json:"campaign_id"`
-	MemberID        int64         `json:"member_id"`
-	CommunicationID int64         `json:"communication_id,omitempty"`
-	Number          string        `json:"number"`
-	UUID            string        `json:"uuid"`
-	AgentID         int64         `json:"agent_id,omitempty"`
-	Final           bool          `json:"final"`
-	CreatedAt       time.Time     `json:"created_at"`
-	AnsweredAt      time.Time     `json:"answered_at"`
-	EndedAt         time.Time     `json:"ended_at"`
-	Cause           string        `json:"cause,omitempty"`
-	Q850            int           `json:"q850,omitempty"`
-	Billsec         time.Duration `json:"billsec,seconds"`
-	Class           string        `json:"class,omitempty"`
-	Counted         bool          `json:"counted"`
-	BusinessResult  string        `json:"business_result,omitempty"`
+	ID              int64  `json:"id"`
+	CampaignID      int64  `json:"campaign_id"`
+	MemberID        int64  `json:"member_id"`
+	CommunicationID int64  `json:"communication_id,omitempty"`
+	Number          string `json:"number"`
+	UUID            string `json:"uuid"`
+	AgentID         int64  `json:"agent_id,omitempty"`
+	// Node is the FreeSWITCH node the call was placed on ('' with one switch).
+	Node           string        `json:"node,omitempty"`
+	Final          bool          `json:"final"`
+	CreatedAt      time.Time     `json:"created_at"`
+	AnsweredAt     time.Time     `json:"answered_at"`
+	EndedAt        time.Time     `json:"ended_at"`
+	Cause          string        `json:"cause,omitempty"`
+	Q850           int           `json:"q850,omitempty"`
+	Billsec        time.Duration `json:"billsec,seconds"`
+	Class          string        `json:"class,omitempty"`
+	Counted        bool          `json:"counted"`
+	BusinessResult string        `json:"business_result,omitempty"`
 	// RecordingPath is the call's recording file, nil when it was not
 	// recorded.
 	RecordingPath *string `json:"recording_path"`

@@ -34,12 +34,13 @@ type agentRow struct {
 	ReadyAt         int64  `db:"ready_at"`
 	Session         string `db:"session"`
 	OnDrop          string `db:"on_drop"`
+	Node            string `db:"node"`
 }
 
 const agentSelect = `
 	SELECT a.id, a.name, a.endpoint, a.call_timeout_ms, a.wrapup_ms, a.max_no_answer,
 	       a.busy_delay_ms, a.reject_delay_ms, a.no_answer_delay_ms,
-	       a.state, a.state_changed_at, a.no_answer_count, a.ready_at, a.session, a.on_drop
+	       a.state, a.state_changed_at, a.no_answer_count, a.ready_at, a.session, a.on_drop, a.node
 	FROM agents a`
 
 func (r agentRow) agent() dialer.Agent {
@@ -49,6 +50,7 @@ func (r agentRow) agent() dialer.Agent {
 		BusyDelay: msDuration(r.BusyDelayMS), RejectDelay: msDuration(r.RejectDelayMS), NoAnswerDelay: msDuration(r.NoAnswerDelayMS),
 		State: dialer.AgentState(r.State), StateChangedAt: fromMS(r.StateChangedAt),
 		NoAnswerCount: r.NoAnswerCount, ReadyAt: fromMS(r.ReadyAt), Session: r.Session, OnDrop: r.OnDrop,
+		Node: r.Node,
 	}
 }
 
@@ -162,19 +164,19 @@ func writeAgent(ctx context.Context, tx *sqlx.Tx, a dialer.Agent, campaignID map
 	err := tx.GetContext(ctx, &id, `
 		INSERT INTO agents (
 			name, endpoint, call_timeout_ms, wrapup_ms, max_no_answer,
-			busy_delay_ms, reject_delay_ms, no_answer_delay_ms, session, on_drop,
+			busy_delay_ms, reject_delay_ms, no_answer_delay_ms, session, on_drop, node,
 			state, state_changed_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'logged_out', ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'logged_out', ?, ?)
 		ON CONFLICT (name) DO UPDATE SET
 			endpoint = excluded.endpoint, call_timeout_ms = excluded.call_timeout_ms,
 			wrapup_ms = excluded.wrapup_ms, max_no_answer = excluded.max_no_answer,
 			busy_delay_ms = excluded.busy_delay_ms, reject_delay_ms = excluded.reject_delay_ms,
 			no_answer_delay_ms = excluded.no_answer_delay_ms, session = excluded.session,
-			on_drop = excluded.on_drop, updated_at = excluded.updated_at
+			on_drop = excluded.on_drop, node = excluded.node, updated_at = excluded.updated_at
 		RETURNING id`,
 		a.Name, a.Endpoint, a.CallTimeout.D().Milliseconds(), a.WrapUp.D().Milliseconds(), a.MaxNoAnswer,
 		a.BusyDelay.D().Milliseconds(), a.RejectDelay.D().Milliseconds(), a.NoAnswerDelay.D().Milliseconds(),
-		a.Session, a.OnDrop, now, now)
+		a.Session, a.OnDrop, a.Node, now, now)
 	if err != nil {
 		return fmt.Errorf("write agent: %w", err)
 	}
@@ -201,7 +203,7 @@ func agentSettings(a dialer.Agent) dialer.Agent {
 	s := dialer.Agent{
 		Name: a.Name, Endpoint: a.Endpoint, CallTimeout: a.CallTimeout, WrapUp: a.WrapUp, MaxNoAnswer: a.MaxNoAnswer,
 		BusyDelay: a.BusyDelay, RejectDelay: a.RejectDelay, NoAnswerDelay: a.NoAnswerDelay,
-		Session: a.Session, OnDrop: a.OnDrop,
+		Session: a.Session, OnDrop: a.OnDrop, Node: a.Node,
 	}
 	if len(a.Tiers) > 0 {
 		s.Tiers = append([]dialer.Tier(nil), a.Tiers...)
@@ -245,7 +247,7 @@ func (d *DB) AgentsForCampaign(ctx context.Context, campaignID int64) ([]dialer.
 	err := d.db.SelectContext(ctx, &rows, `
 		SELECT a.id, a.name, a.endpoint, a.call_timeout_ms, a.wrapup_ms, a.max_no_answer,
 		       a.busy_delay_ms, a.reject_delay_ms, a.no_answer_delay_ms,
-		       a.state, a.state_changed_at, a.no_answer_count, a.ready_at, a.session, a.on_drop,
+		       a.state, a.state_changed_at, a.no_answer_count, a.ready_at, a.session, a.on_drop, a.node,
 		       c.name AS campaign, t.level
 		FROM tiers t
 		JOIN agents a ON a.id = t.agent_id

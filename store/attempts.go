@@ -46,9 +46,9 @@ func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64
 				agent = a.AgentID
 			}
 			if err := tx.GetContext(ctx, &ids[i], `
-				INSERT INTO attempts (campaign_id, member_id, communication_id, number, uuid, agent_id, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				a.CampaignID, a.MemberID, a.CommunicationID, a.Number, a.UUID, agent, toMS(a.At)); err != nil {
+				INSERT INTO attempts (campaign_id, member_id, communication_id, number, uuid, agent_id, node, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				a.CampaignID, a.MemberID, a.CommunicationID, a.Number, a.UUID, agent, a.Node, toMS(a.At)); err != nil {
 				return fmt.Errorf("record attempt of member %d: %w", a.MemberID, err)
 			}
 		}
@@ -281,18 +281,19 @@ func (d *DB) OpenAttempts(ctx context.Context) ([]dialer.Attempt, error) {
 		Number     string        `db:"number"`
 		UUID       string        `db:"uuid"`
 		AgentID    sql.NullInt64 `db:"agent_id"`
+		Node       string        `db:"node"`
 		CreatedAt  int64         `db:"created_at"`
 		AnsweredAt sql.NullInt64 `db:"answered_at"`
 	}
 	if err := d.db.SelectContext(ctx, &rows, `
-		SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, created_at, answered_at
+		SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, node, created_at, answered_at
 		FROM attempts WHERE final = 0 ORDER BY id`); err != nil {
 		return nil, fmt.Errorf("open attempts: %w", err)
 	}
 	out := make([]dialer.Attempt, len(rows))
 	for i, r := range rows {
 		out[i] = dialer.Attempt{ID: r.ID, CampaignID: r.CampaignID, MemberID: r.MemberID, CommunicationID: r.CommID.Int64,
-			Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, CreatedAt: fromMS(r.CreatedAt),
+			Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, Node: r.Node, CreatedAt: fromMS(r.CreatedAt),
 			AnsweredAt: fromNullMS(r.AnsweredAt)}
 	}
 	return out, nil

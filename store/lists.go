@@ -29,6 +29,7 @@ type attemptRow struct {
 	Number     string        `db:"number"`
 	UUID       string        `db:"uuid"`
 	AgentID    sql.NullInt64 `db:"agent_id"`
+	Node       string        `db:"node"`
 	Final      bool          `db:"final"`
 	CreatedAt  int64         `db:"created_at"`
 	AnsweredAt sql.NullInt64 `db:"answered_at"`
@@ -45,14 +46,14 @@ type attemptRow struct {
 
 // attemptSelect reads attemptRow's columns; add the WHERE.
 const attemptSelect = `
-	SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, final, created_at,
+	SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, node, final, created_at,
 	       answered_at, ended_at, cause, q850, billsec_ms, class, counted, business_result,
 	       recording_path, captured
 	FROM attempts`
 
 func (r attemptRow) attempt() dialer.Attempt {
 	return dialer.Attempt{ID: r.ID, CampaignID: r.CampaignID, MemberID: r.MemberID, CommunicationID: r.CommID.Int64,
-		Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, Final: r.Final, CreatedAt: fromMS(r.CreatedAt),
+		Number: r.Number, UUID: r.UUID, AgentID: r.AgentID.Int64, Node: r.Node, Final: r.Final, CreatedAt: fromMS(r.CreatedAt),
 		AnsweredAt: fromNullMS(r.AnsweredAt), EndedAt: fromNullMS(r.EndedAt), Cause: r.Cause, Q850: int(r.Q850.Int64),
 		Billsec: time.Duration(r.BillsecMS) * time.Millisecond, Class: r.Class, Counted: r.Counted, BusinessResult: r.Result,
 		RecordingPath: recordingOf(r.Recording), Captured: capturedOf(r.Captured)}
