@@ -24,6 +24,8 @@ type agent struct {
 	// legUp is set once it answered.
 	leg   string
 	legUp bool
+	// legNode is the switch node the leg is on.
+	legNode string
 	// killed: the engine hung the leg up, so its end is no fault of the agent.
 	killed bool
 	// missed: an answered customer hung up while the agent's phone rang
@@ -49,6 +51,23 @@ type agent struct {
 	// manual is the manual call (click-to-call outside a campaign) the
 	// agent is in.
 	manual *manualCall
+}
+
+// node is the switch node the agent's calls go to: its leg's while one
+// is placed or up (a persistent session, an agent kept on the line),
+// else the node it names ("" = any).
+func (ag *agent) node() string {
+	if ag.leg != "" && ag.legNode != "" {
+		return ag.legNode
+	}
+	return ag.Node
+}
+
+// fits reports whether the agent can be bridged to a customer on node:
+// the two legs of a bridge must be on one switch.
+func (ag *agent) fits(node string) bool {
+	n := ag.node()
+	return n == "" || n == node
 }
 
 // busyWithCall reports whether the agent is in, or held for, a call.
@@ -330,7 +349,7 @@ func (e *Engine) markOnLine(ctx context.Context, cl *call, ag *agent, now time.T
 // ringAgent places the agent's leg for a call.
 func (e *Engine) ringAgent(ctx context.Context, cs *campaignState, cl *call, ag *agent, now time.Time) {
 	leg := e.cfg.NewUUID()
-	ag.leg, ag.legUp, ag.killed, ag.talked = leg, false, false, false
+	ag.leg, ag.legUp, ag.killed, ag.talked, ag.legNode = leg, false, false, false, cl.node
 	e.legs[leg] = ag
 	cl.agent, cl.agentID, ag.call = ag, ag.ID, cl
 	cl.agentRingingAt, cl.agentAnsweredAt = now, time.Time{}
@@ -349,7 +368,7 @@ func (e *Engine) ringAgent(ctx context.Context, cs *campaignState, cl *call, ag 
 	c := cs.run.Campaign
 	req := OriginateRequest{
 		UUID: leg, Endpoint: ag.Endpoint, RingTimeout: ringTimeout(ag, cl, now), CallerIDNumber: cl.number,
-		CallerIDName: c.CallerID.Name, App: "park",
+		CallerIDName: c.CallerID.Name, App: "park", Node: cl.node,
 		Vars: map[string]string{
 			"dialer_campaign_id": strconv.FormatInt(c.ID, 10),
 			"dialer_campaign":    c.Name,
@@ -748,6 +767,9 @@ func (e *Engine) abandon(ctx context.Context, cs *campaignState, cl *call, now t
 // customer, so that it can never make a second customer wait.
 func waiterAgent(cl *call, free []*agent) *agent {
 	for _, ag := range free {
+		if !ag.fits(cl.node) {
+			continue
+		}
 		if !ag.confirmFirst() || cl.rang[ag.ID] {
 			return ag
 		}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
@@ -100,8 +101,23 @@ type Switch interface {
 	// GetVar reads a channel variable ("" when unset), e.g. an external
 	// detector's verdict.
 	GetVar(ctx context.Context, uuid, name string) (string, error)
-	// Connected reports whether the switch can take commands now.
+	// Connected reports whether the switch (one of its nodes, when it has
+	// several) can take commands now.
 	Connected() bool
+	// Place picks the node a new call is placed on and holds a place for
+	// it there (a line and one of the node's originates per second) until
+	// its Originate or Unplace: node when it is set (an agent's node, which
+	// the customer must share for the bridge), else the connected node
+	// with the most free lines. It fails with ErrNoRoom when none can take
+	// the call now. A switch of one node returns "".
+	Place(uuid, node string) (string, error)
+	// Unplace gives back a place the call will not use.
+	Unplace(uuid string)
+	// NodeOf is the node a followed channel is on ("" with one node).
+	NodeOf(uuid string) string
+	// Locate tells the switch which node a channel found in the store is
+	// on, before it is looked for (after a restart).
+	Locate(uuid, node string)
 	// Updates delivers call updates and connection markers.
 	Updates() <-chan Update
 }
@@ -129,6 +145,23 @@ type OriginateRequest struct {
 	Extension, Dialplan, Context string
 	// App and AppArgs run one application instead, e.g. park.
 	App, AppArgs string
+	// Node is the node to place the call on (see Switch.Place); an agent
+	// leg goes to its customer's node.
+	Node string
+}
+
+// ErrNoRoom: no node can take another call now.
+var ErrNoRoom = errors.New("no switch node can take a call now")
+
+// NodeDownError is a command about a channel on a node the dialer has
+// lost its connection to: whether the channel exists is unknown.
+type NodeDownError struct {
+	Node  string
+	Since time.Time // when the connection was lost
+}
+
+func (e *NodeDownError) Error() string {
+	return "switch node " + e.Node + " is disconnected since " + e.Since.Format(time.RFC3339)
 }
 
 // UpdateKind says what an Update carries.
@@ -138,16 +171,19 @@ type UpdateKind int
 const (
 	// CallChanged: a followed call progressed (answered) or ended (Final).
 	CallChanged UpdateKind = iota
-	// Reconnected: the connection to FreeSWITCH was re-established; the
-	// engine reconciles every open attempt.
+	// Reconnected: the connection to FreeSWITCH (to Node, with several)
+	// was re-established; the engine reconciles every open attempt.
 	Reconnected
-	// Disconnected: the connection was lost; originates pause.
+	// Disconnected: the connection was lost; originates pause (to Node
+	// only, with several).
 	Disconnected
 )
 
 // Update is a call's merged state, or a connection marker.
 type Update struct {
-	Kind       UpdateKind
+	Kind UpdateKind
+	// Node is the node a connection marker is about ("" with one node).
+	Node       string
 	UUID       string
 	Answered   bool
 	AnsweredAt time.Time

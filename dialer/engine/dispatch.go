@@ -61,9 +61,10 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 	var changes []dialer.MemberChange
 	byID := make(map[int64]*dialer.Member, len(members))
 	looked := 0
+	full := false
 	for i := range members {
 		m := &members[i]
-		if len(claims) == n {
+		if len(claims) == n || full {
 			break
 		}
 		looked++
@@ -71,12 +72,23 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 			Blocked: func(num string) bool { return blocked[num] }})
 		switch {
 		case v.Callable:
-			byID[m.ID] = m
 			a := dialer.NewAttempt{CampaignID: c.ID, MemberID: m.ID, CommunicationID: v.Number.ID,
 				Number: v.Number.Number, UUID: e.cfg.NewUUID(), At: now}
+			prefer := ""
 			if len(picks) > 0 {
 				a.AgentID = picks[len(claims)].ID
+				prefer = picks[len(claims)].node()
 			}
+			// The node is chosen before the attempt is recorded, which
+			// names it.
+			node, err := e.sw.Place(a.UUID, prefer)
+			if err != nil {
+				e.log.Debug("no node can take the call now", "campaign", c.Name, "member_id", m.ID, "node", prefer, "err", err)
+				full, looked = true, looked-1
+				continue
+			}
+			a.Node = node
+			byID[m.ID] = m
 			claims = append(claims, a)
 		case v.End != "":
 			changes = append(changes, dialer.MemberChange{MemberID: m.ID, EndCause: v.End})
@@ -102,16 +114,20 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 	attemptIDs, err := e.store.StartAttempts(ctx, claims)
 	if err != nil {
 		e.log.Error("record attempts", "campaign", c.Name, "err", err)
+		for _, a := range claims {
+			e.sw.Unplace(a.UUID)
+		}
 		return 0
 	}
 	e.cfg.Observer.Claimed(time.Since(began))
 	sent := 0
 	for i, a := range claims {
 		if attemptIDs[i] == 0 {
+			e.sw.Unplace(a.UUID)
 			continue
 		}
 		cl := &call{attemptID: attemptIDs[i], uuid: a.UUID, campaignID: c.ID, memberID: a.MemberID,
-			commID: a.CommunicationID, number: a.Number, started: now}
+			commID: a.CommunicationID, number: a.Number, node: a.Node, started: now}
 		e.track(cs, cl)
 		sent++
 		req := e.request(cs, byID[a.MemberID], cl)
@@ -206,7 +222,7 @@ func (e *Engine) request(cs *campaignState, m *dialer.Member, cl *call) Originat
 	}
 	req := OriginateRequest{
 		UUID: cl.uuid, DialTemplate: c.Dial.Template, TemplateVars: c.Dial.Vars, Number: cl.number,
-		CallerIDName: c.CallerID.Name, RingTimeout: c.Limits.RingTimeout.D(), Vars: vars,
+		CallerIDName: c.CallerID.Name, RingTimeout: c.Limits.RingTimeout.D(), Vars: vars, Node: cl.node,
 	}
 	if ids := c.CallerID.Numbers; len(ids) > 0 {
 		req.CallerIDNumber = ids[cs.cidNext%len(ids)]

@@ -39,6 +39,10 @@ type Config struct {
 	// LostGrace is how long past its ring timeout an attempt whose channel
 	// cannot be found is still awaited before it is finalised as lost (10 s).
 	LostGrace time.Duration
+	// NodeGrace is how long the calls of a switch node the dialer lost its
+	// connection to are awaited (their node may come back and tell how they
+	// ended) before their attempts are finalised as lost (60 s).
+	NodeGrace time.Duration
 	// Drain bounds how long Run waits for calls in progress on shutdown (10 s).
 	Drain time.Duration
 	// Senders is how many goroutines send originates, so that the
@@ -81,6 +85,9 @@ func (c Config) withDefaults() Config {
 	if c.LostGrace <= 0 {
 		c.LostGrace = 10 * time.Second
 	}
+	if c.NodeGrace <= 0 {
+		c.NodeGrace = 60 * time.Second
+	}
 	if c.Drain <= 0 {
 		c.Drain = 10 * time.Second
 	}
@@ -110,6 +117,7 @@ type call struct {
 	memberID   int64
 	commID     int64
 	number     string
+	node       string // the switch node it is placed on
 	started    time.Time
 	answered   bool
 	answeredAt time.Time
@@ -217,6 +225,10 @@ type Engine struct {
 	manualq []Update
 	// amd are the answering-machine detections in progress (amd.go).
 	amd amdWork
+	// lostOnNode are the calls finalised as lost while their node was
+	// disconnected, by node: hung up when the node comes back, in case
+	// one is still up there.
+	lostOnNode map[string][]string
 
 	// sendq feeds the sender goroutines; results brings back their
 	// errors. Both are nil when the engine is driven without Run (tests),
@@ -242,7 +254,7 @@ func New(cfg Config, store Store, sw Switch) *Engine {
 		campaigns: map[int64]*campaignState{}, calls: map[string]*call{}, countBy: map[string]uint64{},
 		global: newBucket(cfg.MaxCPS, 0),
 		agents: map[int64]*agent{}, legs: map[string]*agent{}, lateLegs: map[string]time.Time{}, waiters: map[string]*call{},
-		manual: map[string]*manualCall{},
+		manual: map[string]*manualCall{}, lostOnNode: map[string][]string{},
 	}
 }
 

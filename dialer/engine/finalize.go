@@ -12,9 +12,15 @@ import (
 // handle takes one update from the switch.
 func (e *Engine) handle(u Update) {
 	switch u.Kind {
-	case Disconnected:
-		e.log.Warn("switch disconnected: originates paused", "in_progress", e.inflight)
-	case Reconnected:
+	case Disconnected, Reconnected:
+		if u.Node != "" {
+			e.nodeChanged(u)
+			return
+		}
+		if u.Kind == Disconnected {
+			e.log.Warn("switch disconnected: originates paused", "in_progress", e.inflight)
+			return
+		}
 		e.log.Info("switch connected: reconciling open attempts")
 		e.mustReconcile = true
 	case CallChanged:

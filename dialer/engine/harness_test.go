@@ -67,6 +67,8 @@ type fakeSwitch struct {
 	bridgeErr error
 	// amd records detection and transfers (amd_test.go).
 	amd fakeAMD
+	// nodes, when set, makes the switch several nodes (nodes_test.go).
+	nodes *fakeNodes
 }
 
 func newFakeSwitch(t testing.TB, clk *clocktest.Clock, oc func(string) outcome) *fakeSwitch {
@@ -180,6 +182,9 @@ func (f *fakeSwitch) deliver(now time.Time) {
 	for len(f.pending) > 0 && !f.dueAt[0].After(now) {
 		u := f.pending[0]
 		f.pending, f.dueAt = f.pending[1:], f.dueAt[1:]
+		if f.nodes.hold(u) {
+			continue
+		}
 		if u.Final {
 			if p := f.live[u.UUID]; p != nil {
 				delete(f.live, u.UUID)
@@ -203,6 +208,9 @@ func (f *fakeSwitch) deliver(now time.Time) {
 func (f *fakeSwitch) Watch(string, ...string) {}
 func (f *fakeSwitch) Forget(string)           {}
 func (f *fakeSwitch) Exists(_ context.Context, uuid string) (bool, error) {
+	if err := f.nodes.downOf(uuid); err != nil {
+		return false, err
+	}
 	return f.exists[uuid], nil
 }
 

@@ -75,6 +75,10 @@ func (e *Engine) startManualCall(ctx context.Context, r dialer.CallRequest, now 
 		return "", r.Number + " is on the blocklist"
 	}
 	mc := &manualCall{reqID: r.ID, agent: ag, number: r.Number, agentLeg: e.cfg.NewUUID()}
+	node, err := e.sw.Place(mc.agentLeg, ag.Node)
+	if err != nil {
+		return "", "no switch node can take the call now: " + err.Error()
+	}
 	e.manual[mc.agentLeg] = mc
 	ag.manual, ag.wrapEnd = mc, time.Time{}
 	e.inflight++
@@ -86,7 +90,7 @@ func (e *Engine) startManualCall(ctx context.Context, r dialer.CallRequest, now 
 	e.log.Info("manual call", "request", r.ID, "agent", ag.Name, "number", r.Number, "agent_uuid", mc.agentLeg)
 	e.send(ctx, OriginateRequest{
 		UUID: mc.agentLeg, Endpoint: ag.Endpoint, RingTimeout: ag.CallTimeout.D(), CallerIDNumber: r.Number, App: "park",
-		Vars: e.manualVars(mc, "agent"),
+		Vars: e.manualVars(mc, "agent"), Node: node,
 	})
 	return mc.agentLeg, ""
 }
@@ -133,6 +137,7 @@ func (e *Engine) manualEvent(ctx context.Context, mc *manualCall, u Update, now 
 			e.send(ctx, OriginateRequest{
 				UUID: mc.customer, DialTemplate: e.cfg.ManualDial, Number: mc.number, CallerIDNumber: e.cfg.ManualCallerID,
 				RingTimeout: ring, App: "park", Vars: e.manualVars(mc, "customer"),
+				Node: e.sw.NodeOf(mc.agentLeg),
 			})
 			if err := e.sw.Ringback(ctx, mc.agentLeg); err != nil {
 				e.log.Warn("ringback to agent", "agent", ag.Name, "call_uuid", mc.agentLeg, "err", err)
@@ -212,9 +217,12 @@ func (e *Engine) reconcileManual(ctx context.Context) error {
 		if uuid == mc.agentLeg && mc.agentEnded || uuid == mc.customer && mc.custEnded {
 			continue
 		}
-		ok, err := e.sw.Exists(ctx, uuid)
+		ok, down, err := e.exists(ctx, uuid)
 		if err != nil {
-			return fmt.Errorf("uuid_exists %s: %w", uuid, err)
+			return err
+		}
+		if down != nil && e.awaitNode(down, uuid, e.cfg.Now()) {
+			continue
 		}
 		if !ok {
 			e.manualq = append(e.manualq, Update{Kind: CallChanged, UUID: uuid, Final: true, Cause: cause.Lost, HangupAt: e.cfg.Now()})

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/fsdialer/dialer/dialer"
@@ -52,14 +51,15 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 				}
 			}
 		}
-		exists, err := e.sw.Exists(ctx, a.UUID)
+		e.sw.Locate(a.UUID, a.Node)
+		exists, down, err := e.exists(ctx, a.UUID)
 		if err != nil {
-			return fmt.Errorf("uuid_exists %s: %w", a.UUID, err)
+			return err
 		}
 		cs := e.campaigns[a.CampaignID]
 		if cl == nil {
 			cl = &call{attemptID: a.ID, uuid: a.UUID, campaignID: a.CampaignID, memberID: a.MemberID,
-				commID: a.CommunicationID, number: a.Number, started: a.CreatedAt,
+				commID: a.CommunicationID, number: a.Number, node: a.Node, started: a.CreatedAt,
 				answered: !a.AnsweredAt.IsZero(), answeredAt: a.AnsweredAt}
 			if cs == nil {
 				cs = e.adopt(ctx, a.CampaignID)
@@ -86,6 +86,16 @@ func (e *Engine) reconcileOpen(ctx context.Context, now time.Time) error {
 					e.orphanAnswered(ctx, cs, cl, now)
 				}
 			}
+		}
+		if down != nil {
+			if e.awaitNode(down, a.UUID, now) {
+				cl.uncertain = true
+				waiting++
+				continue
+			}
+			e.finish(Update{Kind: CallChanged, UUID: a.UUID, Final: true, Cause: cause.Lost, HangupAt: now})
+			lost++
+			continue
 		}
 		if exists {
 			cl.uncertain = false
@@ -140,9 +150,18 @@ func (e *Engine) reconcileLegs(ctx context.Context, now time.Time) error {
 		}
 	}
 	for uuid, ag := range e.legs {
-		exists, err := e.sw.Exists(ctx, uuid)
+		exists, down, err := e.exists(ctx, uuid)
 		if err != nil {
-			return fmt.Errorf("uuid_exists %s: %w", uuid, err)
+			return err
+		}
+		if down != nil {
+			if e.awaitNode(down, uuid, now) {
+				continue
+			}
+			// Its node stayed away: the leg ends (no fault of the agent).
+			ag.killed = true
+			e.agentq = append(e.agentq, Update{Kind: CallChanged, UUID: uuid, Final: true, Cause: cause.Lost, HangupAt: now})
+			continue
 		}
 		if exists && ag.legUp {
 			e.sw.Watch(uuid)
@@ -172,13 +191,17 @@ func (e *Engine) adoptAgentCall(ctx context.Context, a dialer.Attempt, l dialer.
 	if cs == nil {
 		cs = e.adopt(ctx, a.CampaignID)
 	}
-	legUp, err := e.sw.Exists(ctx, l.UUID)
-	if err != nil {
-		return false, fmt.Errorf("uuid_exists %s: %w", l.UUID, err)
+	// Both legs of an agent call are on the attempt's node.
+	e.sw.Locate(l.UUID, a.Node)
+	e.sw.Locate(a.UUID, a.Node)
+	legUp, down, err := e.exists(ctx, l.UUID)
+	if err != nil || down != nil {
+		// A node away: the customer's reconcile awaits it.
+		return false, err
 	}
-	customerUp, err := e.sw.Exists(ctx, a.UUID)
-	if err != nil {
-		return false, fmt.Errorf("uuid_exists %s: %w", a.UUID, err)
+	customerUp, down, err := e.exists(ctx, a.UUID)
+	if err != nil || down != nil {
+		return false, err
 	}
 	ag := e.agents[l.AgentID]
 	if cs == nil || !agentMode(cs.run.Campaign.Mode) {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -57,7 +56,12 @@ func (e *Engine) worksActive(ag *agent) bool {
 // goes back to park after every bridge.
 func (e *Engine) ringSession(ctx context.Context, ag *agent, now time.Time) {
 	leg := e.cfg.NewUUID()
-	ag.leg, ag.legUp, ag.killed, ag.talked, ag.session = leg, false, false, false, true
+	node, err := e.sw.Place(leg, ag.Node)
+	if err != nil {
+		e.log.Debug("no node can take the session call now", "agent", ag.Name, "node", ag.Node, "err", err)
+		return
+	}
+	ag.leg, ag.legUp, ag.killed, ag.talked, ag.session, ag.legNode = leg, false, false, false, true, node
 	e.legs[leg] = ag
 	ag.idleSince = ag.StateChangedAt
 	e.setAgent(ctx, ag, dialer.AgentRinging, now, "calling the phone for a persistent session")
@@ -66,7 +70,7 @@ func (e *Engine) ringSession(ctx context.Context, ag *agent, now time.Time) {
 		e.log.Error("record session leg", "agent", ag.Name, "err", err)
 	}
 	req := OriginateRequest{
-		UUID: leg, Endpoint: ag.Endpoint, RingTimeout: ag.CallTimeout.D(), CallerIDName: "dialer", App: "park",
+		UUID: leg, Endpoint: ag.Endpoint, RingTimeout: ag.CallTimeout.D(), CallerIDName: "dialer", App: "park", Node: node,
 		Vars: map[string]string{
 			"dialer_agent_id":   strconv.FormatInt(ag.ID, 10),
 			"dialer_agent":      ag.Name,
@@ -198,9 +202,12 @@ func (e *Engine) adoptSessions(ctx context.Context, now time.Time) error {
 		if ag != nil && ag.leg == uuid {
 			continue // followed already
 		}
-		exists, err := e.sw.Exists(ctx, uuid)
+		exists, down, err := e.exists(ctx, uuid)
 		if err != nil {
-			return fmt.Errorf("uuid_exists %s: %w", uuid, err)
+			return err
+		}
+		if down != nil && e.awaitNode(down, uuid, now) {
+			continue
 		}
 		// A persistent agent rings only for its session call: in any
 		// other state the leg had answered.
@@ -215,6 +222,7 @@ func (e *Engine) adoptSessions(ctx context.Context, now time.Time) error {
 			}
 		default:
 			ag.leg, ag.legUp, ag.session, ag.killed, ag.talked = uuid, true, true, false, false
+			ag.legNode = e.sw.NodeOf(uuid)
 			e.legs[uuid] = ag
 			e.sw.Watch(uuid)
 			e.log.Info("session leg taken back after a restart", "agent", ag.Name, "call_uuid", uuid)
