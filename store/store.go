@@ -1,6 +1,8 @@
 // Package store keeps campaigns, calendars, members, attempts, agents and
-// the blocklist in SQLite. It owns the schema (embedded migrations) and the
-// SQL; callers see the domain types of package dialer.
+// the blocklist in SQLite, the embedded default, or in PostgreSQL. It owns
+// the schema (embedded migrations, one set per dialect with the same
+// versions) and the SQL, written once for both where a portable form
+// exists; callers see the domain types of package dialer.
 package store
 
 import (
@@ -25,6 +27,11 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// postgresMigrations are the same migrations written for PostgreSQL.
+//
+//go:embed migrations_postgres
+var postgresMigrations embed.FS
+
 // sqliteDriver is go-sqlite3 with a connect hook that turns off automatic
 // WAL checkpoints: SQLite would otherwise run one inside whichever commit
 // crosses the threshold, and that commit (a claim, say) would pay for
@@ -44,8 +51,9 @@ var ErrNotFound = errors.New("not found")
 // DB is the store. Its methods are safe for concurrent use.
 type DB struct {
 	db        *sqlx.DB
-	connector *connector
-	file      string
+	dialect   dialect
+	connector *connector // SQLite's; nil on PostgreSQL
+	file      string     // the SQLite file, or the PostgreSQL URL without its password
 	readOnly  bool
 	fullCheck bool
 	dryRun    bool // transactions roll back instead of committing (SetDryRun)
@@ -79,10 +87,15 @@ const quickCheckLimit = 64 << 20
 // Open opens (creating if needed) the SQLite file at path for reading and
 // writing, sets WAL, foreign keys and a busy timeout, checks the file if
 // it is small (see quickCheckLimit) and applies pending migrations. A file
-// or directory that cannot be written is refused, saying which.
+// or directory that cannot be written is refused, saying which. A
+// postgres:// or postgresql:// URL opens that PostgreSQL database instead
+// (see openPostgres).
 func Open(ctx context.Context, file string, opts ...Option) (*DB, error) {
 	if file == "" {
 		return nil, errNoPath
+	}
+	if isPostgresDSN(file) {
+		return openPostgres(ctx, file, false, opts)
 	}
 	if err := CheckWritable(file); err != nil {
 		return nil, err
@@ -159,7 +172,7 @@ func (d *DB) Close() error {
 	if d.due != nil {
 		d.due.Close()
 	}
-	if d.readOnly {
+	if d.readOnly || d.pg() {
 		return d.db.Close()
 	}
 	_, cerr := d.db.Exec(`PRAGMA wal_checkpoint(TRUNCATE)`)
@@ -174,8 +187,11 @@ func (d *DB) Close() error {
 
 // Checkpoint copies the write-ahead log back into the database without
 // waiting for readers or writers (a passive checkpoint); the daemon calls
-// it periodically.
+// it periodically. PostgreSQL checkpoints by itself: there it does nothing.
 func (d *DB) Checkpoint(ctx context.Context) error {
+	if d.pg() {
+		return nil
+	}
 	if _, err := d.db.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
@@ -206,9 +222,10 @@ type migration struct {
 	path    string
 }
 
-// embeddedMigrations lists the migrations built in, oldest first.
-func embeddedMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+// embeddedMigrations lists the dialect's migrations built in, oldest
+// first.
+func embeddedMigrations(x dialect) ([]migration, error) {
+	names, err := fs.Glob(x.migrations(), x.pick("migrations", "migrations_postgres")+"/*.sql")
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +244,7 @@ func embeddedMigrations() ([]migration, error) {
 
 // pending lists the embedded migrations the database has not applied.
 func (d *DB) pending(ctx context.Context) ([]migration, error) {
-	all, err := embeddedMigrations()
+	all, err := embeddedMigrations(d.dialect)
 	if err != nil {
 		return nil, err
 	}
@@ -251,6 +268,9 @@ func (d *DB) pending(ctx context.Context) ([]migration, error) {
 // migrate applies every embedded migration not yet recorded, each in its
 // own transaction together with its record.
 func (d *DB) migrate(ctx context.Context) error {
+	if d.pg() {
+		return d.migratePostgres(ctx)
+	}
 	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,
 		name       TEXT NOT NULL,
@@ -262,7 +282,7 @@ func (d *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	for _, m := range todo {
-		body, err := migrations.ReadFile(m.path)
+		body, err := fs.ReadFile(d.dialect.migrations(), m.path)
 		if err != nil {
 			return err
 		}
@@ -379,13 +399,25 @@ func fromNullMS(n sql.NullInt64) time.Time {
 	return fromMS(n.Int64)
 }
 
+// isBusy is a write that met another: SQLite's busy or locked database,
+// PostgreSQL's serialization failure, deadlock or lock not available.
 func isBusy(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+	if errors.As(err, &se) {
+		return se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked
+	}
+	switch pgCode(err) {
+	case "40001", "40P01", "55P03":
+		return true
+	}
+	return false
 }
 
+// isUnique is a unique or primary key constraint refusing a row.
 func isUnique(err error) bool {
 	var se sqlite3.Error
-	return errors.As(err, &se) &&
-		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+	if errors.As(err, &se) {
+		return se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey
+	}
+	return pgCode(err) == "23505"
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,15 +17,11 @@ import (
 
 var t0 = time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC)
 
+// openDB opens a new store for the test (see openTestStore) on the
+// clock t0.
 func openDB(t *testing.T) (*store.DB, string) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "dialer.db")
-	db, err := store.Open(context.Background(), path, store.WithClock(func() time.Time { return t0 }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db, path
+	return openTestStore(t, store.WithClock(func() time.Time { return t0 }))
 }
 
 func readCampaign(t *testing.T, path string) *dialer.Campaign {

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/fsdialer/dialer/store/pgtest"
 )
 
 // nobody is the uid and gid the test runs as.
@@ -64,7 +66,8 @@ func AsUnprivileged(t *testing.T) bool {
 	}
 	cmd := exec.Command(setpriv, "--reuid="+id, "--regid="+id, "--clear-groups", "--",
 		bin, "-test.run=^"+t.Name()+"$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(dir, "tmp"), "HOME="+dir)
+	// File modes are SQLite's: the copy runs the SQLite pass only.
+	cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(dir, "tmp"), "HOME="+dir, pgtest.EnvDialect+"=sqlite")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s as uid %d: %v\n%s", t.Name(), nobody, err, out)
