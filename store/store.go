@@ -29,7 +29,7 @@ var migrations embed.FS
 
 // postgresMigrations are the same migrations written for PostgreSQL.
 //
-//go:embed migrations_postgres
+//go:embed migrations_postgres/*.sql
 var postgresMigrations embed.FS
 
 // sqliteDriver is go-sqlite3 with a connect hook that turns off automatic
