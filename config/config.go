@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
@@ -47,6 +48,44 @@ type ESL struct {
 	DialTimeout      time.Duration `mapstructure:"dial_timeout" yaml:"dial_timeout" json:"dial_timeout"`
 	CommandTimeout   time.Duration `mapstructure:"command_timeout" yaml:"command_timeout" json:"command_timeout"`
 	HeartbeatTimeout time.Duration `mapstructure:"heartbeat_timeout" yaml:"heartbeat_timeout" json:"heartbeat_timeout"`
+	// Nodes, when set, are several switches the daemon places calls on
+	// (Address is then unused): each call goes to the connected node with
+	// the most free lines.
+	Nodes []Node `mapstructure:"nodes" yaml:"nodes,omitempty" json:"nodes,omitempty"`
+	// NodeGrace is how long the calls of a node the daemon lost are
+	// awaited before their attempts end DIALER_LOST.
+	NodeGrace time.Duration `mapstructure:"node_grace" yaml:"node_grace" json:"node_grace"`
+}
+
+// Node is one FreeSWITCH of several.
+type Node struct {
+	// Name identifies the node in attempts, agents (agent.node), status
+	// and metrics.
+	Name    string `mapstructure:"name" yaml:"name" json:"name"`
+	Address string `mapstructure:"address" yaml:"address" json:"address"`
+	// Password defaults to esl.password.
+	Password string `mapstructure:"password" yaml:"password,omitempty" json:"password,omitempty"`
+	// MaxCalls is the most calls in progress on the node (an agent call
+	// and its agent's leg count as one); MaxCPS the most originates per
+	// second to it.
+	MaxCalls int     `mapstructure:"max_calls" yaml:"max_calls" json:"max_calls"`
+	MaxCPS   float64 `mapstructure:"max_cps" yaml:"max_cps" json:"max_cps"`
+}
+
+// Switches are the nodes the daemon works with: esl.nodes, or the one
+// switch at esl.address (named "", with the global limits).
+func (e ESL) Switches() []Node {
+	if len(e.Nodes) == 0 {
+		return []Node{{Address: e.Address, Password: e.Password}}
+	}
+	out := make([]Node, len(e.Nodes))
+	for i, n := range e.Nodes {
+		if n.Password == "" {
+			n.Password = e.Password
+		}
+		out[i] = n
+	}
+	return out
 }
 
 // Log configures structured logging.
@@ -104,6 +143,7 @@ func Default() Config {
 		ESL: ESL{
 			Address: "127.0.0.1:8021", Password: "ClueCon",
 			DialTimeout: 5 * time.Second, CommandTimeout: 10 * time.Second, HeartbeatTimeout: 45 * time.Second,
+			NodeGrace: 60 * time.Second,
 		},
 		Log:    Log{Level: "info", Format: "text"},
 		HTTP:   HTTP{Listen: "127.0.0.1:8080", MaxBody: 1 << 20},
@@ -124,8 +164,30 @@ func (c Config) Validate() error {
 	if c.Database == "" {
 		bad("database", "required")
 	}
-	if _, _, err := net.SplitHostPort(c.ESL.Address); err != nil {
+	if _, _, err := net.SplitHostPort(c.ESL.Address); err != nil && len(c.ESL.Nodes) == 0 {
 		bad("esl.address", "%q is not host:port", c.ESL.Address)
+	}
+	names := map[string]bool{}
+	for i, n := range c.ESL.Nodes {
+		key := fmt.Sprintf("esl.nodes[%d]", i)
+		if !nodeName.MatchString(n.Name) {
+			bad(key+".name", "%q: letters, digits, '-', '_' or '.' (1 to 64)", n.Name)
+		} else if names[n.Name] {
+			bad(key+".name", "%q: named twice", n.Name)
+		}
+		names[n.Name] = true
+		if _, _, err := net.SplitHostPort(n.Address); err != nil {
+			bad(key+".address", "%q is not host:port", n.Address)
+		}
+		if n.MaxCalls < 1 {
+			bad(key+".max_calls", "must be at least 1")
+		}
+		if n.MaxCPS <= 0 {
+			bad(key+".max_cps", "must be positive")
+		}
+	}
+	if c.ESL.NodeGrace <= 0 {
+		bad("esl.node_grace", "must be positive")
 	}
 	for key, d := range map[string]time.Duration{
 		"esl.dial_timeout": c.ESL.DialTimeout, "esl.command_timeout": c.ESL.CommandTimeout,
@@ -184,10 +246,19 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// nodeName is the form of a node's name.
+var nodeName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+
 // Masked returns a copy with secrets replaced, for printing.
 func (c Config) Masked() Config {
 	if c.ESL.Password != "" {
 		c.ESL.Password = "********"
+	}
+	c.ESL.Nodes = append([]Node(nil), c.ESL.Nodes...)
+	for i := range c.ESL.Nodes {
+		if c.ESL.Nodes[i].Password != "" {
+			c.ESL.Nodes[i].Password = "********"
+		}
 	}
 	if c.HTTP.Token != "" {
 		c.HTTP.Token = "********"
@@ -330,6 +401,7 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("esl.dial_timeout", d.ESL.DialTimeout)
 	v.SetDefault("esl.command_timeout", d.ESL.CommandTimeout)
 	v.SetDefault("esl.heartbeat_timeout", d.ESL.HeartbeatTimeout)
+	v.SetDefault("esl.node_grace", d.ESL.NodeGrace)
 	v.SetDefault("log.level", d.Log.Level)
 	v.SetDefault("log.format", d.Log.Format)
 	v.SetDefault("http.listen", d.HTTP.Listen)
@@ -356,6 +428,7 @@ var Keys = []struct{ Key, Env, Flag, Default, Help string }{
 	{"esl.dial_timeout", "DIALER_ESL_DIAL_TIMEOUT", "", "5s", "connect and auth deadline"},
 	{"esl.command_timeout", "DIALER_ESL_COMMAND_TIMEOUT", "", "10s", "deadline of one ESL command"},
 	{"esl.heartbeat_timeout", "DIALER_ESL_HEARTBEAT_TIMEOUT", "", "45s", "silence that counts as a dead connection"},
+	{"esl.node_grace", "DIALER_ESL_NODE_GRACE", "", "1m", "with esl.nodes: how long a lost node's calls are awaited before they end DIALER_LOST"},
 	{"log.level", "DIALER_LOG_LEVEL", "--log-level", "info", "debug, info, warn, error"},
 	{"log.format", "DIALER_LOG_FORMAT", "--log-format", "text", "text or json"},
 	{"http.listen", "DIALER_HTTP_LISTEN", "--http-listen", "127.0.0.1:8080", "API and metrics listener"},

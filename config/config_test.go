@@ -3,6 +3,7 @@ package config_test
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -70,7 +71,7 @@ func TestLoad_DefaultsWithoutFile(t *testing.T) {
 	}
 	want := config.Default()
 	want.ESL.HeartbeatTimeout = 90 * time.Second
-	if used != "" || c != want {
+	if used != "" || !reflect.DeepEqual(c, want) {
 		t.Fatalf("got %+v from %q, want defaults", c, used)
 	}
 }
@@ -122,5 +123,46 @@ func TestMasked(t *testing.T) {
 	m := c.Masked()
 	if m.ESL.Password == c.ESL.Password || m.HTTP.Token == "t0k" || c.HTTP.Token != "t0k" {
 		t.Fatalf("masking: %+v (original %+v)", m, c)
+	}
+}
+
+func TestLoad_Nodes(t *testing.T) {
+	file := write(t, `esl:
+  password: secret
+  node_grace: 30s
+  nodes:
+    - {name: fs-a, address: 10.0.0.1:8021, max_calls: 500, max_cps: 30}
+    - {name: fs-b, address: 10.0.0.2:8021, password: other, max_calls: 300, max_cps: 20}
+`)
+	c, _, err := config.Load(file, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.ESL.Switches()
+	want := []config.Node{
+		{Name: "fs-a", Address: "10.0.0.1:8021", Password: "secret", MaxCalls: 500, MaxCPS: 30},
+		{Name: "fs-b", Address: "10.0.0.2:8021", Password: "other", MaxCalls: 300, MaxCPS: 20},
+	}
+	if !reflect.DeepEqual(got, want) || c.ESL.NodeGrace != 30*time.Second {
+		t.Fatalf("switches %+v grace %s, want %+v and 30s", got, c.ESL.NodeGrace, want)
+	}
+	if m := c.Masked(); m.ESL.Nodes[1].Password != "********" || c.ESL.Nodes[1].Password != "other" {
+		t.Fatalf("masked %q, original %q", m.ESL.Nodes[1].Password, c.ESL.Nodes[1].Password)
+	}
+	if one := config.Default().ESL.Switches(); len(one) != 1 || one[0].Name != "" || one[0].Address != "127.0.0.1:8021" {
+		t.Fatalf("without nodes: %+v, want the one esl.address", one)
+	}
+	bad := write(t, `esl:
+  nodes:
+    - {name: fs-a, address: 10.0.0.1:8021, max_calls: 500, max_cps: 30}
+    - {name: fs-a, address: nowhere, max_calls: 0, max_cps: 0}
+    - {name: "bad name", address: 10.0.0.3:8021, max_calls: 1, max_cps: 1}
+`)
+	_, _, err = config.Load(bad, nil, nil)
+	for _, w := range []string{`esl.nodes[1].name: "fs-a": named twice`, `esl.nodes[1].address: "nowhere" is not host:port`,
+		"esl.nodes[1].max_calls: must be at least 1", "esl.nodes[1].max_cps: must be positive", `esl.nodes[2].name: "bad name"`} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v, want it to say %s", err, w)
+		}
 	}
 }
