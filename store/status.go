@@ -32,6 +32,8 @@ type DaemonStatus struct {
 	ESLError  string          `json:"esl_error,omitempty"`
 	ESLRetry  dialer.Duration `json:"esl_retry,omitempty"`
 	Campaigns []CampaignLive  `json:"campaigns"`
+	// Nodes are the switch nodes of a daemon working several (esl.nodes).
+	Nodes []NodeLive `json:"nodes,omitempty"`
 	// StoppedAt is when the daemon shut down, zero while it runs or when
 	// it died; StopError is the error it exited with, "" for a clean
 	// shutdown.
@@ -48,6 +50,17 @@ type CampaignLive struct {
 	CallsPerSec float64 `json:"calls_per_sec"`
 }
 
+// NodeLive is one switch node as the daemon sees it.
+type NodeLive struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	// State is connected or disconnected, since Since.
+	State    string    `json:"state"`
+	Since    time.Time `json:"since"`
+	Calls    int       `json:"calls"`
+	MaxCalls int       `json:"max_calls"`
+}
+
 type daemonStatusRow struct {
 	PID              int           `db:"pid"`
 	Host             string        `db:"host"`
@@ -62,6 +75,7 @@ type daemonStatusRow struct {
 	ESLError         string        `db:"esl_error"`
 	ESLRetryMS       int64         `db:"esl_retry_ms"`
 	Campaigns        string        `db:"campaigns"`
+	Nodes            string        `db:"nodes"`
 	StoppedAt        sql.NullInt64 `db:"stopped_at"`
 	StopError        string        `db:"stop_error"`
 }
@@ -81,11 +95,19 @@ func (d *DB) WriteDaemonStatus(ctx context.Context, s DaemonStatus) error {
 	if err != nil {
 		return fmt.Errorf("write daemon status: campaigns: %w", err)
 	}
+	nodes := s.Nodes
+	if nodes == nil {
+		nodes = []NodeLive{}
+	}
+	nodesJSON, err := json.Marshal(nodes)
+	if err != nil {
+		return fmt.Errorf("write daemon status: nodes: %w", err)
+	}
 	_, err = d.db.ExecContext(ctx, `
 		INSERT INTO daemon_status (id, pid, host, version, started_at, updated_at, esl_state,
 		                           esl_reconnects, calls_in_progress, originates_per_sec,
-		                           esl_since, esl_error, esl_retry_ms, campaigns, stopped_at, stop_error)
-		VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '')
+		                           esl_since, esl_error, esl_retry_ms, campaigns, nodes, stopped_at, stop_error)
+		VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '')
 		ON CONFLICT (id) DO UPDATE SET
 			pid = excluded.pid, host = excluded.host, version = excluded.version,
 			started_at = excluded.started_at, updated_at = excluded.updated_at,
@@ -93,11 +115,11 @@ func (d *DB) WriteDaemonStatus(ctx context.Context, s DaemonStatus) error {
 			calls_in_progress = excluded.calls_in_progress,
 			originates_per_sec = excluded.originates_per_sec,
 			esl_since = excluded.esl_since, esl_error = excluded.esl_error,
-			esl_retry_ms = excluded.esl_retry_ms, campaigns = excluded.campaigns,
+			esl_retry_ms = excluded.esl_retry_ms, campaigns = excluded.campaigns, nodes = excluded.nodes,
 			stopped_at = NULL, stop_error = ''`,
 		s.PID, s.Host, s.Version, toMS(s.StartedAt), toMS(s.UpdatedAt), s.ESLState,
 		s.ESLReconnects, s.CallsInProgress, s.OriginatesPerSec,
-		nullMS(s.ESLSince), s.ESLError, s.ESLRetry.D().Milliseconds(), string(campaigns))
+		nullMS(s.ESLSince), s.ESLError, s.ESLRetry.D().Milliseconds(), string(campaigns), string(nodesJSON))
 	if err != nil {
 		return fmt.Errorf("write daemon status: %w", err)
 	}
@@ -113,7 +135,7 @@ func (d *DB) DaemonStatus(ctx context.Context) (*DaemonStatus, error) {
 	err := d.db.GetContext(ctx, &r, `
 		SELECT pid, host, version, started_at, updated_at, esl_state, esl_reconnects,
 		       calls_in_progress, originates_per_sec, esl_since, esl_error, esl_retry_ms,
-		       campaigns, stopped_at, stop_error
+		       campaigns, nodes, stopped_at, stop_error
 		FROM daemon_status WHERE id = 1`)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("daemon status: %w", ErrNotFound)
@@ -130,6 +152,9 @@ func (d *DB) DaemonStatus(ctx context.Context) (*DaemonStatus, error) {
 	}
 	if err := json.Unmarshal([]byte(r.Campaigns), &s.Campaigns); err != nil {
 		return nil, fmt.Errorf("read daemon status: stored campaigns: %w", err)
+	}
+	if err := json.Unmarshal([]byte(r.Nodes), &s.Nodes); err != nil {
+		return nil, fmt.Errorf("read daemon status: stored nodes: %w", err)
 	}
 	return s, nil
 }
