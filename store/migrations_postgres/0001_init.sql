@@ -149,8 +149,9 @@ CREATE TABLE members (
     created_at   bigint NOT NULL,
     updated_at   bigint NOT NULL
 );
--- "Next due members of campaign X": one range scan per priority.
-CREATE INDEX members_due ON members(campaign_id, state, priority, due_at, sort_key, id);
+-- "Next due members of campaign X": one range scan per priority. A NULL
+-- sort key sorts first, as in SQLite, in the index and in the queries.
+CREATE INDEX members_due ON members(campaign_id, state, priority, due_at, sort_key NULLS FIRST, id);
 CREATE UNIQUE INDEX members_external_key ON members(campaign_id, external_key) WHERE external_key IS NOT NULL;
 
 -- The UNIQUE constraint is named: 0008 drops it.

@@ -15,6 +15,7 @@ ALTER TABLE members ADD COLUMN not_before bigint NOT NULL DEFAULT 0;
 ALTER TABLE members ADD COLUMN held bigint NOT NULL DEFAULT 0 CHECK (held IN (0, 1));
 
 -- The due members the engine may claim: held members are not in it, and
--- not_before is read from the index without visiting the row.
-CREATE INDEX members_claimable ON members(campaign_id, state, priority, due_at, sort_key, id, not_before)
+-- not_before is read from the index without visiting the row. A NULL sort
+-- key sorts first, as in SQLite (see 0001).
+CREATE INDEX members_claimable ON members(campaign_id, state, priority, due_at, sort_key NULLS FIRST, id, not_before)
     WHERE held = 0;
