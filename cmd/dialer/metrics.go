@@ -151,7 +151,7 @@ func (c *liveCollector) Collect(ch chan<- prometheus.Metric) {
 // serveHTTP serves the API (/v1/..., /openapi.json), /metrics, /healthz
 // (the process is up) and /readyz (the ESL connection is up) on the
 // listener until ctx ends.
-func serveHTTP(ctx context.Context, ln net.Listener, reg *prometheus.Registry, client *esl.Client, api http.Handler, log *slog.Logger) error {
+func serveHTTP(ctx context.Context, ln net.Listener, reg *prometheus.Registry, client switchConn, api http.Handler, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/", api)
 	mux.Handle("GET /openapi.json", api)

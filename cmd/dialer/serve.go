@@ -126,11 +126,15 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	if err != nil {
 		return err
 	}
-	client, err := esl.New(esl.Config{Addr: cfg.ESL.Address, Password: cfg.ESL.Password, Logger: log,
-		DialTimeout: cfg.ESL.DialTimeout, AuthTimeout: cfg.ESL.DialTimeout, CommandTimeout: cfg.ESL.CommandTimeout,
-		HeartbeatTimeout: cfg.ESL.HeartbeatTimeout, Events: switchEvents, CustomSubclasses: switchSubclasses, Filters: switchFilters, Registerer: reg})
+	sw, conn, err := connectSwitches(cfg.ESL, reg, now, log)
 	if err != nil {
 		return err
+	}
+	defer sw.Close()
+	if ns, ok := sw.(*nodeSwitch); ok {
+		if err := reg.Register(newNodeCollector(ns)); err != nil {
+			return err
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
 	if err != nil {
@@ -140,13 +144,12 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	if o.httpAddr != nil {
 		o.httpAddr(ln.Addr().String())
 	}
-	sw := newESLSwitch(client, log)
 	drain := o.drain
 	if drain <= 0 {
 		drain = 10 * time.Second
 	}
 	eng := engine.New(engine.Config{MaxCalls: cfg.Limits.MaxCalls, MaxCPS: cfg.Limits.MaxCPS, Now: now, Logger: log,
-		Drain: drain, Observer: m, ManualDial: cfg.Manual.DialTemplate, ManualCallerID: cfg.Manual.CallerID,
+		Drain: drain, NodeGrace: cfg.ESL.NodeGrace, Observer: m, ManualDial: cfg.Manual.DialTemplate, ManualCallerID: cfg.Manual.CallerID,
 		ManualRingTimeout: cfg.Manual.RingTimeout, StrictPriority: cfg.Priority == config.PriorityStrict}, db, sw)
 	if err := reg.Register(newLiveCollector(eng)); err != nil {
 		return err
@@ -155,14 +158,13 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	hooks := webhook.New(db, webhook.Options{Now: now, Workers: cfg.Webhooks.Workers, Timeout: cfg.Webhooks.Timeout,
 		MaxTries: cfg.Webhooks.MaxTries, Backoff: cfg.Webhooks.Backoff, MaxBackoff: cfg.Webhooks.MaxBackoff,
 		UserAgent: "fsdialer/" + version, Logger: log.With("component", "webhook"), Observer: m})
-	log.Info("dialer starting", "version", version, "database", cfg.Database, "esl", cfg.ESL.Address)
+	log.Info("dialer starting", "version", version, "database", cfg.Database, "esl", eslTargets(cfg.ESL))
 
 	infra, stopInfra := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopInfra()
 	work, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	g, gctx := errgroup.WithContext(infra)
-	g.Go(func() error { return client.Run(gctx) })
 	g.Go(func() error { return sw.Run(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
@@ -184,9 +186,9 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	// receiver never holds up a call.
 	g.Go(func() error { return hooks.Run(gctx) })
 	api := httpapi.New(db, eng, httpapi.Options{Token: cfg.HTTP.Token, MaxBody: cfg.HTTP.MaxBody, Now: now, Logger: log})
-	g.Go(func() error { return serveHTTP(gctx, ln, reg, client, api.Handler(), log) })
+	g.Go(func() error { return serveHTTP(gctx, ln, reg, conn, api.Handler(), log) })
 	g.Go(func() error {
-		err := reportStatus(gctx, work, db, eng, client, o, started, log)
+		err := reportStatus(gctx, work, db, eng, conn, o, started, log)
 		if errors.Is(err, errDone) {
 			// Nothing left to do: the engine stops as on a signal, hanging
 			// up the agents' sessions while the switch is still there.
@@ -211,7 +213,7 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	if cerr := db.CorruptErr(); cerr != nil {
 		err = fmt.Errorf("stopped dialing: %w", cerr)
 	}
-	client.Close()
+	sw.Close()
 	failed := err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, errDone)
 	stopErr := ""
 	if failed {
@@ -229,7 +231,7 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 
 // reportStatus writes the daemon's status for `dialer status` and, with
 // --until-done, ends the run when nothing is left to do.
-func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, client *esl.Client,
+func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, client switchConn,
 	o serveOptions, started time.Time, log *slog.Logger) error {
 	host, _ := os.Hostname()
 	tick := o.statusTick
@@ -259,6 +261,7 @@ func reportStatus(ctx, work context.Context, db *store.DB, eng *engine.Engine, c
 		ds := store.DaemonStatus{PID: os.Getpid(), Host: host, Version: version, StartedAt: started, UpdatedAt: time.Now(),
 			ESLReconnects: int(st.Reconnects), CallsInProgress: snap.InFlight, OriginatesPerSec: cps}
 		eslStatus(&ds, health)
+		ds.Nodes = client.Nodes()
 		active := 0
 		for _, c := range snap.Campaigns {
 			if c.Active {
