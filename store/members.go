@@ -302,12 +302,14 @@ type DueMember struct {
 // of members_claimable, which leaves held members out and carries
 // not_before, so a member whose window has not begun is skipped without
 // reading its row. Its values go in as "+?" (see dataSource): it runs up
-// to five times per dispatch.
+// to five times per dispatch. A member with no sort key (NULL) comes
+// first: SQLite's order for NULL, which PostgreSQL's index and this text
+// spell out.
 const dueQuery = `
 	SELECT id, priority, due_at FROM members
 	WHERE campaign_id = +?1 AND state = 'waiting' AND priority = +?2 AND due_at <= +?3
 	  AND held = 0 AND not_before <= +?3
-	ORDER BY due_at, sort_key, id
+	ORDER BY due_at, sort_key NULLS FIRST, id
 	LIMIT +?4`
 
 // DueMembers returns up to limit members of a campaign that are due at

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,11 +12,7 @@ import (
 func TestResetAndDeleteMembers_UnknownIDsChangeNothing(t *testing.T) {
 	ctx := context.Background()
 	now := t0
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "dialer.db"), store.WithClock(func() time.Time { return now }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openTestStore(t, store.WithClock(func() time.Time { return now }))
 	applyCalendar(t, db)
 	if _, err := db.ApplyCampaign(ctx, readCampaign(t, "../testdata/campaigns/ivr.yaml")); err != nil {
 		t.Fatal(err)

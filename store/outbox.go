@@ -13,12 +13,8 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// jsonTime renders a unix-milliseconds column as RFC 3339 in UTC with
-// milliseconds (2026-11-23T15:01:02.345Z), NULL for NULL. Integer
-// arithmetic keeps the milliseconds exact.
-func jsonTime(col string) string {
-	return `CASE WHEN ` + col + ` IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', ` + col + ` / 1000, 'unixepoch') || printf('.%03dZ', ` + col + ` % 1000) END`
-}
+// jsonTime is the SQLite dialect's jsonTime.
+func jsonTime(col string) string { return sqliteDialect.jsonTime(col) }
 
 // recordCallbackSQL writes the outbox row of event ?1 for attempt ?2 at
 // ?3 (unix ms), with its payload built from the attempt, its member, its
@@ -67,10 +63,54 @@ var recordCallbackSQL = `
 	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = a.uuid || ':' || ?1) -- a replay takes no id
 	ON CONFLICT (idempotency_key) DO NOTHING`
 
+// recordCallbackPostgres is recordCallbackSQL for PostgreSQL: the payload
+// is built with json_build_object in the same field order (its text has
+// a space around each colon; the fields and values are the same), the
+// event is typed once as text, and billsec is a double, which PostgreSQL
+// prints as an integer when it is whole.
+var recordCallbackPostgres = `
+	INSERT INTO webhook_outbox (campaign_id, attempt_id, event, url, idempotency_key, payload, next_at, created_at)
+	SELECT a.campaign_id, a.id, e.event, c.callback_url, a.uuid || ':' || e.event,
+	       json_build_object(
+	           'event', e.event,
+	           'idempotency_key', a.uuid || ':' || e.event,
+	           'campaign_id', c.id,
+	           'campaign', c.name,
+	           'member_id', m.id,
+	           'external_key', m.external_key,
+	           'attempt_id', a.id,
+	           'attempt_number', (SELECT count(*) FROM attempts p WHERE p.member_id = a.member_id AND p.id <= a.id),
+	           'call_uuid', a.uuid,
+	           'number', a.number,
+	           'agent_id', a.agent_id,
+	           'agent', g.name,
+	           'begin_time', ` + postgresDialect.jsonTime("a.created_at") + `,
+	           'answer_time', ` + postgresDialect.jsonTime("a.answered_at") + `,
+	           'end_time', CASE WHEN e.event = 'release' THEN ` + postgresDialect.jsonTime("a.ended_at") + ` END,
+	           'cause', CASE WHEN e.event = 'release' THEN a.cause END,
+	           'q850', CASE WHEN e.event = 'release' THEN a.q850 END,
+	           'class', CASE WHEN e.event = 'release' THEN a.class END,
+	           'billsec', CASE WHEN e.event = 'release' THEN a.billsec_ms / 1000::double precision END,
+	           'business_result', CASE WHEN e.event = 'release' THEN nullif(a.business_result, '') END,
+	           'recording_path', nullif(a.recording_path, ''),
+	           'captured', a.captured::json,
+	           'member_state', CASE WHEN e.event = 'release' THEN m.state END,
+	           'next_due_time', CASE WHEN e.event = 'release' AND m.state = 'waiting' THEN ` + postgresDialect.jsonTime("m.due_at") + ` END)::text,
+	       ?3, ?3
+	FROM (SELECT CAST(?1 AS TEXT) AS event) e
+	CROSS JOIN attempts a
+	JOIN members m ON m.id = a.member_id
+	JOIN campaigns c ON c.id = a.campaign_id
+	LEFT JOIN agents g ON g.id = a.agent_id
+	WHERE a.id = ?2 AND c.callback_url <> '' AND (e.event = 'release' OR a.answered_at IS NOT NULL)
+	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = a.uuid || ':' || e.event) -- a replay takes no id
+	ON CONFLICT (idempotency_key) DO NOTHING`
+
 // recordCallback writes an attempt's event to the outbox inside the
 // transaction that changed the attempt.
 func recordCallback(ctx context.Context, tx *sqlx.Tx, event dialer.CallbackEvent, attemptID int64, now int64) error {
-	if _, err := tx.ExecContext(ctx, recordCallbackSQL, string(event), attemptID, now); err != nil {
+	q := dialectOf(tx).pick(recordCallbackSQL, recordCallbackPostgres)
+	if _, err := tx.ExecContext(ctx, q, string(event), attemptID, now); err != nil {
 		return fmt.Errorf("record %s callback of attempt %d: %w", event, attemptID, err)
 	}
 	return nil
@@ -96,11 +136,14 @@ type callbackRow struct {
 	DeliveredAt sql.NullInt64  `db:"delivered_at"`
 }
 
-const callbackSelect = `
-	SELECT o.id, o.campaign_id, json_extract(o.payload, '$.campaign') AS campaign, o.attempt_id, o.event, o.url,
+// callbackSelect reads webhook_outbox rows as callbackRow.
+func callbackSelect(x dialect) string {
+	return `
+	SELECT o.id, o.campaign_id, ` + x.jsonText("o.payload", "campaign") + ` AS campaign, o.attempt_id, o.event, o.url,
 	       o.idempotency_key, o.payload, o.state, o.tries, o.next_at, o.last_error, o.last_status,
 	       o.created_at, o.delivered_at
 	FROM webhook_outbox o`
+}
 
 func (r callbackRow) callback() dialer.Callback {
 	return dialer.Callback{
@@ -128,7 +171,7 @@ func callbacks(rows []callbackRow) []dialer.Callback {
 // leaves every unfinished callback due.
 func (d *DB) DueCallbacks(ctx context.Context, now time.Time, limit int) ([]dialer.Callback, error) {
 	var rows []callbackRow
-	if err := d.db.SelectContext(ctx, &rows, callbackSelect+`
+	if err := d.db.SelectContext(ctx, &rows, callbackSelect(d.dialect)+`
 		WHERE o.state = 'pending' AND o.next_at <= ?
 		  AND NOT EXISTS (SELECT 1 FROM webhook_outbox p
 		                  WHERE p.attempt_id = o.attempt_id AND p.id < o.id AND p.state = 'pending')
@@ -194,7 +237,7 @@ func (d *DB) Callbacks(ctx context.Context, f CallbackFilter) ([]dialer.Callback
 		conds = append(conds, "o.campaign_id = ?")
 		args = append(args, scope.Int64)
 	}
-	q := callbackSelect
+	q := callbackSelect(d.dialect)
 	if len(conds) > 0 {
 		q += " WHERE " + strings.Join(conds, " AND ")
 	}

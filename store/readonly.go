@@ -15,8 +15,13 @@ import (
 // created, migrated or written, so it works on a file or directory the
 // caller may not write (mode 0444, another user's). A missing file, an
 // empty one, or one whose schema is older than this binary's is an error
-// that says what to do.
+// that says what to do. A postgres:// or postgresql:// URL opens that
+// database with read-only transactions, which must hold every migration
+// of this binary as well.
 func OpenReadOnly(ctx context.Context, file string, opts ...Option) (*DB, error) {
+	if isPostgresDSN(file) {
+		return openPostgres(ctx, file, true, opts)
+	}
 	return openReadOnly(ctx, file, opts, true)
 }
 

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -11,6 +12,8 @@ import (
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/store"
 	"github.com/fsdialer/dialer/store/permtest"
+	"github.com/fsdialer/dialer/store/pgtest"
+	"github.com/jmoiron/sqlx"
 )
 
 func wantErr(t *testing.T, err error, wants ...string) {
@@ -26,6 +29,7 @@ func wantErr(t *testing.T, err error, wants ...string) {
 }
 
 func TestOpenReadOnly_MissingFileIsNotCreated(t *testing.T) {
+	pgtest.SQLiteOnly(t, "a database file")
 	path := filepath.Join(t.TempDir(), "typo.db")
 	_, err := store.OpenReadOnly(context.Background(), path)
 	wantErr(t, err, "database "+path+" does not exist", "dialer campaign apply", "--db")
@@ -35,6 +39,7 @@ func TestOpenReadOnly_MissingFileIsNotCreated(t *testing.T) {
 }
 
 func TestOpenReadOnly_EmptyFile(t *testing.T) {
+	pgtest.SQLiteOnly(t, "a database file (TestOpenReadOnly_PostgresSchema is PostgreSQL's)")
 	path := filepath.Join(t.TempDir(), "empty.db")
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -46,6 +51,7 @@ func TestOpenReadOnly_EmptyFile(t *testing.T) {
 // TestOpenReadOnly_OlderSchema: a read neither migrates nor reads an old
 // schema; it says to run a write command or the daemon once.
 func TestOpenReadOnly_OlderSchema(t *testing.T) {
+	pgtest.SQLiteOnly(t, "a database file built by hand (TestOpenReadOnly_PostgresSchema is PostgreSQL's)")
 	path := filepath.Join(t.TempDir(), "old.db")
 	raw := openRaw(t, path)
 	names, err := filepath.Glob("migrations/*.sql")
@@ -89,13 +95,15 @@ func TestOpenReadOnly_ReadsButNeverWrites(t *testing.T) {
 	if list, err := db.Campaigns(ctx); err != nil || len(list) != 1 {
 		t.Fatalf("campaigns: %v %v", list, err)
 	}
+	// SQLite says "readonly", PostgreSQL "read-only transaction".
 	if _, err := db.SetCampaignState(ctx, "survey-ivr", dialer.StateRunning); err == nil ||
-		!strings.Contains(err.Error(), "readonly") {
+		!strings.Contains(err.Error(), "readonly") && !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("a write through a read-only store: %v, want it refused", err)
 	}
 }
 
 func TestOpen_MissingDirectory(t *testing.T) {
+	pgtest.SQLiteOnly(t, "a database file")
 	dir := filepath.Join(t.TempDir(), "nowhere")
 	_, err := store.Open(context.Background(), filepath.Join(dir, "d.db"))
 	wantErr(t, err, "database directory "+dir+" does not exist")
@@ -106,6 +114,7 @@ func TestOpen_MissingDirectory(t *testing.T) {
 // directory is in the way. Root may write anything, so the test needs
 // another user.
 func TestPermissions(t *testing.T) {
+	pgtest.SQLiteOnly(t, "file modes")
 	if permtest.AsUnprivileged(t) {
 		return
 	}
@@ -153,4 +162,51 @@ func TestPermissions(t *testing.T) {
 	if len(left) != 1 {
 		t.Errorf("%d files in the database's directory, want only the database", len(left))
 	}
+}
+
+// TestOpenReadOnly_PostgresSchema: on PostgreSQL too a read neither
+// migrates nor reads a database without the dialer's schema or with an
+// older one, and says what to do.
+func TestOpenReadOnly_PostgresSchema(t *testing.T) {
+	if !pgtest.Postgres() {
+		t.Skip("a PostgreSQL database (the SQLite files are TestOpenReadOnly_EmptyFile and _OlderSchema)")
+	}
+	ctx := context.Background()
+	dsn := testDSN(t)
+	raw, err := sqlx.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	name := redacted(t, dsn)
+
+	if _, err := raw.Exec(`DELETE FROM schema_migrations WHERE version > 3`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.OpenReadOnly(ctx, dsn)
+	wantErr(t, err, "database "+name+" was written by an older dialer", "0004_agent_leg.sql",
+		"run a write command", "dialer serve")
+	var n int
+	if err := raw.Get(&n, `SELECT count(*) FROM schema_migrations`); err != nil || n != 3 {
+		t.Fatalf("migrations after a read: %d %v, want the 3 there were", n, err)
+	}
+
+	if _, err := raw.Exec(`DROP SCHEMA public CASCADE; CREATE SCHEMA public`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.OpenReadOnly(ctx, dsn)
+	wantErr(t, err, "database "+name+" holds no dialer data", "dialer campaign apply")
+	if err := raw.Get(&n, `SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'`); err != nil || n != 0 {
+		t.Fatalf("tables after a read: %d %v, want none", n, err)
+	}
+}
+
+// redacted is how the store names a PostgreSQL URL in its messages.
+func redacted(t *testing.T, dsn string) string {
+	t.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Redacted()
 }

@@ -157,8 +157,10 @@ func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeR
 		t := rng.Until.UTC()
 		r.Until, until = &t, toMS(t)
 	}
-	// The attempts a report counts: those of the campaign begun in range.
-	inRange := []any{sql.Named("campaign", campaignID), sql.Named("since", since), sql.Named("until", until)}
+	// The attempts a report counts: those of the campaign (?1) begun in
+	// range (?2, ?3). The queries number their parameters, as both
+	// dialects do; ?4 is a query's own.
+	inRange := []any{campaignID, since, until}
 	err := d.snapshot(ctx, func(q *sqlx.Conn) error {
 		var c struct {
 			Name  string `db:"name"`
@@ -209,15 +211,15 @@ func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeR
 			       count(*) FILTER (WHERE final = 1 AND class = 'error')   AS error,
 			       count(*) FILTER (WHERE final = 1 AND class = 'minus')   AS minus,
 			       count(*) FILTER (WHERE final = 1 AND class = '')        AS unclassified,
-			       ifnull(avg(billsec_ms) FILTER (WHERE final = 1 AND answered_at IS NOT NULL), 0) AS avg_billsec_ms,
+			       coalesce(avg(billsec_ms) FILTER (WHERE final = 1 AND answered_at IS NOT NULL), 0) AS avg_billsec_ms,
 			       count(DISTINCT member_id)                               AS members_dialed,
 			       count(*) FILTER (WHERE final = 1 AND cause <> 'MACHINE' AND (cause = 'ABANDONED'
-			                          OR (@mode <> 'ivr' AND answered_at IS NOT NULL AND bridged_at IS NULL))) AS abandoned,
+			                          OR (?4 <> 'ivr' AND answered_at IS NOT NULL AND bridged_at IS NULL))) AS abandoned,
 			       count(*) FILTER (WHERE final = 1 AND cause <> 'MACHINE'
 			                          AND (answered_at IS NOT NULL OR cause = 'ABANDONED')) AS answered_live
 			FROM attempts
-			WHERE campaign_id = @campaign AND created_at >= @since AND created_at < @until`,
-			append(inRange, sql.Named("mode", c.Mode))...); err != nil {
+			WHERE campaign_id = ?1 AND created_at >= ?2 AND created_at < ?3`,
+			append(inRange, c.Mode)...); err != nil {
 			return fmt.Errorf("attempt totals: %w", err)
 		}
 		r.Attempts = a.AttemptCounts
@@ -237,7 +239,7 @@ func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeR
 		if err := q.SelectContext(ctx, &r.ByCause, `
 			SELECT cause, class, count(*) AS count
 			FROM attempts
-			WHERE campaign_id = @campaign AND created_at >= @since AND created_at < @until AND final = 1
+			WHERE campaign_id = ?1 AND created_at >= ?2 AND created_at < ?3 AND final = 1
 			GROUP BY cause, class
 			ORDER BY count DESC, cause, class`, inRange...); err != nil {
 			return fmt.Errorf("attempts by cause: %w", err)
@@ -251,23 +253,23 @@ func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeR
 		}
 		if err := q.SelectContext(ctx, &r.Agents, `
 			SELECT a.agent_id,
-			       ifnull(g.name, '')                 AS name,
+			       coalesce(g.name, '')               AS name,
 			       count(*)                           AS offered,
 			       count(a.agent_answered_at)         AS answered,
 			       count(*) FILTER (WHERE a.final = 1 AND a.agent_ringing_at IS NOT NULL
 			                          AND a.agent_answered_at IS NULL) AS no_answer,
-			       ifnull(sum(a.bridge_ended_at - a.bridged_at), 0) / 1000.0 AS talk_seconds,
+			       coalesce(sum(a.bridge_ended_at - a.bridged_at), 0) / 1000.0 AS talk_seconds,
 			       sum(a.wrapup_ms) / 1000.0 AS wrapup_seconds,
-			       ifnull(
-			         (ifnull(sum(coalesce(a.agent_answered_at, a.ended_at) - a.agent_ringing_at), 0)
-			          + ifnull(sum(a.bridge_ended_at - a.bridged_at), 0) + sum(a.wrapup_ms)) * 1.0
+			       coalesce(
+			         (coalesce(sum(coalesce(a.agent_answered_at, a.ended_at) - a.agent_ringing_at), 0)
+			          + coalesce(sum(a.bridge_ended_at - a.bridged_at), 0) + sum(a.wrapup_ms)) * 1.0
 			         / nullif(max(coalesce(a.bridge_ended_at, a.ended_at, a.created_at) + a.wrapup_ms) - min(a.created_at), 0),
 			       0) AS occupancy
 			FROM attempts a
 			LEFT JOIN agents g ON g.id = a.agent_id
-			WHERE a.campaign_id = @campaign AND a.created_at >= @since AND a.created_at < @until
+			WHERE a.campaign_id = ?1 AND a.created_at >= ?2 AND a.created_at < ?3
 			  AND a.agent_id IS NOT NULL
-			GROUP BY a.agent_id
+			GROUP BY a.agent_id, g.name
 			ORDER BY name, a.agent_id`, inRange...); err != nil {
 			return fmt.Errorf("agent figures: %w", err)
 		}
@@ -285,14 +287,16 @@ func (d *DB) ReportRange(ctx context.Context, campaignID int64, rng dialer.TimeR
 // snapshot runs fn on one connection inside a deferred transaction, so that
 // several queries see one snapshot of the database. d.tx is not used for
 // this: the driver begins every transaction IMMEDIATE, which would take
-// the write lock and stall the daemon for as long as a report runs.
+// the write lock and stall the daemon for as long as a report runs. On
+// PostgreSQL the transaction is a read-only repeatable-read one: one
+// snapshot, no lock that a writer waits for.
 func (d *DB) snapshot(ctx context.Context, fn func(*sqlx.Conn) error) error {
 	conn, err := d.db.Connx(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `BEGIN DEFERRED`); err != nil {
+	if _, err := conn.ExecContext(ctx, d.dialect.pick(`BEGIN DEFERRED`, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`)); err != nil {
 		return err
 	}
 	defer func() {
@@ -310,7 +314,7 @@ func (d *DB) snapshot(ctx context.Context, fn func(*sqlx.Conn) error) error {
 func connectTimes(ctx context.Context, q sqlx.QueryerContext, inRange []any) (*ConnectTimes, error) {
 	const bridged = `
 		FROM attempts
-		WHERE campaign_id = @campaign AND created_at >= @since AND created_at < @until
+		WHERE campaign_id = ?1 AND created_at >= ?2 AND created_at < ?3
 		  AND bridged_at IS NOT NULL AND answered_at IS NOT NULL`
 	ct := &ConnectTimes{}
 	if err := sqlx.GetContext(ctx, q, &ct.Bridged, `SELECT count(*)`+bridged, inRange...); err != nil {
@@ -325,8 +329,8 @@ func connectTimes(ctx context.Context, q sqlx.QueryerContext, inRange []any) (*C
 	}{{0.50, &ct.P50}, {0.95, &ct.P95}, {0.99, &ct.P99}, {1, &ct.Max}} {
 		rank := min(int(f.share*float64(ct.Bridged)), ct.Bridged-1)
 		var ms int64
-		if err := sqlx.GetContext(ctx, q, &ms, `SELECT max(bridged_at - answered_at, 0)`+bridged+`
-			ORDER BY bridged_at - answered_at LIMIT 1 OFFSET @rank`, append(inRange, sql.Named("rank", rank))...); err != nil {
+		if err := sqlx.GetContext(ctx, q, &ms, `SELECT CASE WHEN bridged_at > answered_at THEN bridged_at - answered_at ELSE 0 END`+bridged+`
+			ORDER BY bridged_at - answered_at LIMIT 1 OFFSET ?4`, append(inRange, rank)...); err != nil {
 			return nil, fmt.Errorf("connect times: %w", err)
 		}
 		*f.dst = float64(ms) / 1000

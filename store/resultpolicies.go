@@ -87,7 +87,8 @@ func uncountAttempt(ctx context.Context, tx *sqlx.Tx, memberID, attemptID int64)
 		return false, nil
 	}
 	if _, err := tx.ExecContext(ctx, `
-		UPDATE members SET attempts = max(attempts - 1, 0), minus = minus + 1 WHERE id = ?`, memberID); err != nil {
+		UPDATE members SET attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, minus = minus + 1 WHERE id = ?`,
+		memberID); err != nil {
 		return false, fmt.Errorf("uncount attempt %d of member %d: %w", attemptID, memberID, err)
 	}
 	return true, nil

@@ -152,8 +152,8 @@ func (d *DB) ApplyMemberResult(ctx context.Context, memberID int64, r dialer.Mem
 		if last.AgentID.Valid {
 			out.Agent = last.Agent.String
 			if _, err := tx.ExecContext(ctx, `
-				UPDATE agents SET end_wrapup_at = max(?, coalesce(end_wrapup_at, 0) + 1) WHERE id = ?`,
-				toMS(now), last.AgentID.Int64); err != nil {
+				UPDATE agents SET end_wrapup_at = CASE WHEN coalesce(end_wrapup_at, 0) + 1 > ?1 THEN coalesce(end_wrapup_at, 0) + 1 ELSE ?1 END
+				WHERE id = ?2`, toMS(now), last.AgentID.Int64); err != nil {
 				return fmt.Errorf("end wrap-up of agent %d: %w", last.AgentID.Int64, err)
 			}
 		}
@@ -207,7 +207,7 @@ func resultNumber(ctx context.Context, tx *sqlx.Tx, memberID, campaignID int64, 
 func stopNumbers(ctx context.Context, tx *sqlx.Tx, memberID int64, r dialer.MemberResult, keep sql.NullInt64) error {
 	if r.StopAll {
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE communications SET state = 'stopped' WHERE member_id = ? AND id IS NOT ?`, memberID, keep); err != nil {
+			UPDATE communications SET state = 'stopped' WHERE member_id = ? AND id IS DISTINCT FROM ?`, memberID, keep); err != nil {
 			return fmt.Errorf("stop numbers: %w", err)
 		}
 		return nil
