@@ -140,7 +140,7 @@ func agentViews(agents []dialer.Agent, pending []store.AgentRequest) []agentView
 func agentFileOf(ag dialer.Agent) dialer.AgentFile {
 	settings := dialer.Agent{Name: ag.Name, Endpoint: ag.Endpoint, CallTimeout: ag.CallTimeout, WrapUp: ag.WrapUp,
 		MaxNoAnswer: ag.MaxNoAnswer, BusyDelay: ag.BusyDelay, RejectDelay: ag.RejectDelay,
-		NoAnswerDelay: ag.NoAnswerDelay, Tiers: ag.Tiers, Session: ag.Session, OnDrop: ag.OnDrop}
+		NoAnswerDelay: ag.NoAnswerDelay, Tiers: ag.Tiers, Session: ag.Session, OnDrop: ag.OnDrop, Node: ag.Node}
 	return dialer.AgentFile{Agents: []dialer.Agent{settings}}
 }
 
@@ -280,7 +280,7 @@ func printAgent(out io.Writer, v agentView) error {
 		req = "-"
 	}
 	w := table(out)
-	for _, row := range [][2]string{
+	rows := [][2]string{
 		{"name", v.Name}, {"state", fmt.Sprintf("%s since %s", v.State, tableTime(v.StateChangedAt))},
 		{"requested", req}, {"endpoint", v.Endpoint}, {"campaigns", tierList(v.Tiers)},
 		{"call timeout", tableDuration(v.CallTimeout.D())}, {"wrap-up", tableDuration(v.WrapUp.D())},
@@ -289,7 +289,11 @@ func printAgent(out io.Writer, v agentView) error {
 			tableDuration(v.RejectDelay.D()), tableDuration(v.NoAnswerDelay.D()))},
 		{"session", session(v.Agent)},
 		{"next offer", ready},
-	} {
+	}
+	if v.Node != "" {
+		rows = append(rows, [2]string{"node", v.Node + " (its phone and its customers are called there)"})
+	}
+	for _, row := range rows {
 		fmt.Fprintf(w, "%s:\t%s\n", row[0], row[1])
 	}
 	return w.Flush()

@@ -27,6 +27,7 @@ type agentSpec struct {
 	timeout, wrap, busy, reject, noAns time.Duration
 	maxNoAnswer                        int
 	session, onDrop                    string
+	node                               string
 }
 
 // agents applies agents tiered to campaign and logs them in (available),
@@ -38,7 +39,8 @@ func (h *harness) agents(campaign string, specs ...agentSpec) {
 		a := dialer.Agent{Name: s.name, Endpoint: "loopback/" + s.dest + "/dialer_lab", CallTimeout: dialer.Duration(s.timeout),
 			WrapUp: dialer.Duration(s.wrap), MaxNoAnswer: s.maxNoAnswer, BusyDelay: dialer.Duration(s.busy),
 			RejectDelay: dialer.Duration(s.reject), NoAnswerDelay: dialer.Duration(s.noAns),
-			Tiers: []dialer.Tier{{Campaign: campaign, Level: max(s.level, 1)}}, Session: s.session, OnDrop: s.onDrop}
+			Tiers: []dialer.Tier{{Campaign: campaign, Level: max(s.level, 1)}}, Session: s.session, OnDrop: s.onDrop,
+			Node: s.node}
 		if a.CallTimeout == 0 {
 			a.CallTimeout = dialer.Duration(10 * time.Second)
 		}

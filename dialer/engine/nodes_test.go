@@ -187,3 +187,47 @@ func TestEngine_NodesSpreadAndSurviveALostNode(t *testing.T) {
 		}
 	}
 }
+
+// TestAgents_NodeAffinity: an agent naming a node is dialed there and its
+// customers are placed there; an agent of any node is dialed on its
+// customer's node; both legs of every bridge are on one node. In
+// progressive mode the customer is placed first, in preemptive the agent.
+func TestAgents_NodeAffinity(t *testing.T) {
+	for _, mode := range []string{progressive, preemptive} {
+		h := newHarness(t, monday, Config{MaxCalls: 50, MaxCPS: 50}, longCall(10*time.Second))
+		h.sw.nodes = newFakeNodes(map[string]int{"fs-a": 10, "fs-b": 10})
+		h.campaign("name: aff\n"+mode+"limits: {lines: 4}\n", numbers(12, "01")...)
+		h.agents("aff", agentSpec{name: "on-b", dest: "agent-1", node: "fs-b"},
+			agentSpec{name: "anywhere", dest: "agent-2"})
+		h.run(3*time.Minute, 100*time.Millisecond)
+		customers := map[string]*placed{} // by attempt id
+		for _, p := range h.sw.placed {
+			if p.agent == "" {
+				customers[p.req.Vars["dialer_attempt_id"]] = p
+			}
+		}
+		legs := 0
+		onA := 0
+		for _, leg := range h.agentLegs("") {
+			legs++
+			cust := customers[leg.req.Vars["dialer_attempt_id"]]
+			if leg.agent == "on-b" && leg.req.Node != "fs-b" {
+				t.Errorf("%s: agent on-b dialed on %q, it names fs-b", mode, leg.req.Node)
+			}
+			if cust != nil && cust.req.Node != leg.req.Node {
+				t.Errorf("%s: attempt %s: customer on %q, agent %s on %q", mode, leg.req.Vars["dialer_attempt_id"],
+					cust.req.Node, leg.agent, leg.req.Node)
+			}
+			if leg.req.Node == "fs-a" {
+				onA++
+			}
+		}
+		if legs < 4 || len(h.sw.bridges) < 4 {
+			t.Fatalf("%s: %d agent legs and %d bridges, want calls bridged", mode, legs, len(h.sw.bridges))
+		}
+		if onA == 0 {
+			t.Errorf("%s: agent anywhere never took a call on fs-a, the node with more free lines", mode)
+		}
+		h.checkAgentsSettled()
+	}
+}
