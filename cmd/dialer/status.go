@@ -51,6 +51,9 @@ type daemonView struct {
 	ESLReconnects    int             `json:"esl_reconnects"`
 	CallsInProgress  int             `json:"calls_in_progress"`
 	OriginatesPerSec float64         `json:"originates_per_sec"`
+	// Nodes are the switch nodes of a running daemon working several
+	// (esl.nodes).
+	Nodes []store.NodeLive `json:"nodes,omitempty"`
 }
 
 // Daemon states of daemonView.State.
@@ -215,6 +218,7 @@ func buildStatus(now time.Time, ds *store.DaemonStatus, active []store.CampaignA
 			}
 			v.Daemon.ESLReconnects, v.Daemon.CallsInProgress = ds.ESLReconnects, ds.CallsInProgress
 			v.Daemon.OriginatesPerSec = ds.OriginatesPerSec
+			v.Daemon.Nodes = ds.Nodes
 			for _, l := range ds.Campaigns {
 				live[l.Name] = l
 			}
@@ -265,6 +269,10 @@ func writeStatusTable(out io.Writer, v statusView) error {
 		fmt.Fprintf(w, "daemon:\trunning, pid %d on %s, version %s, up %s (status %s old)\n", d.PID, d.Host, d.Version,
 			tableDuration(v.At.Sub(*d.StartedAt)), tableDuration(v.At.Sub(*d.LastSeen)))
 		fmt.Fprintf(w, "ESL:\t%s\n", eslLine(d))
+		for _, n := range d.Nodes {
+			fmt.Fprintf(w, "node %s:\t%s since %s, %s, %d/%d calls\n", n.Name, n.State, statusTime(n.Since), n.Address,
+				n.Calls, n.MaxCalls)
+		}
 		fmt.Fprintf(w, "calls:\t%d in progress, %.1f originates/s\n", d.CallsInProgress, d.OriginatesPerSec)
 	case daemonStopped:
 		how := "clean shutdown"

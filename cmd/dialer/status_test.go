@@ -130,3 +130,46 @@ func TestStatus_Watch(t *testing.T) {
 	}
 	c.viewFails("--interval 0s: must be positive", "status", "--watch", "--interval", "0")
 }
+
+// TestStatus_Nodes: a daemon working several switches shows each node's
+// state, address and calls, in the table and in JSON.
+func TestStatus_Nodes(t *testing.T) {
+	c := ivrWithResults(t)
+	ctx := context.Background()
+	db, err := store.Open(ctx, c.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	nodes := []store.NodeLive{
+		{Name: "fs-a", Address: "10.0.0.1:8021", State: "connected", Since: c.now.Add(-time.Hour), Calls: 12, MaxCalls: 500},
+		{Name: "fs-b", Address: "10.0.0.2:8021", State: "disconnected", Since: c.now.Add(-90 * time.Second), MaxCalls: 300},
+	}
+	if err := db.WriteDaemonStatus(ctx, store.DaemonStatus{PID: 1, Host: "h", Version: "v", StartedAt: c.now.Add(-time.Hour),
+		UpdatedAt: c.now.Add(-time.Second), ESLState: "connected", Nodes: nodes}); err != nil {
+		t.Fatal(err)
+	}
+	out := c.viewOK("status")
+	for _, want := range []string{
+		"node fs-a: connected since " + tableTime(c.now.Add(-time.Hour)) + ", 10.0.0.1:8021, 12/500 calls",
+		"node fs-b: disconnected since " + tableTime(c.now.Add(-90*time.Second)) + ", 10.0.0.2:8021, 0/300 calls",
+	} {
+		if got := viewLine(t, out, strings.SplitN(want, ":", 2)[0]+":"); got != want {
+			t.Errorf("status line %q, want %q", got, want)
+		}
+	}
+	var v statusView
+	if err := json.Unmarshal([]byte(c.viewOK("status", "-o", "json")), &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Daemon.Nodes) != 2 {
+		t.Fatalf("json nodes %+v, want %+v", v.Daemon.Nodes, nodes)
+	}
+	for i, n := range v.Daemon.Nodes {
+		w := nodes[i]
+		if n.Name != w.Name || n.Address != w.Address || n.State != w.State || !n.Since.Equal(w.Since) ||
+			n.Calls != w.Calls || n.MaxCalls != w.MaxCalls {
+			t.Errorf("json node %+v, want %+v", n, w)
+		}
+	}
+}
