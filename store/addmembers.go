@@ -80,7 +80,7 @@ func (d *DB) AddMembers(ctx context.Context, campaignID int64, ms []memberfile.M
 			ids = append(ids, id)
 		}
 		if sortSpec.Variable != "" && len(ids) > 0 {
-			return resortMembers(ctx, tx, campaignID, ids[0], sortSpec)
+			return d.resortMembers(ctx, tx, campaignID, ids[0], sortSpec)
 		}
 		return nil
 	})

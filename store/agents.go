@@ -368,9 +368,10 @@ func (d *DB) RequestAgentStates(ctx context.Context, names []string, state diale
 			var at int64
 			if err := tx.GetContext(ctx, &at, `
 				UPDATE agents
-				SET requested_state = ?, requested_at = max(?, coalesce(requested_at, 0) + 1)
+				SET requested_state = ?,
+				    requested_at = CASE WHEN coalesce(requested_at, 0) + 1 > ? THEN coalesce(requested_at, 0) + 1 ELSE ? END
 				WHERE id = ?
-				RETURNING requested_at`, string(state), now, row.ID); err != nil {
+				RETURNING requested_at`, string(state), now, now, row.ID); err != nil {
 				return fmt.Errorf("record request of agent %s: %w", name, err)
 			}
 			ch.RequestedAt = fromMS(at)

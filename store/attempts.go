@@ -18,6 +18,29 @@ import (
 // ErrNotWaiting is returned when a claim finds the member no longer waiting.
 var ErrNotWaiting = errors.New("member is not waiting")
 
+// claimMemberSQL claims member ?2 at ?1 if it is still waiting, due (or
+// ?3, before its due time), its number ?5 (0: none) still active, not
+// held and past its not_before.
+const claimMemberSQL = `
+	UPDATE members SET state = 'calling', updated_at = ?
+	WHERE id = ? AND state = 'waiting' AND (? = 1 OR due_at <= ?)
+	  AND (? = 0 OR EXISTS (SELECT 1 FROM communications c
+	                        WHERE c.id = ? AND c.member_id = members.id AND c.state = 'active'))
+	  AND held = 0 AND not_before <= ?`
+
+// claimMemberPostgres is claimMemberSQL with the member's row locked FOR
+// UPDATE SKIP LOCKED: a member that another transaction (another daemon
+// sharing the database) is claiming right now is skipped at once, not
+// waited for.
+const claimMemberPostgres = `
+	UPDATE members SET state = 'calling', updated_at = ?
+	WHERE id = (SELECT m.id FROM members m
+	            WHERE m.id = ? AND m.state = 'waiting' AND (? = 1 OR m.due_at <= ?)
+	              AND (? = 0 OR EXISTS (SELECT 1 FROM communications c
+	                                    WHERE c.id = ? AND c.member_id = m.id AND c.state = 'active'))
+	              AND m.held = 0 AND m.not_before <= ?
+	            FOR UPDATE OF m SKIP LOCKED)`
+
 // StartAttempts claims each member (waiting -> calling) and records its
 // attempt, all in one transaction, before any originate is sent. A member
 // that is no longer waiting, not due yet, held, before its not_before, or
@@ -28,12 +51,7 @@ func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64
 		for i, a := range as {
 			// The member must still be waiting, due, and its number active:
 			// a result or a CLI change made since the engine read it wins.
-			res, err := tx.ExecContext(ctx, `
-				UPDATE members SET state = 'calling', updated_at = ?
-				WHERE id = ? AND state = 'waiting' AND (? OR due_at <= ?)
-				  AND (? = 0 OR EXISTS (SELECT 1 FROM communications c
-				                        WHERE c.id = ? AND c.member_id = members.id AND c.state = 'active'))
-				  AND held = 0 AND not_before <= ?`,
+			res, err := tx.ExecContext(ctx, d.dialect.pick(claimMemberSQL, claimMemberPostgres),
 				toMS(a.At), a.MemberID, a.BeforeDue, toMS(a.At), a.CommunicationID, a.CommunicationID, toMS(a.At))
 			if err != nil {
 				return fmt.Errorf("claim member %d: %w", a.MemberID, err)
@@ -301,9 +319,12 @@ func (d *DB) OpenAttempts(ctx context.Context) ([]dialer.Attempt, error) {
 
 // membersByIDQuery and numbersByMemberQuery load members, and their
 // numbers in order, by a JSON array of member ids.
-const (
-	membersByIDQuery     = memberSelect + ` WHERE id IN (SELECT value FROM json_each(?))`
-	numbersByMemberQuery = commSelect + ` WHERE member_id IN (SELECT value FROM json_each(?)) ORDER BY member_id, position`
+var (
+	membersByIDQuery     = memberSelect + ` WHERE id IN (` + sqliteDialect.jsonIDs("?") + `)`
+	numbersByMemberQuery = commSelect + ` WHERE member_id IN (` + sqliteDialect.jsonIDs("?") + `) ORDER BY member_id, position`
+
+	membersByIDPostgres     = memberSelect + ` WHERE id IN (` + postgresDialect.jsonIDs("?") + `)`
+	numbersByMemberPostgres = commSelect + ` WHERE member_id IN (` + postgresDialect.jsonIDs("?") + `) ORDER BY member_id, position`
 )
 
 // MembersByID loads members with their numbers, in the order of ids.
@@ -323,11 +344,11 @@ func (d *DB) MembersByID(ctx context.Context, ids []int64) ([]dialer.Member, err
 	}
 	list = append(list, ']')
 	var rows []memberRow
-	if err := d.db.SelectContext(ctx, &rows, membersByIDQuery, string(list)); err != nil {
+	if err := d.db.SelectContext(ctx, &rows, d.dialect.pick(membersByIDQuery, membersByIDPostgres), string(list)); err != nil {
 		return nil, fmt.Errorf("load members: %w", err)
 	}
 	var comms []commRow
-	if err := d.db.SelectContext(ctx, &comms, numbersByMemberQuery, string(list)); err != nil {
+	if err := d.db.SelectContext(ctx, &comms, d.dialect.pick(numbersByMemberQuery, numbersByMemberPostgres), string(list)); err != nil {
 		return nil, fmt.Errorf("load member numbers: %w", err)
 	}
 	byID := make(map[int64]*dialer.Member, len(rows))
@@ -479,10 +500,9 @@ func (d *DB) CampaignsVersion(ctx context.Context) (string, error) {
 		Calendars sql.NullString `db:"calendars"`
 	}
 	if err := d.db.GetContext(ctx, &v, `
-		SELECT (SELECT group_concat(id || ':' || state || ':' || state_changed_at || ':' || updated_at, ',')
-		        FROM (SELECT id, state, state_changed_at, updated_at FROM campaigns ORDER BY id)) AS campaigns,
-		       (SELECT group_concat(id || ':' || updated_at, ',')
-		        FROM (SELECT id, updated_at FROM calendars ORDER BY id)) AS calendars`); err != nil {
+		SELECT (SELECT string_agg(id || ':' || state || ':' || state_changed_at || ':' || updated_at, ',' ORDER BY id)
+		        FROM campaigns) AS campaigns,
+		       (SELECT string_agg(id || ':' || updated_at, ',' ORDER BY id) FROM calendars) AS calendars`); err != nil {
 		return "", fmt.Errorf("campaigns version: %w", err)
 	}
 	h := fnv.New64a()

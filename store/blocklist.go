@@ -34,6 +34,13 @@ func scopeID(ctx context.Context, q sqlx.QueryerContext, campaign string) (sql.N
 	return sql.NullInt64{Int64: id, Valid: true}, nil
 }
 
+// blockScopeIs is "the scope of col is the campaign id ? (NULL: global)",
+// written as the blocklist_scope index is: on ifnull in SQLite, which uses
+// the index only for that same expression, on coalesce in PostgreSQL.
+func blockScopeIs(x dialect, col string) string {
+	return x.pick(`ifnull(`+col+`, 0) = ifnull(?, 0)`, `coalesce(`+col+`, 0) = coalesce(CAST(? AS BIGINT), 0)`)
+}
+
 // BlockNumbers adds normalised numbers to the blocklist of a campaign (or
 // globally for ""), in one transaction. Numbers already blocked in that
 // scope are left as they are; added counts the new ones.
@@ -76,7 +83,7 @@ func (d *DB) UnblockNumbers(ctx context.Context, campaign string, numbers []stri
 		}
 		for _, n := range numbers {
 			res, err := tx.ExecContext(ctx,
-				`DELETE FROM blocklist WHERE ifnull(campaign_id, 0) = ifnull(?, 0) AND number = ?`, scope, n)
+				`DELETE FROM blocklist WHERE `+blockScopeIs(d.dialect, "campaign_id")+` AND number = ?`, scope, n)
 			if err != nil {
 				return fmt.Errorf("unblock %s: %w", n, err)
 			}
@@ -94,7 +101,7 @@ func (d *DB) UnblockNumbers(ctx context.Context, campaign string, numbers []stri
 // Blocklist lists entries. campaign "" with all=false lists global
 // entries; a campaign name lists that campaign's; all lists every scope.
 func (d *DB) Blocklist(ctx context.Context, campaign string, all bool) ([]BlockEntry, error) {
-	q := `SELECT b.id, ifnull(c.name, '') AS campaign, b.number, b.reason, b.created_at
+	q := `SELECT b.id, coalesce(c.name, '') AS campaign, b.number, b.reason, b.created_at
 		FROM blocklist b LEFT JOIN campaigns c ON c.id = b.campaign_id`
 	var args []any
 	if !all {
@@ -102,7 +109,7 @@ func (d *DB) Blocklist(ctx context.Context, campaign string, all bool) ([]BlockE
 		if err != nil {
 			return nil, err
 		}
-		q += ` WHERE ifnull(b.campaign_id, 0) = ifnull(?, 0)`
+		q += ` WHERE ` + blockScopeIs(d.dialect, "b.campaign_id")
 		args = append(args, scope)
 	}
 	q += ` ORDER BY campaign, b.number`

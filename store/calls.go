@@ -66,7 +66,7 @@ func (d *DB) LiveCalls(ctx context.Context, campaignID int64) ([]LiveCall, error
 		            WHEN a.agent_answered_at IS NOT NULL THEN 'agent_answered'
 		            WHEN a.agent_ringing_at IS NOT NULL THEN 'agent_ringing'
 		            ELSE 'calling' END AS state,
-		       a.created_at AS started_at, ifnull(g.name, '') AS agent
+		       a.created_at AS started_at, coalesce(g.name, '') AS agent
 		FROM attempts a
 		JOIN campaigns c ON c.id = a.campaign_id
 		JOIN members m ON m.id = a.member_id
@@ -75,7 +75,7 @@ func (d *DB) LiveCalls(ctx context.Context, campaignID int64) ([]LiveCall, error
 		UNION ALL
 		SELECT 0, 0, '', 0, '', r.number, r.call_uuid, '',
 		       CASE WHEN r.answered_at IS NOT NULL THEN 'answered' ELSE 'calling' END,
-		       ifnull(r.handled_at, r.created_at), g.name
+		       coalesce(r.handled_at, r.created_at), g.name
 		FROM call_requests r
 		JOIN agents g ON g.id = r.agent_id
 		WHERE ?1 = 0 AND r.campaign_id IS NULL AND r.state = 'started' AND r.ended_at IS NULL

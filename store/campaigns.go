@@ -184,7 +184,7 @@ func (d *DB) ApplyCampaign(ctx context.Context, c *dialer.Campaign) (Change, err
 			return err
 		}
 		if old == nil || old.Sort != c.Sort {
-			return resortMembers(ctx, tx, id, 0, c.Sort)
+			return d.resortMembers(ctx, tx, id, 0, c.Sort)
 		}
 		return nil
 	})
@@ -197,7 +197,7 @@ func (d *DB) ApplyCampaign(ctx context.Context, c *dialer.Campaign) (Change, err
 // resortMembers recomputes the sort keys of a campaign's members with id
 // at least fromID from a numeric variable (NULL when it is not a number);
 // desc order stores the negated value so that one ascending index serves both.
-func resortMembers(ctx context.Context, tx *sqlx.Tx, campaignID, fromID int64, s dialer.SortSpec) error {
+func (d *DB) resortMembers(ctx context.Context, tx *sqlx.Tx, campaignID, fromID int64, s dialer.SortSpec) error {
 	sign := 1.0
 	if s.Order == "desc" {
 		sign = -1
@@ -209,10 +209,13 @@ func resortMembers(ctx context.Context, tx *sqlx.Tx, campaignID, fromID int64, s
 	} else {
 		_, err = tx.ExecContext(ctx, `
 			UPDATE members
-			SET sort_key = (
+			SET sort_key = (`+d.dialect.pick(`
 				SELECT CASE WHEN v IS NULL OR v = '' OR v GLOB '*[^0-9.eE+-]*' THEN NULL
 				            ELSE ? * CAST(v AS REAL) END
-				FROM (SELECT json_extract(members.variables, '$.' || ?) AS v))
+				FROM (SELECT json_extract(members.variables, '$.' || ?) AS v)`, `
+				SELECT CASE WHEN v ~ '^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$'
+				            THEN ? * CAST(v AS DOUBLE PRECISION) END
+				FROM (SELECT CAST(members.variables AS jsonb) ->> ? AS v) AS sort_value`)+`)
 			WHERE campaign_id = ? AND id >= ?`,
 			sign, s.Variable, campaignID, fromID)
 	}
@@ -564,7 +567,7 @@ const (
 		JOIN calendars cal ON cal.id = c.calendar_id
 		LEFT JOIN members m ON m.campaign_id = c.id`
 	summaryGroup = `
-		GROUP BY c.id
+		GROUP BY c.id, cal.name
 		ORDER BY c.priority, c.name`
 )
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"github.com/fsdialer/dialer/store/pgtest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 // scan of members_claimable, the partial index without held members that
 // carries not_before, so holds and call windows cost no row reads.
 func TestDueQuery_UsesClaimableIndex(t *testing.T) {
+	pgtest.SQLiteOnly(t, "a SQLite query plan")
 	ctx := context.Background()
 	d, err := Open(ctx, filepath.Join(t.TempDir(), "plan.db"))
 	if err != nil {

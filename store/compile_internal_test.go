@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsdialer/dialer/store/pgtest"
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
@@ -57,6 +58,7 @@ func openCounting(t *testing.T) *sql.DB {
 // values change, so the statement cache is not defeated by the planner
 // (see dataSource).
 func TestStatements_CompiledOnce(t *testing.T) {
+	pgtest.SQLiteOnly(t, "SQLite's compiled statement cache")
 	now := time.Date(2026, 11, 23, 15, 0, 0, 0, time.UTC).UnixMilli()
 	tests := []struct {
 		name  string

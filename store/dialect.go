@@ -62,3 +62,11 @@ func (x dialect) migrations() fs.FS {
 	}
 	return migrations
 }
+
+// jsonIDs is a subquery of the ids in the JSON array of integers that
+// param (?, ?1) binds as text: "col IN (" + x.jsonIDs("?") + ")". One text
+// serves any number of ids.
+func (x dialect) jsonIDs(param string) string {
+	return x.pick(`SELECT value FROM json_each(`+param+`)`,
+		`SELECT CAST(value AS BIGINT) FROM jsonb_array_elements_text(CAST(`+param+` AS jsonb))`)
+}

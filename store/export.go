@@ -61,15 +61,16 @@ type ExportAttempt struct {
 // streamed from one query, so memory does not grow with the campaign. An
 // error from fn stops the export and is returned as it is.
 func (d *DB) ExportMembers(ctx context.Context, campaignID int64, fn func(ExportMember) error) error {
-	// NOT INDEXED: walk the table in id order instead of letting the planner
-	// pick members_due and sort the whole campaign before the first row.
+	// NOT INDEXED: SQLite walks the table in id order instead of letting
+	// the planner pick members_due and sort the whole campaign before the
+	// first row.
 	rows, err := d.db.QueryContext(ctx, `
-		SELECT m.id, ifnull(m.external_key, ''), m.name, m.state, m.priority, m.attempts,
+		SELECT m.id, coalesce(m.external_key, ''), m.name, m.state, m.priority, m.attempts,
 		       m.end_cause, m.last_cause, m.due_at,
-		       ifnull((SELECT group_concat(c.number, ';' ORDER BY c.position, c.id)
-		               FROM communications c WHERE c.member_id = m.id), ''),
+		       coalesce((SELECT string_agg(c.number, ';' ORDER BY c.position, c.id)
+		                 FROM communications c WHERE c.member_id = m.id), ''),
 		       m.variables, m.held, m.not_before
-		FROM members m NOT INDEXED
+		FROM members m`+d.dialect.pick(" NOT INDEXED", "")+`
 		WHERE m.campaign_id = ?
 		ORDER BY m.id`, campaignID)
 	if err != nil {
@@ -109,9 +110,9 @@ func (d *DB) ExportMembers(ctx context.Context, campaignID int64, fn func(Export
 // stops the export and is returned as it is.
 func (d *DB) ExportAttempts(ctx context.Context, campaignID int64, fn func(ExportAttempt) error) error {
 	rows, err := d.db.QueryContext(ctx, `
-		SELECT a.id, a.member_id, ifnull(m.external_key, ''), a.number, a.uuid, a.final,
+		SELECT a.id, a.member_id, coalesce(m.external_key, ''), a.number, a.uuid, a.final,
 		       a.created_at, a.answered_at, a.ended_at, a.cause, a.q850, a.billsec_ms,
-		       a.class, a.counted, a.business_result, ifnull(g.name, ''),
+		       a.class, a.counted, a.business_result, coalesce(g.name, ''),
 		       a.recording_path, a.captured, c.ivr_capture, a.amd_result, a.amd_ms
 		FROM attempts a
 		JOIN members m ON m.id = a.member_id

@@ -55,6 +55,42 @@ var recordMemberFailedSQL = `
 	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = 'member-' || m.id || ':failed') -- a replay takes no id
 	ON CONFLICT (idempotency_key) DO NOTHING`
 
+// recordMemberFailedPostgres is recordMemberFailedSQL for PostgreSQL: the
+// payload is built with json_build_object in the same field order (its
+// text has a space around each colon; the fields and values are the same).
+var recordMemberFailedPostgres = `
+	INSERT INTO webhook_outbox (campaign_id, attempt_id, event, url, idempotency_key, payload, next_at, created_at)
+	SELECT m.campaign_id, la.id, 'member_failed', c.callback_url, 'member-' || m.id || ':failed',
+	       json_build_object(
+	           'event', 'member_failed',
+	           'idempotency_key', 'member-' || m.id || ':failed',
+	           'campaign_id', c.id,
+	           'campaign', c.name,
+	           'member_id', m.id,
+	           'name', m.name,
+	           'external_key', m.external_key,
+	           'variables', CAST(m.variables AS json),
+	           'cause', m.end_cause,
+	           'last_cause', nullif(m.last_cause, ''),
+	           'attempts', m.attempts,
+	           'numbers', (SELECT coalesce(json_agg(json_build_object(
+	                                  'number', n.number,
+	                                  'type', n.type,
+	                                  'attempts', n.attempts,
+	                                  'last_cause', nullif(n.last_cause, ''),
+	                                  'state', n.state) ORDER BY n.position, n.id), '[]')
+	                       FROM communications n WHERE n.member_id = m.id),
+	           'last_attempt_id', la.id,
+	           'last_call_uuid', la.uuid,
+	           'failed_time', ` + postgresDialect.jsonTime("?2") + `)::text,
+	       ?2, ?2
+	FROM members m
+	JOIN campaigns c ON c.id = m.campaign_id
+	LEFT JOIN attempts la ON la.id = (SELECT max(a.id) FROM attempts a WHERE a.member_id = m.id)
+	WHERE m.id IN (` + postgresDialect.jsonIDs("?1") + `) AND m.state = 'failed' AND c.callback_url <> ''
+	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = 'member-' || m.id || ':failed') -- a replay takes no id
+	ON CONFLICT (idempotency_key) DO NOTHING`
+
 // recordMemberFailed writes the failure notices of members the
 // transaction ended failed, inside that transaction: a notice exists
 // exactly when its failure does.
@@ -71,7 +107,8 @@ func recordMemberFailed(ctx context.Context, tx *sqlx.Tx, memberIDs []int64, now
 		list = strconv.AppendInt(list, id, 10)
 	}
 	list = append(list, ']')
-	if _, err := tx.ExecContext(ctx, recordMemberFailedSQL, string(list), now); err != nil {
+	q := dialectOf(tx).pick(recordMemberFailedSQL, recordMemberFailedPostgres)
+	if _, err := tx.ExecContext(ctx, q, string(list), now); err != nil {
 		return fmt.Errorf("record %s callback of members %s: %w", dialer.CallbackMemberFailed, list, err)
 	}
 	return nil

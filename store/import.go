@@ -34,7 +34,13 @@ const importQueue = 8
 // transaction until Commit or Rollback, so decoding the next rows and
 // inserting the previous ones run at the same time. Add, Commit and
 // Rollback must be called from one goroutine.
+//
+// On SQLite the writer inserts into the tables with multi-row INSERTs, the
+// ids given here. On PostgreSQL it streams the rows with COPY into a
+// temporary staging table, and Commit moves them into the tables with one
+// INSERT ... SELECT per table (see import_postgres.go).
 type Import struct {
+	d          *DB
 	conn       *sqlx.Conn
 	tx         *sqlx.Tx
 	campaignID int64
@@ -58,10 +64,11 @@ type Import struct {
 }
 
 // importRows is one chunk of members and their numbers, as statement
-// arguments.
+// arguments (SQLite) or as staging rows for COPY (PostgreSQL).
 type importRows struct {
 	members, numbers    int
 	memberArgs, numArgs []any
+	staged              [][]any
 	firstLine, lastLine int
 }
 
@@ -107,16 +114,18 @@ func (d *DB) BeginImport(ctx context.Context, campaignID int64) (*Import, error)
 	}
 	// A large import fills several b-trees: a big page cache for this
 	// connection alone keeps them in memory until the commit.
-	if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -524288`); err != nil {
-		conn.Close()
-		return nil, fmt.Errorf("begin import: %w", err)
+	if !d.pg() {
+		if _, err := conn.ExecContext(ctx, `PRAGMA cache_size = -524288`); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("begin import: %w", err)
+		}
 	}
 	tx, err := conn.BeginTxx(ctx, nil)
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("begin import: %w", err)
 	}
-	imp := &Import{conn: conn, tx: tx, campaignID: campaignID, keys: map[string]bool{}, now: toMS(d.now()), finished: true}
+	imp := &Import{d: d, conn: conn, tx: tx, campaignID: campaignID, keys: map[string]bool{}, now: toMS(d.now()), finished: true}
 	fail := func(err error) (*Import, error) {
 		imp.release()
 		return nil, fmt.Errorf("begin import: %w", err)
@@ -130,11 +139,20 @@ func (d *DB) BeginImport(ctx context.Context, campaignID int64) (*Import, error)
 		return fail(err)
 	}
 	imp.sort = dialer.SortSpec{Variable: sortVar, Order: sortOrder}
-	if imp.nextMember, err = nextID(ctx, tx, "members"); err != nil {
-		return fail(err)
-	}
-	if imp.nextComm, err = nextID(ctx, tx, "communications"); err != nil {
-		return fail(err)
+	if d.pg() {
+		// The rows are numbered in the staging table; Commit gives them
+		// their ids.
+		imp.nextMember, imp.nextComm = 1, 1
+		if err := imp.createStaging(ctx); err != nil {
+			return fail(err)
+		}
+	} else {
+		if imp.nextMember, err = nextID(ctx, tx, "members"); err != nil {
+			return fail(err)
+		}
+		if imp.nextComm, err = nextID(ctx, tx, "communications"); err != nil {
+			return fail(err)
+		}
 	}
 	imp.firstID = imp.nextMember
 	rows, err := tx.QueryContext(ctx, `SELECT external_key FROM members WHERE campaign_id = ? AND external_key IS NOT NULL`, campaignID)
@@ -155,7 +173,11 @@ func (d *DB) BeginImport(ctx context.Context, campaignID int64) (*Import, error)
 	imp.chunks = make(chan importRows, importQueue)
 	imp.writerErr = make(chan error, 1)
 	imp.finished = false
-	go imp.write(ctx)
+	if d.pg() {
+		go imp.copyRows(ctx)
+	} else {
+		go imp.write(ctx)
+	}
 	return imp, nil
 }
 
@@ -201,7 +223,7 @@ func (imp *Import) Add(ctx context.Context, batch []memberfile.Member) ([]member
 	}
 	for len(good) > 0 {
 		n := min(len(good), importChunk)
-		rows, err := imp.rows(good[:n])
+		rows, err := imp.rowsFor(good[:n])
 		if err != nil {
 			return nil, err
 		}
@@ -364,11 +386,15 @@ func (imp *Import) Commit(ctx context.Context) (members, numbers int, err error)
 	if err := imp.finish(); err != nil {
 		return 0, 0, err
 	}
-	if err := imp.recordNumbers(ctx); err != nil {
+	if imp.d.pg() {
+		if err := imp.applyStaging(ctx); err != nil {
+			return 0, 0, err
+		}
+	} else if err := imp.recordNumbers(ctx); err != nil {
 		return 0, 0, err
 	}
 	if imp.sort.Variable != "" && imp.members > 0 {
-		if err := resortMembers(ctx, imp.tx, imp.campaignID, imp.firstID, imp.sort); err != nil {
+		if err := imp.d.resortMembers(ctx, imp.tx, imp.campaignID, imp.firstID, imp.sort); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -431,7 +457,9 @@ func (imp *Import) release() {
 		return
 	}
 	imp.tx.Rollback()
-	imp.conn.ExecContext(context.Background(), `PRAGMA cache_size = -65536`)
+	if !imp.d.pg() {
+		imp.conn.ExecContext(context.Background(), `PRAGMA cache_size = -65536`)
+	}
 	imp.conn.Close()
 	imp.conn = nil
 }

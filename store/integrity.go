@@ -74,6 +74,9 @@ func (d *DB) checkOnOpen(ctx context.Context) error {
 // b-tree, without comparing indexes with their tables. A problem is a
 // *CorruptError naming the first one found.
 func (d *DB) QuickCheck(ctx context.Context) error {
+	if d.pg() {
+		return errSQLiteOnly("the quick check (PRAGMA quick_check)")
+	}
 	var found []string
 	if err := d.db.SelectContext(ctx, &found, `PRAGMA quick_check`); err != nil {
 		if errors.Is(err, ErrCorrupt) {
@@ -104,8 +107,13 @@ func summarize(found []string) string {
 // b-trees, and every index against its table) and the foreign key check
 // on the database file, opened read-only, and returns the problems found:
 // none when the file is sound. A file too damaged to be read at all is one
-// problem. The error is for a check that could not run (no such file).
+// problem. The error is for a check that could not run (no such file, or
+// a PostgreSQL database: the server checks its own pages, see
+// data_checksums and pg_amcheck).
 func IntegrityCheck(ctx context.Context, file string) ([]string, error) {
+	if isPostgresDSN(file) {
+		return nil, errSQLiteOnly("dialer db check")
+	}
 	d, err := openReadOnly(ctx, file, nil, false)
 	if err != nil {
 		var ce *CorruptError
@@ -162,8 +170,12 @@ type BackupResult struct {
 // mode a reader does not hold writers up). The copy goes to a temporary
 // file beside dst, is checked (PRAGMA quick_check), and is renamed to dst
 // only then, so dst is either a whole, sound copy or as it was. An
-// existing dst is refused unless overwrite is set.
+// existing dst is refused unless overwrite is set. A PostgreSQL database
+// is refused: pg_dump backs it up.
 func Backup(ctx context.Context, src, dst string, overwrite bool) (BackupResult, error) {
+	if isPostgresDSN(src) {
+		return BackupResult{}, fmt.Errorf("%w: back a PostgreSQL database up with pg_dump", errSQLiteOnly("dialer db backup"))
+	}
 	start := time.Now()
 	res := BackupResult{File: dst}
 	fail := func(err error) (BackupResult, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/store"
+	"github.com/fsdialer/dialer/store/pgtest"
 	"github.com/fsdialer/dialer/store/storetest"
 )
 
@@ -41,6 +42,7 @@ func fullDB(t *testing.T) string {
 }
 
 func TestOpen_RefusesDamagedFile(t *testing.T) {
+	pgtest.SQLiteOnly(t, "damages the database file")
 	path := fullDB(t)
 	storetest.DamageMiddle(t, path)
 	_, err := store.Open(context.Background(), path)
@@ -57,6 +59,7 @@ func TestOpen_RefusesDamagedFile(t *testing.T) {
 // TestCorrupted_AnyCallReportsIt: a call that meets a damaged page returns
 // ErrCorrupt, and the DB says so once through Corrupted.
 func TestCorrupted_AnyCallReportsIt(t *testing.T) {
+	pgtest.SQLiteOnly(t, "damages the database file")
 	path := fullDB(t)
 	storetest.DamageMiddle(t, path)
 	ctx := context.Background()
@@ -89,6 +92,7 @@ func TestCorrupted_AnyCallReportsIt(t *testing.T) {
 }
 
 func TestIntegrityCheck(t *testing.T) {
+	pgtest.SQLiteOnly(t, "SQLite's integrity check of a file")
 	path := fullDB(t)
 	ctx := context.Background()
 	found, err := store.IntegrityCheck(ctx, path)
@@ -107,6 +111,7 @@ func TestIntegrityCheck(t *testing.T) {
 }
 
 func TestBackup(t *testing.T) {
+	pgtest.SQLiteOnly(t, "SQLite's online backup of a file")
 	src := fullDB(t)
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -154,5 +159,36 @@ func TestBackup(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Fatalf("files left beside the failed backup: %v, want only copy.db", names)
+	}
+}
+
+// On PostgreSQL the file operations refuse, naming PostgreSQL, and a
+// checkpoint is nothing to do.
+func TestSQLiteOnlyOperations_OnPostgres(t *testing.T) {
+	if !pgtest.Postgres() {
+		t.Skip("PostgreSQL pass only")
+	}
+	db, dsn := openDB(t)
+	ctx := context.Background()
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Errorf("checkpoint: %v", err)
+	}
+	if err := store.CheckWritable(dsn); err != nil {
+		t.Errorf("check writable: %v", err)
+	}
+	for what, err := range map[string]error{
+		"quick check": db.QuickCheck(ctx),
+		"integrity check": func() error {
+			_, err := store.IntegrityCheck(ctx, dsn)
+			return err
+		}(),
+		"backup": func() error {
+			_, err := store.Backup(ctx, dsn, filepath.Join(t.TempDir(), "copy.db"), false)
+			return err
+		}(),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "not on PostgreSQL") {
+			t.Errorf("%s = %v, want a refusal naming PostgreSQL", what, err)
+		}
 	}
 }

@@ -17,13 +17,13 @@ import (
 func recordLedger(ctx context.Context, tx *sqlx.Tx, attemptID int64) error {
 	if _, err := tx.ExecContext(ctx, `
 		INSERT INTO abandon_ledger (campaign_id, minute, live_answered, abandoned)
-		SELECT a.campaign_id, coalesce(a.answered_at, a.ended_at) / 60000, 1, a.cause = 'ABANDONED'
+		SELECT a.campaign_id, coalesce(a.answered_at, a.ended_at) / 60000, 1, CASE WHEN a.cause = 'ABANDONED' THEN 1 ELSE 0 END
 		FROM attempts a JOIN campaigns c ON c.id = a.campaign_id
 		WHERE a.id = ? AND a.final = 1 AND c.mode IN ('progressive', 'preemptive', 'predictive')
 		  AND a.cause <> 'MACHINE' AND (a.answered_at IS NOT NULL OR a.cause = 'ABANDONED')
 		ON CONFLICT (campaign_id, minute) DO UPDATE SET
-			live_answered = live_answered + excluded.live_answered,
-			abandoned = abandoned + excluded.abandoned`, attemptID); err != nil {
+			live_answered = abandon_ledger.live_answered + excluded.live_answered,
+			abandoned = abandon_ledger.abandoned + excluded.abandoned`, attemptID); err != nil {
 		return fmt.Errorf("count attempt %d in the abandon ledger: %w", attemptID, err)
 	}
 	return nil
@@ -55,7 +55,7 @@ func (d *DB) AbandonLedger(ctx context.Context, campaignID int64, window time.Du
 		Abandoned int `db:"abandoned"`
 	}
 	if err := d.db.GetContext(ctx, &row, `
-		SELECT ifnull(sum(live_answered), 0) AS live, ifnull(sum(abandoned), 0) AS abandoned
+		SELECT coalesce(sum(live_answered), 0) AS live, coalesce(sum(abandoned), 0) AS abandoned
 		FROM abandon_ledger WHERE campaign_id = ? AND minute BETWEEN ? AND ?`, campaignID, from, to); err != nil {
 		return dialer.AbandonFigures{}, fmt.Errorf("abandon ledger of campaign %d: %w", campaignID, err)
 	}
@@ -172,7 +172,7 @@ func (d *DB) Ledger(ctx context.Context, campaignID int64, now time.Time) (*Ledg
 				Abandoned int `db:"abandoned"`
 			}
 			if err := q.GetContext(ctx, &row, `
-				SELECT ifnull(sum(live_answered), 0) AS live, ifnull(sum(abandoned), 0) AS abandoned
+				SELECT coalesce(sum(live_answered), 0) AS live, coalesce(sum(abandoned), 0) AS abandoned
 				FROM abandon_ledger WHERE campaign_id = ? AND minute BETWEEN ? AND ?`, campaignID, from, to); err != nil {
 				return fmt.Errorf("window %s: %w", w, err)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/store"
+	"github.com/fsdialer/dialer/store/pgtest"
 )
 
 // ledgerDB is a store with the example progressive and IVR campaigns and
@@ -301,6 +302,7 @@ func TestAbandonLedger_OutlivesMembersGoesWithCampaign(t *testing.T) {
 
 // The pacer's read is one range of the ledger's primary key.
 func TestAbandonLedger_ReadsTheKeyRange(t *testing.T) {
+	pgtest.SQLiteOnly(t, "a SQLite query plan")
 	_, path := openDB(t)
 	raw := openRaw(t, path)
 	var plan []struct {
@@ -322,6 +324,7 @@ func TestAbandonLedger_ReadsTheKeyRange(t *testing.T) {
 // A database made before the ledger gets one counting the attempts it
 // already holds, and the compliance column.
 func TestMigration_LedgerFromOlderAttempts(t *testing.T) {
+	pgtest.SQLiteOnly(t, "builds a SQLite file as older migrations left it")
 	path := filepath.Join(t.TempDir(), "old.db")
 	raw := openRaw(t, path)
 	names, err := filepath.Glob("migrations/*.sql")

@@ -69,20 +69,19 @@ func (d *DB) Attempts(ctx context.Context, f AttemptFilter) ([]dialer.Attempt, e
 	if !f.Range.Until.IsZero() {
 		until = toMS(f.Range.Until)
 	}
-	limit := int64(-1) // SQLite: no limit
+	limit := int64(math.MaxInt64) // no limit
 	if f.Limit > 0 {
 		limit = int64(f.Limit)
 	}
 	var rows []attemptRow
 	if err := d.db.SelectContext(ctx, &rows, attemptSelect+`
-		WHERE campaign_id = @campaign AND id > @after
-		  AND (@class = '' OR class = @class)
-		  AND (@cause = '' OR cause = @cause)
-		  AND created_at >= @since AND created_at < @until
+		WHERE campaign_id = ?1 AND id > ?2
+		  AND (?3 = '' OR class = ?3)
+		  AND (?4 = '' OR cause = ?4)
+		  AND created_at >= ?5 AND created_at < ?6
 		ORDER BY id
-		LIMIT @limit`,
-		sql.Named("campaign", f.CampaignID), sql.Named("after", f.AfterID), sql.Named("class", f.Class),
-		sql.Named("cause", f.Cause), sql.Named("since", since), sql.Named("until", until), sql.Named("limit", limit),
+		LIMIT ?7`,
+		f.CampaignID, f.AfterID, f.Class, f.Cause, since, until, limit,
 	); err != nil {
 		return nil, fmt.Errorf("list attempts of campaign %d: %w", f.CampaignID, err)
 	}

@@ -13,15 +13,16 @@ import (
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/store"
+	"github.com/fsdialer/dialer/store/pgtest"
 	"github.com/jmoiron/sqlx"
 	_ "github.com/mattn/go-sqlite3"
 )
 
-// openRaw opens the store's file with plain SQL, to look at tables the
-// store's API does not show.
+// openRaw opens the store's database (its file, or on the PostgreSQL pass
+// its URL) with plain SQL, to look at tables the store's API does not show.
 func openRaw(t *testing.T, path string) *sqlx.DB {
 	t.Helper()
-	raw, err := sqlx.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
+	raw, err := store.OpenRawForTest(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,6 +148,7 @@ func TestCampaignNumbers_FollowEveryPath(t *testing.T) {
 // it: the rebuilt communications keep their ids and every reference to
 // them, and each number is in campaign_numbers.
 func TestMigration_CampaignNumbers(t *testing.T) {
+	pgtest.SQLiteOnly(t, "builds a SQLite file as older migrations left it")
 	path := filepath.Join(t.TempDir(), "old.db")
 	raw := openRaw(t, path)
 	names, err := filepath.Glob("migrations/*.sql")

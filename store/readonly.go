@@ -136,8 +136,12 @@ func (d *DB) checkSchema(ctx context.Context) error {
 // CheckWritable says why a database file could not be opened for writing,
 // before SQLite tries: the file is read-only, or its directory (where
 // SQLite keeps the -wal and -shm files, and creates a new database) is not
-// writable or does not exist. nil when nothing stands in the way.
+// writable or does not exist. nil when nothing stands in the way, and for
+// a PostgreSQL URL, whose server decides.
 func CheckWritable(file string) error {
+	if isPostgresDSN(file) {
+		return nil
+	}
 	dir := filepath.Dir(file)
 	fi, err := os.Stat(file)
 	switch {

@@ -30,6 +30,7 @@ func wantErr(t *testing.T, err error, wants ...string) {
 
 func TestOpenReadOnly_MissingFileIsNotCreated(t *testing.T) {
 	pgtest.SQLiteOnly(t, "a database file")
+	pgtest.SQLiteOnly(t, "a database file")
 	path := filepath.Join(t.TempDir(), "typo.db")
 	_, err := store.OpenReadOnly(context.Background(), path)
 	wantErr(t, err, "database "+path+" does not exist", "dialer campaign apply", "--db")
@@ -39,6 +40,7 @@ func TestOpenReadOnly_MissingFileIsNotCreated(t *testing.T) {
 }
 
 func TestOpenReadOnly_EmptyFile(t *testing.T) {
+	pgtest.SQLiteOnly(t, "a database file")
 	pgtest.SQLiteOnly(t, "a database file (TestOpenReadOnly_PostgresSchema is PostgreSQL's)")
 	path := filepath.Join(t.TempDir(), "empty.db")
 	if err := os.WriteFile(path, nil, 0o644); err != nil {
@@ -51,6 +53,7 @@ func TestOpenReadOnly_EmptyFile(t *testing.T) {
 // TestOpenReadOnly_OlderSchema: a read neither migrates nor reads an old
 // schema; it says to run a write command or the daemon once.
 func TestOpenReadOnly_OlderSchema(t *testing.T) {
+	pgtest.SQLiteOnly(t, "builds a SQLite file as older migrations left it")
 	pgtest.SQLiteOnly(t, "a database file built by hand (TestOpenReadOnly_PostgresSchema is PostgreSQL's)")
 	path := filepath.Join(t.TempDir(), "old.db")
 	raw := openRaw(t, path)
@@ -103,6 +106,7 @@ func TestOpenReadOnly_ReadsButNeverWrites(t *testing.T) {
 }
 
 func TestOpen_MissingDirectory(t *testing.T) {
+	pgtest.SQLiteOnly(t, "a database file and its directory")
 	pgtest.SQLiteOnly(t, "a database file")
 	dir := filepath.Join(t.TempDir(), "nowhere")
 	_, err := store.Open(context.Background(), filepath.Join(dir, "d.db"))
@@ -114,6 +118,7 @@ func TestOpen_MissingDirectory(t *testing.T) {
 // directory is in the way. Root may write anything, so the test needs
 // another user.
 func TestPermissions(t *testing.T) {
+	pgtest.SQLiteOnly(t, "file modes")
 	pgtest.SQLiteOnly(t, "file modes")
 	if permtest.AsUnprivileged(t) {
 		return
