@@ -46,7 +46,7 @@ var recordMemberFailedSQL = `
 	                             WHERE member_id = m.id ORDER BY position, id) n)),
 	           'last_attempt_id', la.id,
 	           'last_call_uuid', la.uuid,
-	           'failed_time', ` + jsonTime("?2") + `),
+	           'failed_time', ` + sqliteDialect.jsonTime("?2") + `),
 	       ?2, ?2
 	FROM members m
 	JOIN campaigns c ON c.id = m.campaign_id

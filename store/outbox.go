@@ -13,9 +13,6 @@ import (
 	"github.com/jmoiron/sqlx"
 )
 
-// jsonTime is the SQLite dialect's jsonTime.
-func jsonTime(col string) string { return sqliteDialect.jsonTime(col) }
-
 // recordCallbackSQL writes the outbox row of event ?1 for attempt ?2 at
 // ?3 (unix ms), with its payload built from the attempt, its member, its
 // campaign and its agent as they are in the transaction. Nothing is
@@ -41,9 +38,9 @@ var recordCallbackSQL = `
 	           'number', a.number,
 	           'agent_id', a.agent_id,
 	           'agent', g.name,
-	           'begin_time', ` + jsonTime("a.created_at") + `,
-	           'answer_time', ` + jsonTime("a.answered_at") + `,
-	           'end_time', CASE WHEN ?1 = 'release' THEN ` + jsonTime("a.ended_at") + ` END,
+	           'begin_time', ` + sqliteDialect.jsonTime("a.created_at") + `,
+	           'answer_time', ` + sqliteDialect.jsonTime("a.answered_at") + `,
+	           'end_time', CASE WHEN ?1 = 'release' THEN ` + sqliteDialect.jsonTime("a.ended_at") + ` END,
 	           'cause', CASE WHEN ?1 = 'release' THEN a.cause END,
 	           'q850', CASE WHEN ?1 = 'release' THEN a.q850 END,
 	           'class', CASE WHEN ?1 = 'release' THEN a.class END,
@@ -53,7 +50,7 @@ var recordCallbackSQL = `
 	           'recording_path', nullif(a.recording_path, ''),
 	           'captured', json(a.captured),
 	           'member_state', CASE WHEN ?1 = 'release' THEN m.state END,
-	           'next_due_time', CASE WHEN ?1 = 'release' AND m.state = 'waiting' THEN ` + jsonTime("m.due_at") + ` END),
+	           'next_due_time', CASE WHEN ?1 = 'release' AND m.state = 'waiting' THEN ` + sqliteDialect.jsonTime("m.due_at") + ` END),
 	       ?3, ?3
 	FROM attempts a
 	JOIN members m ON m.id = a.member_id
