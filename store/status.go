@@ -156,6 +156,10 @@ func (d *DB) DaemonStatus(ctx context.Context) (*DaemonStatus, error) {
 	if err := json.Unmarshal([]byte(r.Nodes), &s.Nodes); err != nil {
 		return nil, fmt.Errorf("read daemon status: stored nodes: %w", err)
 	}
+	if len(s.Nodes) == 0 {
+		// A daemon of one switch has no nodes, as it wrote them.
+		s.Nodes = nil
+	}
 	return s, nil
 }
 
