@@ -119,6 +119,18 @@ func TestServe_TwoSwitchesSpreadByCapacityAndFailOver(t *testing.T) {
 		if lost == 0 {
 			t.Errorf("no attempt of fs-b's ended %s: the calls up when it died", cause.Lost)
 		}
+		byNode, err := e.db.NodeReport(e.ctx, c.ID, dialer.TimeRange{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		count := map[string]int{}
+		for _, at := range as {
+			count[at.Node]++
+		}
+		if len(byNode) != 2 || byNode[0].Attempts != count["fs-a"] || byNode[1].Attempts != count["fs-b"] ||
+			byNode[1].Lost != lost || byNode[0].InProgress+byNode[1].InProgress != 0 {
+			t.Errorf("report by node %+v, want fs-a %d and fs-b %d attempts, %d lost on fs-b", byNode, count["fs-a"], count["fs-b"], lost)
+		}
 		got, _ := e.db.Campaign(e.ctx, "nodes")
 		if got.State != dialer.StateFinished {
 			t.Errorf("campaign %s, want finished", got.State)

@@ -43,6 +43,11 @@ ends; it is kept when members and attempts are deleted or reset, so it is
 the compliance record (dialer export --ledger gives its minutes). The
 compliance: line names the campaign's profile (us-fcc, uk-ofcom), if any.
 
+A daemon working several switches (esl.nodes) records the node of each
+attempt: the report then counts the attempts by node (NODE table, "nodes"
+in JSON and YAML), LOST being those ended DIALER_LOST, such as the calls
+of a node the daemon lost.
+
 --since and --until count only the attempts that began in that range
 (members are always counted by their state now). Each takes an RFC 3339
 time (2026-11-23T15:00:00Z), a date or a date and time without a zone
@@ -81,10 +86,18 @@ duration back from now (24h, 7d). A date in --until counts that whole day.`,
 		if err != nil {
 			return err
 		}
-		if ok, err := writeStructured(cmd.OutOrStdout(), *out, r); ok {
+		nodes, err := db.NodeReport(ctx, c.ID, rng)
+		if err != nil {
 			return err
 		}
-		return writeReportTable(cmd.OutOrStdout(), r)
+		view := reportView{Report: r, Nodes: nodes}
+		if ok, err := writeStructured(cmd.OutOrStdout(), *out, view); ok {
+			return err
+		}
+		if err := writeReportTable(cmd.OutOrStdout(), r); err != nil {
+			return err
+		}
+		return writeNodeTable(cmd.OutOrStdout(), nodes)
 	}
 	return cmd
 }
@@ -214,6 +227,28 @@ func writeReportTable(out io.Writer, r *store.Report) error {
 		}
 	}
 	return writeLedgerTable(out, r.Ledger)
+}
+
+// reportView is the report with the campaign's attempts by switch node,
+// which a daemon working several switches (esl.nodes) records.
+type reportView struct {
+	*store.Report `yaml:",inline"`
+	Nodes         []store.NodeFigures `json:"nodes,omitempty" yaml:"nodes,omitempty"`
+}
+
+// writeNodeTable prints the attempts by switch node, when there are any.
+func writeNodeTable(out io.Writer, nodes []store.NodeFigures) error {
+	if len(nodes) == 0 {
+		return nil
+	}
+	fmt.Fprintln(out)
+	w := table(out)
+	fmt.Fprintln(w, "NODE\tATTEMPTS\tIN PROGRESS\tANSWERED\tOK\tRETRY\tERROR\tMINUS\tLOST")
+	for _, n := range nodes {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", n.Node, n.Attempts, n.InProgress, n.Answered,
+			n.OK, n.Retry, n.Error, n.Minus, n.Lost)
+	}
+	return w.Flush()
 }
 
 // writeLedgerTable prints an agent-mode campaign's abandon ledger.
