@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/fsdialer/dialer/config"
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/jsontime"
 	"github.com/fsdialer/dialer/store"
@@ -82,6 +83,9 @@ never changed by an apply, and new agents start logged out.
 			if err != nil {
 				return err
 			}
+			if err := checkAgentNodes(agents, a.cfg.ESL, source); err != nil {
+				return err
+			}
 			return a.withApplyStore(cmd.Context(), dryRun, func(db *store.DB) error {
 				changes, err := db.ApplyAgents(cmd.Context(), agents)
 				// Unknown campaigns read like the file's other field errors.
@@ -116,6 +120,32 @@ type agentView struct {
 }
 
 func (v agentView) MarshalJSON() ([]byte, error) { return jsontime.Struct(v) }
+
+// checkAgentNodes refuses, with their field paths, agents naming a node
+// that is not in esl.nodes: the daemon would never find it to dial them.
+// With one switch a node is only remembered for when there are several.
+func checkAgentNodes(agents []dialer.Agent, cfg config.ESL, source string) error {
+	if len(cfg.Nodes) == 0 {
+		return nil
+	}
+	known := map[string]bool{}
+	var names []string
+	for _, n := range cfg.Nodes {
+		known[n.Name] = true
+		names = append(names, n.Name)
+	}
+	ve := &dialer.ValidationError{Source: source}
+	for i, ag := range agents {
+		if ag.Node != "" && !known[ag.Node] {
+			ve.Problems = append(ve.Problems, dialer.FieldError{Path: fmt.Sprintf("agents[%d].node", i),
+				Reason: fmt.Sprintf("%q: not a node of esl.nodes (%s)", ag.Node, strings.Join(names, ", "))})
+		}
+	}
+	if len(ve.Problems) > 0 {
+		return ve
+	}
+	return nil
+}
 
 // agentViews pairs agents with their pending requests; a request already
 // in effect is not shown.

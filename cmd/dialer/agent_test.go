@@ -221,3 +221,24 @@ func TestAgentApply_DemoAgents(t *testing.T) {
 	}
 	contains(t, c.ok("agent", "list"), "agent-noanswer-5", "loopback/agent-noanswer-5/dialer_lab", "demo-progressive:2", "0/2")
 }
+
+// TestAgentApply_NodeMustBeKnown: with esl.nodes configured, an agent
+// naming another node is refused with its field path; a known node is
+// kept and shown.
+func TestAgentApply_NodeMustBeKnown(t *testing.T) {
+	c := agentSetup(t)
+	conf := "--config=../../testdata/config/nodes.yaml"
+	_, err := c.run("agents:\n  - {name: a, endpoint: user/1}\n  - {name: b, endpoint: user/2, node: fs-c}\n",
+		"agent", "apply", "-f", "-", conf)
+	if err == nil || !strings.Contains(err.Error(), `-: agents[1].node: "fs-c": not a node of esl.nodes (fs-a, fs-b)`) {
+		t.Fatalf("apply with an unknown node: %v", err)
+	}
+	if out := c.ok("agent", "list"); strings.Count(out, "\n") != 1 {
+		t.Fatalf("agents written by a refused apply:\n%s", out)
+	}
+	if _, err := c.run("agents:\n  - {name: b, endpoint: user/2, node: fs-b}\n", "agent", "apply", "-f", "-", conf); err != nil {
+		t.Fatal(err)
+	}
+	contains(t, c.ok("agent", "show", "b"), "node:", "fs-b (its phone and its customers are called there)")
+	contains(t, c.ok("agent", "show", "b", "-o", "yaml"), "node: fs-b")
+}

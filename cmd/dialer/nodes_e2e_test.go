@@ -35,11 +35,17 @@ retry: {max_attempts: 3, interval: 2s, max_minus: 1}
 func TestServe_TwoSwitchesSpreadByCapacityAndFailOver(t *testing.T) {
 	switchtest.EachPair(t, fssim.Options{Speed: 10, HeartbeatInterval: time.Second}, func(t *testing.T, a, b switchtest.Backend, kill func() error) {
 		e := newE2E(t, a)
-		e.cfg.ESL.Nodes = []config.Node{
-			{Name: "fs-a", Address: a.Addr(), Password: a.Password(), MaxCalls: 2, MaxCPS: 20},
-			{Name: "fs-b", Address: b.Addr(), Password: b.Password(), MaxCalls: 4, MaxCPS: 20},
+		// The README's example, pointed at the test's two switches, with
+		// fewer lines and a shorter grace.
+		ex, _, err := config.Load("../../testdata/config/nodes.yaml", nil, nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		e.cfg.ESL.NodeGrace = 3 * time.Second
+		e.cfg.ESL.Nodes, e.cfg.ESL.NodeGrace = ex.ESL.Nodes, 3*time.Second
+		for i, sw := range []switchtest.Backend{a, b} {
+			n := &e.cfg.ESL.Nodes[i]
+			n.Address, n.Password, n.MaxCalls = sw.Addr(), sw.Password(), 2*(i+1)
+		}
 		var members []string
 		for i := range 24 {
 			members = append(members, fmt.Sprintf("m%02d:+1212555%02d%02d", i, i, 42+i%3))
