@@ -18,7 +18,8 @@ import (
 
 // Config is the effective configuration.
 type Config struct {
-	// Database is the SQLite file.
+	// Database is the SQLite file, or a postgres:// (postgresql://) URL
+	// naming a PostgreSQL database.
 	Database string   `mapstructure:"database" yaml:"database" json:"database"`
 	ESL      ESL      `mapstructure:"esl" yaml:"esl" json:"esl"`
 	Log      Log      `mapstructure:"log" yaml:"log" json:"log"`
@@ -422,7 +423,7 @@ func setDefaults(v *viper.Viper, d Config) {
 
 // Keys describes every key for help text and the README.
 var Keys = []struct{ Key, Env, Flag, Default, Help string }{
-	{"database", "DIALER_DATABASE", "--db", "dialer.db", "SQLite file"},
+	{"database", "DIALER_DATABASE", "--db", "dialer.db", "SQLite file or postgres:// URL"},
 	{"esl.address", "DIALER_ESL_ADDRESS", "--esl-address", "127.0.0.1:8021", "FreeSWITCH event socket"},
 	{"esl.password", "DIALER_ESL_PASSWORD", "--esl-password", "ClueCon", "event socket password"},
 	{"esl.dial_timeout", "DIALER_ESL_DIAL_TIMEOUT", "", "5s", "connect and auth deadline"},

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-
 	"fmt"
 	"os"
 	"sort"
@@ -12,7 +11,29 @@ import (
 	"github.com/fsdialer/dialer/dialer"
 	"github.com/fsdialer/dialer/dialer/memberfile"
 	"github.com/fsdialer/dialer/store"
+	"github.com/fsdialer/dialer/store/pgtest"
 )
+
+// benchDialects runs a benchmark as sub-benchmarks sqlite and postgres.
+func benchDialects(b *testing.B, run func(b *testing.B, postgres bool)) {
+	b.Run("sqlite", func(b *testing.B) { run(b, false) })
+	b.Run("postgres", func(b *testing.B) { run(b, true) })
+}
+
+// benchFileDB is the database a *File benchmark reads, built by
+// scripts/bench-import.sh: BENCH_DB (a SQLite file) or, for postgres,
+// BENCH_PG_DB (a postgres:// URL; scripts/bench-postgres.sh builds both).
+func benchFileDB(b *testing.B, postgres bool) string {
+	env, script := "BENCH_DB", "scripts/bench-import.sh"
+	if postgres {
+		env, script = "BENCH_PG_DB", "scripts/bench-postgres.sh"
+	}
+	dsn := os.Getenv(env)
+	if dsn == "" {
+		b.Skipf("%s not set: run %s", env, script)
+	}
+	return dsn
+}
 
 // reportLatency runs query b.N times and reports p50 and p99 in µs.
 func reportLatency(b *testing.B, query func() error) {
@@ -32,12 +53,11 @@ func reportLatency(b *testing.B, query func() error) {
 }
 
 // BenchmarkDueMembersFile measures the "next due members" query on a
-// database built by scripts/bench-import.sh (BENCH_DB=path).
-func BenchmarkDueMembersFile(b *testing.B) {
-	path := os.Getenv("BENCH_DB")
-	if path == "" {
-		b.Skip("BENCH_DB not set: run scripts/bench-import.sh")
-	}
+// database built by scripts/bench-import.sh (see benchFileDB).
+func BenchmarkDueMembersFile(b *testing.B) { benchDialects(b, benchDueMembersFile) }
+
+func benchDueMembersFile(b *testing.B, postgres bool) {
+	path := benchFileDB(b, postgres)
 	ctx := context.Background()
 	db, err := store.Open(ctx, path)
 	if err != nil {
@@ -59,8 +79,11 @@ func BenchmarkDueMembersFile(b *testing.B) {
 }
 
 // BenchmarkImport imports 100,000 decoded members (two numbers, three
-// variables) into a fresh campaign per iteration.
-func BenchmarkImport(b *testing.B) {
+// variables) into a fresh campaign per iteration: a new SQLite file, or a
+// new database on the tests' PostgreSQL server (store/pgtest).
+func BenchmarkImport(b *testing.B) { benchDialects(b, benchImport) }
+
+func benchImport(b *testing.B, postgres bool) {
 	const n = 100000
 	batch := make([]memberfile.Member, n)
 	for i := range batch {
@@ -72,7 +95,7 @@ func BenchmarkImport(b *testing.B) {
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		db, _ := openBenchDB(b)
+		db, _ := openBenchDB(b, postgres)
 		id := mustBenchID(b, db)
 		b.StartTimer()
 		imp, err := db.BeginImport(ctx, id)
@@ -93,8 +116,11 @@ func BenchmarkImport(b *testing.B) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
-func openBenchDB(b *testing.B) (*store.DB, string) {
+func openBenchDB(b *testing.B, postgres bool) (*store.DB, string) {
 	path := b.TempDir() + "/bench.db"
+	if postgres {
+		path = pgtest.NewDatabase(b)
+	}
 	db, err := store.Open(context.Background(), path)
 	if err != nil {
 		b.Fatal(err)
@@ -124,15 +150,14 @@ func mustBenchID(b *testing.B, db *store.DB) int64 {
 }
 
 // BenchmarkClaimFile measures one claim on the 1M-member campaign of a
-// database built by scripts/bench-import.sh (BENCH_DB=path), which also
+// database built by scripts/bench-import.sh (see benchFileDB), which also
 // loads 19 more running campaigns: the due query, loading the member with
 // its numbers and the blocklist check, and the transaction that claims it
 // and records its attempt.
-func BenchmarkClaimFile(b *testing.B) {
-	path := os.Getenv("BENCH_DB")
-	if path == "" {
-		b.Skip("BENCH_DB not set: run scripts/bench-import.sh")
-	}
+func BenchmarkClaimFile(b *testing.B) { benchDialects(b, benchClaimFile) }
+
+func benchClaimFile(b *testing.B, postgres bool) {
+	path := benchFileDB(b, postgres)
 	ctx := context.Background()
 	db, err := store.Open(ctx, path)
 	if err != nil {
@@ -172,4 +197,5 @@ func BenchmarkClaimFile(b *testing.B) {
 		}
 		return err
 	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "claims/s")
 }

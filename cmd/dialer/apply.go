@@ -101,7 +101,7 @@ func (a *app) withApplyStore(ctx context.Context, dryRun bool, fn func(db *store
 		return a.withStore(ctx, fn)
 	}
 	path := a.cfg.Database
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !store.IsPostgres(path) {
 		dir, err := os.MkdirTemp("", "dialer-dry-run-")
 		if err != nil {
 			return fmt.Errorf("dry run: %w", err)

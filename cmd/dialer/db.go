@@ -17,7 +17,11 @@ the daemon keeps running.
 
 A damaged file (a disk error, a copy taken while it was written, a file
 overwritten in place) makes the daemon refuse to start, or stop dialing
-and exit when it runs into the damage; restore the last good backup.`,
+and exit when it runs into the damage; restore the last good backup.
+
+Both work on a SQLite database file only: with a postgres:// URL they
+refuse, saying so (PostgreSQL checks its own pages; back it up with
+pg_dump).`,
 		Example: `  dialer db check
   dialer db backup dialer-backup.db`,
 	}

@@ -73,7 +73,7 @@ how many members would be imported and rejected, and writes nothing.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if _, err := os.Stat(a.cfg.Database); dryRun && errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(a.cfg.Database); dryRun && errors.Is(err, os.ErrNotExist) && !store.IsPostgres(a.cfg.Database) {
 				return fmt.Errorf("--campaign: no campaign named %q: database %s does not exist", campaign, a.cfg.Database)
 			}
 			db, err := a.openStore(ctx)

@@ -31,7 +31,8 @@ func newRootCmd(environ []string) *cobra.Command {
 		Short: "Outbound dialer for FreeSWITCH",
 		Long: `dialer works outbound campaigns through FreeSWITCH's event socket.
 
-Campaigns, calendars, members and the blocklist live in a SQLite file.
+Campaigns, calendars, members and the blocklist live in a SQLite file,
+or in a PostgreSQL database named by a postgres:// URL (--db).
 Load them with the commands below, then run the daemon beside FreeSWITCH.`,
 		Example: `  dialer calendar apply -f testdata/calendars/office-hours.yaml
   dialer campaign apply -f testdata/campaigns/ivr.yaml
@@ -50,7 +51,7 @@ Load them with the commands below, then run the daemon beside FreeSWITCH.`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.cfgFile, "config", "", "config file (default ./dialer.yaml, then /etc/dialer/dialer.yaml)")
-	pf.String("db", "", "SQLite database file (config key database)")
+	pf.String("db", "", "SQLite database file or postgres:// URL (config key database)")
 	pf.String("log-level", "", "log level: debug, info, warn, error")
 	pf.String("log-format", "", "log format: text or json")
 	root.AddCommand(

@@ -313,7 +313,11 @@ func runningCampaigns(ctx context.Context, db *store.DB) (int, error) {
 
 // lockDatabase takes an exclusive lock next to the database so that two
 // daemons never work the same campaigns (a member would be in two calls).
+// A PostgreSQL database has no file beside it: nil, nothing to release.
 func lockDatabase(path string) (*os.File, error) {
+	if store.IsPostgres(path) {
+		return nil, nil
+	}
 	f, err := os.OpenFile(path+".lock", os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)
