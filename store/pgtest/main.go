@@ -2,6 +2,7 @@ package pgtest
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -39,6 +40,7 @@ var (
 		server  *Server
 		err     error
 		prepare func(ctx context.Context, dsn string) error
+		pool    pool
 	}
 	seq atomic.Int64
 )
@@ -129,6 +131,9 @@ func server() (*Server, error) {
 				err = fmt.Errorf("migrate the template database: %w", err)
 			}
 		}
+		if err == nil {
+			err = readResetScript(ctx, s)
+		}
 		if err != nil {
 			s.Stop()
 		}
@@ -145,6 +150,7 @@ func stop() {
 	shared.Lock()
 	defer shared.Unlock()
 	if shared.server != nil {
+		shared.pool.close()
 		if err := shared.server.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "pgtest: %v\n", err)
 		}
@@ -152,26 +158,52 @@ func stop() {
 	}
 }
 
-// NewDatabase creates a database for the calling test, a copy of the
-// migrated template, and returns its URL; it is dropped when the test
-// ends. The server is started on first use.
+// NewDatabase gives the calling test a database of its own in the
+// template's state (the schema migrated, no rows) and returns its URL.
+// When the test ends the database is emptied for the next test (see
+// pool). The server is started on first use.
 func NewDatabase(tb testing.TB) string {
 	tb.Helper()
 	s, err := server()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	name := fmt.Sprintf("t%d_%d", os.Getpid(), seq.Add(1))
 	ctx := context.Background()
-	if err := s.CreateDatabase(ctx, name, templateName); err != nil {
-		tb.Fatal(err)
+	db := shared.pool.take()
+	if db == nil {
+		name := fmt.Sprintf("t%d_%d", os.Getpid(), seq.Add(1))
+		if err := s.CreateDatabase(ctx, name, templateName); err != nil {
+			tb.Fatal(err)
+		}
+		conn, err := sql.Open("pgx", s.DSN(name))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		conn.SetMaxOpenConns(1)
+		db = &pooledDB{name: name, conn: conn}
 	}
 	tb.Cleanup(func() {
-		if err := s.DropDatabase(context.Background(), name); err != nil {
+		if err := shared.pool.giveBack(context.Background(), s, db); err != nil {
 			tb.Error(err)
 		}
 	})
-	return s.DSN(name)
+	return s.DSN(db.name)
+}
+
+// readResetScript reads, from the migrated template, how a test's
+// database goes back to its state.
+func readResetScript(ctx context.Context, s *Server) error {
+	template, err := sql.Open("pgx", s.DSN(templateName))
+	if err != nil {
+		return err
+	}
+	defer template.Close()
+	script, err := resetScript(ctx, template)
+	if err != nil {
+		return fmt.Errorf("read the template database: %w", err)
+	}
+	shared.pool.reset = script
+	return nil
 }
 
 // NewEmptyDatabase is NewDatabase without the schema: a database nothing
