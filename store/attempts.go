@@ -47,8 +47,26 @@ const claimMemberPostgres = `
 // whose number was stopped is skipped: its slot in the result is 0.
 func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64, error) {
 	ids := make([]int64, len(as))
+	daemon, limits := d.cluster.daemon()
 	err := d.tx(ctx, func(tx *sqlx.Tx) error {
+		// Daemons sharing the database hold the limits together.
+		var room *sharedRoom
+		if daemon != 0 && len(as) > 0 {
+			var err error
+			if room, err = newSharedRoom(ctx, tx, as[0].At, limits); err != nil {
+				return err
+			}
+		}
 		for i, a := range as {
+			if room != nil {
+				ok, err := room.take(ctx, a.CampaignID)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					continue
+				}
+			}
 			// The member must still be waiting, due, and its number active:
 			// a result or a CLI change made since the engine read it wins.
 			res, err := tx.ExecContext(ctx, d.dialect.pick(claimMemberSQL, claimMemberPostgres),
@@ -57,6 +75,9 @@ func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64
 				return fmt.Errorf("claim member %d: %w", a.MemberID, err)
 			}
 			if n, _ := res.RowsAffected(); n == 0 {
+				if room != nil {
+					room.untake(a.CampaignID)
+				}
 				continue
 			}
 			var agent any
@@ -64,11 +85,14 @@ func (d *DB) StartAttempts(ctx context.Context, as []dialer.NewAttempt) ([]int64
 				agent = a.AgentID
 			}
 			if err := tx.GetContext(ctx, &ids[i], `
-				INSERT INTO attempts (campaign_id, member_id, communication_id, number, uuid, agent_id, node, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				a.CampaignID, a.MemberID, a.CommunicationID, a.Number, a.UUID, agent, a.Node, toMS(a.At)); err != nil {
+				INSERT INTO attempts (campaign_id, member_id, communication_id, number, uuid, agent_id, node, daemon_id, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				a.CampaignID, a.MemberID, a.CommunicationID, a.Number, a.UUID, agent, a.Node, daemon, toMS(a.At)); err != nil {
 				return fmt.Errorf("record attempt of member %d: %w", a.MemberID, err)
 			}
+		}
+		if room != nil {
+			return room.done(ctx)
 		}
 		return nil
 	})
@@ -257,7 +281,8 @@ func (d *DB) OpenAgentLegs(ctx context.Context) ([]dialer.AgentLeg, error) {
 	if err := d.db.SelectContext(ctx, &rows, `
 		SELECT a.id, a.agent_id, a.agent_uuid, a.agent_answered_at, a.bridged_at,
 		       EXISTS (SELECT 1 FROM call_requests r WHERE r.attempt_id = a.id) AS click
-		FROM attempts a WHERE a.final = 0 AND a.agent_uuid != '' ORDER BY a.id`); err != nil {
+		FROM attempts a WHERE a.final = 0 AND a.agent_uuid != '' AND (?1 = 0 OR a.daemon_id = ?1)
+		ORDER BY a.id`, d.daemonID()); err != nil {
 		return nil, fmt.Errorf("open agent legs: %w", err)
 	}
 	out := make([]dialer.AgentLeg, len(rows))
@@ -305,7 +330,7 @@ func (d *DB) OpenAttempts(ctx context.Context) ([]dialer.Attempt, error) {
 	}
 	if err := d.db.SelectContext(ctx, &rows, `
 		SELECT id, campaign_id, member_id, communication_id, number, uuid, agent_id, node, created_at, answered_at
-		FROM attempts WHERE final = 0 ORDER BY id`); err != nil {
+		FROM attempts WHERE final = 0 AND (?1 = 0 OR daemon_id = ?1) ORDER BY id`, d.daemonID()); err != nil {
 		return nil, fmt.Errorf("open attempts: %w", err)
 	}
 	out := make([]dialer.Attempt, len(rows))

@@ -26,7 +26,7 @@ type NodeFigures struct {
 
 // NodeReport counts a campaign's attempts begun in rng by the switch node
 // they were placed on, by node name. It is empty when every attempt was
-// placed by a daemon of one switch (node '').
+// placed by a daemon of one switch (an empty node).
 func (d *DB) NodeReport(ctx context.Context, campaignID int64, rng dialer.TimeRange) ([]NodeFigures, error) {
 	since, until := int64(math.MinInt64), int64(math.MaxInt64)
 	if !rng.Since.IsZero() {

@@ -60,6 +60,9 @@ type DB struct {
 	now       func() time.Time
 	// due is the hot "next due members" query, prepared once.
 	due *sqlx.Stmt
+	// cluster is this daemon's membership of the daemons sharing a
+	// PostgreSQL database (cluster.go); unset on SQLite.
+	cluster cluster
 
 	corruptOnce sync.Once
 	corrupted   chan struct{} // closed when a call first finds the file damaged
