@@ -27,6 +27,7 @@ type Config struct {
 	Limits   Limits   `mapstructure:"limits" yaml:"limits" json:"limits"`
 	Manual   Manual   `mapstructure:"manual" yaml:"manual" json:"manual"`
 	Webhooks Webhooks `mapstructure:"webhooks" yaml:"webhooks" json:"webhooks"`
+	Cluster  Cluster  `mapstructure:"cluster" yaml:"cluster" json:"cluster"`
 	// Priority is how running campaigns of different priorities share the
 	// lines: PriorityShare or PriorityStrict.
 	Priority string `mapstructure:"priority" yaml:"priority" json:"priority"`
@@ -128,6 +129,14 @@ type Webhooks struct {
 	MaxBackoff time.Duration `mapstructure:"max_backoff" yaml:"max_backoff" json:"max_backoff"`
 }
 
+// Cluster configures a daemon sharing a PostgreSQL database with others.
+type Cluster struct {
+	// Lease is how long the daemon's lease lasts unrenewed (it renews it
+	// every third of it): once it ran out the daemon is taken for dead
+	// and another adopts its calls.
+	Lease time.Duration `mapstructure:"lease" yaml:"lease" json:"lease"`
+}
+
 // Limits are the global pacing limits toward FreeSWITCH.
 type Limits struct {
 	// MaxCalls is the most simultaneous calls over all campaigns.
@@ -153,6 +162,7 @@ func Default() Config {
 		Webhooks: Webhooks{Workers: 4, Timeout: 10 * time.Second, MaxTries: 10, Backoff: time.Second,
 			MaxBackoff: 5 * time.Minute},
 		Priority: PriorityShare,
+		Cluster:  Cluster{Lease: 10 * time.Second},
 	}
 }
 
@@ -186,6 +196,9 @@ func (c Config) Validate() error {
 		if n.MaxCPS <= 0 {
 			bad(key+".max_cps", "must be positive")
 		}
+	}
+	if c.Cluster.Lease < 3*time.Second {
+		bad("cluster.lease", "%s: must be at least 3s", c.Cluster.Lease)
 	}
 	if c.ESL.NodeGrace <= 0 {
 		bad("esl.node_grace", "must be positive")
@@ -419,6 +432,7 @@ func setDefaults(v *viper.Viper, d Config) {
 	v.SetDefault("webhooks.max_tries", d.Webhooks.MaxTries)
 	v.SetDefault("webhooks.backoff", d.Webhooks.Backoff)
 	v.SetDefault("webhooks.max_backoff", d.Webhooks.MaxBackoff)
+	v.SetDefault("cluster.lease", d.Cluster.Lease)
 }
 
 // Keys describes every key for help text and the README.
@@ -446,4 +460,5 @@ var Keys = []struct{ Key, Env, Flag, Default, Help string }{
 	{"webhooks.max_tries", "DIALER_WEBHOOKS_MAX_TRIES", "", "10", "tries before a callback is dead (dialer webhook redrive)"},
 	{"webhooks.backoff", "DIALER_WEBHOOKS_BACKOFF", "", "1s", "wait after a callback's first failed try, doubled after each"},
 	{"webhooks.max_backoff", "DIALER_WEBHOOKS_MAX_BACKOFF", "", "5m", "longest wait between callback tries"},
+	{"cluster.lease", "DIALER_CLUSTER_LEASE", "", "10s", "with a postgres:// database shared by several daemons: a daemon not heard from for this long is dead, and another adopts its calls"},
 }

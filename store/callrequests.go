@@ -114,8 +114,13 @@ func (d *DB) FinishManualCall(ctx context.Context, id int64, answeredAt, endedAt
 
 // LoseManualCalls ends the manual calls a previous run started and never
 // saw end (a crash, or a drain that ran out) as DIALER_LOST, and returns
-// how many there were. The daemon calls it on start, before any call.
+// how many there were. The daemon calls it on start, before any call. On
+// a database other live daemons share, their manual calls may be up: none
+// is ended then.
 func (d *DB) LoseManualCalls(ctx context.Context, at time.Time) (int, error) {
+	if others, err := d.othersAlive(ctx, at); err != nil || others {
+		return 0, err
+	}
 	res, err := d.db.ExecContext(ctx, `
 		UPDATE call_requests SET ended_at = ?, cause = 'DIALER_LOST'
 		WHERE campaign_id IS NULL AND state = 'started' AND ended_at IS NULL`, toMS(at))

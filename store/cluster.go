@@ -311,3 +311,18 @@ func (d *DB) daemonID() int64 {
 	id, _ := d.cluster.daemon()
 	return id
 }
+
+// othersAlive reports whether another daemon sharing the database holds
+// a lease at now.
+func (d *DB) othersAlive(ctx context.Context, now time.Time) (bool, error) {
+	id := d.daemonID()
+	if id == 0 {
+		return false, nil
+	}
+	var n int
+	if err := d.db.GetContext(ctx, &n, `
+		SELECT count(*) FROM daemons WHERE id <> ? AND lease_until >= ? AND stopped_at IS NULL`, id, toMS(now)); err != nil {
+		return false, fmt.Errorf("daemons alive: %w", err)
+	}
+	return n > 0, nil
+}

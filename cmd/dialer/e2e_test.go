@@ -38,9 +38,16 @@ type e2e struct {
 
 func newE2E(t *testing.T, sw switchtest.Backend) *e2e {
 	t.Helper()
+	return newE2EOn(t, sw, filepath.Join(t.TempDir(), "e2e.db"))
+}
+
+// newE2EOn is newE2E on the given database (a SQLite file or a
+// postgres:// URL).
+func newE2EOn(t *testing.T, sw switchtest.Backend, database string) *e2e {
+	t.Helper()
 	ctx := context.Background()
 	cfg := config.Default()
-	cfg.Database = filepath.Join(t.TempDir(), "e2e.db")
+	cfg.Database = database
 	cfg.ESL.Address = sw.Addr()
 	cfg.ESL.Password = sw.Password()
 	cfg.ESL.HeartbeatTimeout = 5 * time.Second

@@ -117,6 +117,21 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 		return err
 	}
 	defer db.Close()
+	if db.Shared() {
+		host, _ := os.Hostname()
+		id, err := db.JoinCluster(ctx, host, os.Getpid(), cfg.Cluster.Lease,
+			store.SharedLimits{MaxCalls: cfg.Limits.MaxCalls, MaxCPS: cfg.Limits.MaxCPS})
+		if err != nil {
+			return err
+		}
+		// After the drain: the calls still open are adopted at once.
+		defer func() {
+			if err := db.LeaveCluster(context.WithoutCancel(ctx)); err != nil {
+				log.Warn("end the daemon's lease", "err", err)
+			}
+		}()
+		log.Info("sharing the database with other daemons", "daemon_id", id, "lease", cfg.Cluster.Lease)
+	}
 	// Once the database is found damaged every component's next store call
 	// fails the same way: the daemon says so once (loud), the rest is debug.
 	loud := log
@@ -166,6 +181,9 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	defer stopWork()
 	g, gctx := errgroup.WithContext(infra)
 	g.Go(func() error { return sw.Run(gctx) })
+	if db.Shared() {
+		g.Go(func() error { return renewLease(gctx, db, cfg.Cluster.Lease, log) })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		stopWork()

@@ -23,6 +23,10 @@ type Store interface {
 	CampaignProgress(ctx context.Context, campaignID int64) (waiting, calling int, err error)
 	FinishCampaign(ctx context.Context, campaignID int64) (bool, error)
 	OpenAttempts(ctx context.Context) ([]dialer.Attempt, error)
+	// AdoptOrphans makes the open attempts of dead daemons sharing the
+	// store this engine's (0 when no other daemon shares it); they are
+	// reconciled like those of a restart.
+	AdoptOrphans(ctx context.Context, now time.Time) (int, error)
 	MarkAnswered(ctx context.Context, attemptID int64, at time.Time) error
 	MarkWrapUp(ctx context.Context, attemptID int64, wrap time.Duration) error
 	MarkRecording(ctx context.Context, attemptID int64, path string) error

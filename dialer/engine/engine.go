@@ -198,6 +198,7 @@ type Engine struct {
 	mustReconcile bool
 	recheck       time.Time
 	rotate        int
+	adopted       time.Time // last look for a dead daemon's attempts
 	count         uint64            // originates handed to the switch
 	countBy       map[string]uint64 // the same by campaign name
 
@@ -365,6 +366,7 @@ func (e *Engine) tick(ctx context.Context) {
 			}
 		}
 		e.housekeep(ctx, now)
+		e.adoptOrphans(ctx, now)
 	}
 	due := e.mustReconcile || (!e.recheck.IsZero() && !now.Before(e.recheck))
 	if due && e.sw.Connected() {

@@ -56,3 +56,23 @@ func (e *Engine) nodeChanged(u Update) {
 		delete(e.lostOnNode, u.Node)
 	}
 }
+
+// adoptOrphans looks, once a second, for the open attempts of daemons
+// sharing the store that died (their lease ran out): adopted, they are
+// reconciled with the switch like those of a restart, so that each call
+// is followed to its end and no member stays in a call nobody follows.
+func (e *Engine) adoptOrphans(ctx context.Context, now time.Time) {
+	if now.Sub(e.adopted) < time.Second {
+		return
+	}
+	e.adopted = now
+	n, err := e.store.AdoptOrphans(ctx, now)
+	if err != nil {
+		e.log.Error("adopt the calls of a dead daemon", "err", err)
+		return
+	}
+	if n > 0 {
+		e.log.Warn("adopted the open attempts of a daemon whose lease ran out: reconciling", "attempts", n)
+		e.mustReconcile = true
+	}
+}
