@@ -61,7 +61,7 @@ func TestServe_ThreeDaemonsOnePostgres(t *testing.T) {
 		c := e.load(clusterCampaign, members)
 		env := append(os.Environ(), "DIALER_DATABASE="+e.cfg.Database, "DIALER_ESL_ADDRESS="+e.cfg.ESL.Address,
 			"DIALER_ESL_PASSWORD="+e.cfg.ESL.Password, "DIALER_HTTP_LISTEN=127.0.0.1:0",
-			"DIALER_CLUSTER_LEASE=3s", "DIALER_LOG_LEVEL=info", "DIALER_ESL_HEARTBEAT_TIMEOUT="+e.cfg.ESL.HeartbeatTimeout.String())
+			"DIALER_CLUSTER_LEASE=3s", "DIALER_LOG_LEVEL=info", "DIALER_LIMITS_MAX_CALLS=100", "DIALER_ESL_HEARTBEAT_TIMEOUT="+e.cfg.ESL.HeartbeatTimeout.String())
 		logf, err := os.Create(filepath.Join(t.TempDir(), "serve.log"))
 		if err != nil {
 			t.Fatal(err)
@@ -74,7 +74,9 @@ func TestServe_ThreeDaemonsOnePostgres(t *testing.T) {
 			}
 		}
 		start := func() (*exec.Cmd, <-chan error) {
-			cmd := exec.Command(bin, "serve", "--until-done")
+			// The README's example; the environment points it at the
+			// test's database and switch.
+			cmd := exec.Command(bin, "serve", "--until-done", "--config", "../../testdata/config/cluster.yaml")
 			cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
