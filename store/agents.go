@@ -222,6 +222,20 @@ func (d *DB) Agents(ctx context.Context) ([]dialer.Agent, error) {
 	return loadAgents(ctx, d.db, `1 = 1`)
 }
 
+// AgentsToWork are the agents the daemon works: all of them, or with
+// several daemons sharing the database those it holds, having first
+// taken those no live daemon holds (see cluster.go).
+func (d *DB) AgentsToWork(ctx context.Context) ([]dialer.Agent, error) {
+	id := d.daemonID()
+	if id == 0 {
+		return d.Agents(ctx)
+	}
+	if err := d.takeAgents(ctx, id); err != nil {
+		return nil, err
+	}
+	return loadAgents(ctx, d.db, `a.daemon_id = ?`, id)
+}
+
 // Agent returns one agent by name, with tiers and live state.
 func (d *DB) Agent(ctx context.Context, name string) (*dialer.Agent, error) {
 	list, err := loadAgents(ctx, d.db, `a.name = ?`, name)

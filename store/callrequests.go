@@ -75,7 +75,10 @@ func (d *DB) CallRequest(ctx context.Context, id int64) (dialer.CallRequest, err
 // oldest first.
 func (d *DB) PendingCallRequests(ctx context.Context) ([]dialer.CallRequest, error) {
 	var rows []callRequestRow
-	if err := d.db.SelectContext(ctx, &rows, callRequestSelect+` WHERE state = 'pending' ORDER BY id`); err != nil {
+	// With several daemons, each takes the requests of its own agents.
+	if err := d.db.SelectContext(ctx, &rows, callRequestSelect+`
+		WHERE state = 'pending' AND (?1 = 0 OR agent_id IN (SELECT id FROM agents WHERE daemon_id = ?1))
+		ORDER BY id`, d.daemonID()); err != nil {
 		return nil, fmt.Errorf("pending call requests: %w", err)
 	}
 	out := make([]dialer.CallRequest, len(rows))

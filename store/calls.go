@@ -147,7 +147,16 @@ func (d *DB) HangupRequest(ctx context.Context, id int64) (dialer.HangupRequest,
 // oldest first.
 func (d *DB) PendingHangups(ctx context.Context) ([]dialer.HangupRequest, error) {
 	var rows []hangupRow
-	if err := d.db.SelectContext(ctx, &rows, hangupSelect+` WHERE state = 'pending' ORDER BY id`); err != nil {
+	// With several daemons, each takes the requests for its own calls:
+	// its attempts' legs and its agents' manual calls.
+	if err := d.db.SelectContext(ctx, &rows, hangupSelect+` h
+		WHERE h.state = 'pending'
+		  AND (?1 = 0
+		       OR EXISTS (SELECT 1 FROM attempts a WHERE a.final = 0 AND a.daemon_id = ?1
+		                                             AND (a.uuid = h.uuid OR a.agent_uuid = h.uuid))
+		       OR EXISTS (SELECT 1 FROM call_requests r JOIN agents g ON g.id = r.agent_id
+		                  WHERE g.daemon_id = ?1 AND r.call_uuid = h.uuid))
+		ORDER BY h.id`, d.daemonID()); err != nil {
 		return nil, fmt.Errorf("pending hang-up requests: %w", err)
 	}
 	out := make([]dialer.HangupRequest, len(rows))

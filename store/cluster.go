@@ -118,6 +118,9 @@ func (d *DB) LeaveCluster(ctx context.Context) error {
 		now-1, now, id); err != nil {
 		return fmt.Errorf("end the daemon's lease: %w", err)
 	}
+	if _, err := d.db.ExecContext(ctx, `UPDATE agents SET daemon_id = 0 WHERE daemon_id = ?`, id); err != nil {
+		return fmt.Errorf("give the daemon's agents up: %w", err)
+	}
 	return nil
 }
 
@@ -325,4 +328,18 @@ func (d *DB) othersAlive(ctx context.Context, now time.Time) (bool, error) {
 		return false, fmt.Errorf("daemons alive: %w", err)
 	}
 	return n > 0, nil
+}
+
+// takeAgents makes the agents no live daemon holds the daemon id's: an
+// agent is worked by one daemon at a time, until that daemon stops or
+// its lease runs out.
+func (d *DB) takeAgents(ctx context.Context, id int64) error {
+	if _, err := d.db.ExecContext(ctx, `
+		UPDATE agents SET daemon_id = ?1
+		WHERE daemon_id <> ?1
+		  AND (daemon_id = 0 OR daemon_id IN (SELECT id FROM daemons WHERE lease_until < ?2))`,
+		id, toMS(d.now())); err != nil {
+		return fmt.Errorf("take the agents no daemon works: %w", err)
+	}
+	return nil
 }

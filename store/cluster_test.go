@@ -222,3 +222,48 @@ func TestCluster_NotOnSQLite(t *testing.T) {
 		t.Fatal("a SQLite store says it is shared")
 	}
 }
+
+// TestCluster_AgentsWorkedByOneDaemon: an agent is worked by the first
+// daemon to take it while that daemon lives; another sees neither the
+// agent nor its session leg nor its click-to-call requests, and takes
+// them over once the first leaves.
+func TestCluster_AgentsWorkedByOneDaemon(t *testing.T) {
+	dbs, _, _, _ := clusterDBs(t, 2, 0, dialer.Limits{Lines: 3}, time.Minute, store.SharedLimits{MaxCalls: 10, MaxCPS: 10})
+	ctx := context.Background()
+	a, b := dbs[0], dbs[1]
+	if _, err := a.ApplyAgents(ctx, []dialer.Agent{{Name: "alice", Endpoint: "user/1001", CallTimeout: dialer.Duration(20 * time.Second)},
+		{Name: "bob", Endpoint: "user/1002", CallTimeout: dialer.Duration(20 * time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.AgentsToWork(ctx)
+	if err != nil || len(got) != 2 {
+		t.Fatalf("daemon a works %d agents (%v), want both", len(got), err)
+	}
+	if err := a.SetAgentSessionLeg(ctx, got[0].ID, "leg-1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.RequestCall(ctx, dialer.CallRequest{AgentID: got[1].ID, Number: "+12125550199"}); err != nil {
+		t.Fatal(err)
+	}
+	if other, err := b.AgentsToWork(ctx); err != nil || len(other) != 0 {
+		t.Fatalf("daemon b works %d agents (%v) while a holds them", len(other), err)
+	}
+	if legs, _ := b.AgentSessionLegs(ctx); len(legs) != 0 {
+		t.Fatalf("daemon b sees a's session legs %v", legs)
+	}
+	if reqs, _ := b.PendingCallRequests(ctx); len(reqs) != 0 {
+		t.Fatalf("daemon b takes the call requests of a's agents: %v", reqs)
+	}
+	if reqs, _ := a.PendingCallRequests(ctx); len(reqs) != 1 {
+		t.Fatalf("daemon a sees %d call requests of its agents, want 1", len(reqs))
+	}
+	if err := a.LeaveCluster(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if taken, err := b.AgentsToWork(ctx); err != nil || len(taken) != 2 {
+		t.Fatalf("daemon b works %d agents (%v) after a left, want both", len(taken), err)
+	}
+	if legs, _ := b.AgentSessionLegs(ctx); len(legs) != 1 {
+		t.Fatalf("daemon b sees %v session legs after a left, want alice's", legs)
+	}
+}

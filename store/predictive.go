@@ -51,7 +51,8 @@ func (d *DB) AgentSessionLegs(ctx context.Context) (map[int64]string, error) {
 		ID  int64  `db:"id"`
 		Leg string `db:"session_leg"`
 	}
-	if err := d.db.SelectContext(ctx, &rows, `SELECT id, session_leg FROM agents WHERE session_leg <> ''`); err != nil {
+	if err := d.db.SelectContext(ctx, &rows, `
+		SELECT id, session_leg FROM agents WHERE session_leg <> '' AND (?1 = 0 OR daemon_id = ?1)`, d.daemonID()); err != nil {
 		return nil, fmt.Errorf("session legs: %w", err)
 	}
 	out := make(map[int64]string, len(rows))

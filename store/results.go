@@ -237,7 +237,8 @@ func (d *DB) WrapUpEnds(ctx context.Context) ([]dialer.WrapUpEnd, error) {
 		At int64 `db:"end_wrapup_at"`
 	}
 	if err := d.db.SelectContext(ctx, &rows, `
-		SELECT id, end_wrapup_at FROM agents WHERE end_wrapup_at IS NOT NULL ORDER BY id`); err != nil {
+		SELECT id, end_wrapup_at FROM agents
+		WHERE end_wrapup_at IS NOT NULL AND (?1 = 0 OR daemon_id = ?1) ORDER BY id`, d.daemonID()); err != nil {
 		return nil, fmt.Errorf("wrap-up ends: %w", err)
 	}
 	out := make([]dialer.WrapUpEnd, len(rows))

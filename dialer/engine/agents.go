@@ -89,7 +89,7 @@ func agentMode(m dialer.Mode) bool { return m.Agents() }
 // state comes from the store only for agents the engine did not know; the
 // engine's own live state wins for the others.
 func (e *Engine) loadAgents(ctx context.Context) error {
-	list, err := e.store.Agents(ctx)
+	list, err := e.store.AgentsToWork(ctx)
 	if err != nil {
 		return err
 	}

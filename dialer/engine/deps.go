@@ -35,7 +35,9 @@ type Store interface {
 	MarkAMD(ctx context.Context, attemptID int64, result string, took time.Duration) error
 
 	// Agents (progressive and preemptive modes).
-	Agents(ctx context.Context) ([]dialer.Agent, error)
+	// AgentsToWork are the agents this engine works (with several daemons
+	// sharing the store, those it holds).
+	AgentsToWork(ctx context.Context) ([]dialer.Agent, error)
 	SetAgentLive(ctx context.Context, agentID int64, state dialer.AgentState, changedAt time.Time, noAnswerCount int, readyAt time.Time) error
 	AgentStateRequests(ctx context.Context) ([]dialer.AgentRequest, error)
 	ClearAgentRequest(ctx context.Context, agentID int64, requestedAt time.Time) error
