@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -96,6 +97,12 @@ func TestServe_ThreeDaemonsOnePostgres(t *testing.T) {
 		wait(d1)
 		wait(d2)
 		victim, vdone := start()
+		// dialer status lists the three daemons holding a lease.
+		waitFor(t, 20*time.Second, "dialer status to list 3 daemons", func() bool {
+			out, err := exec.Command(bin, "status", "-o", "json", "--db", e.cfg.Database).Output()
+			var v statusView
+			return err == nil && json.Unmarshal(out, &v) == nil && len(v.Daemons) == 3
+		})
 		kills := 0
 		for range 3 {
 			time.Sleep(3 * time.Second)

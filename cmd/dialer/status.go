@@ -26,6 +26,9 @@ type statusView struct {
 	Campaigns []campaignStatusView `json:"campaigns"`
 	// Webhooks is the callback outbox: events still owed and dead ones.
 	Webhooks dialer.CallbackCounts `json:"webhooks"`
+	// Daemons are the daemons holding a lease on a PostgreSQL database
+	// several share (daemon is then the last of them to write its status).
+	Daemons []store.Daemon `json:"daemons,omitempty"`
 }
 
 // daemonView is the daemon's own figures. When it is not running they
@@ -148,6 +151,17 @@ func loadStatus(ctx context.Context, db *store.DB, now time.Time) (statusView, e
 	}
 	v := buildStatus(now, ds, active)
 	v.Webhooks = hooks
+	if db.Shared() {
+		ds, err := db.Daemons(ctx, 50)
+		if err != nil {
+			return statusView{}, err
+		}
+		for _, d := range ds {
+			if d.StoppedAt.IsZero() && !d.LeaseUntil.Before(now) {
+				v.Daemons = append(v.Daemons, d)
+			}
+		}
+	}
 	return v, nil
 }
 
@@ -290,6 +304,10 @@ func writeStatusTable(out io.Writer, v statusView) error {
 		fmt.Fprintf(w, "ESL:\t%s (the daemon is not running)\n", d.ESLState)
 	}
 	fmt.Fprintf(w, "webhooks:\t%s\n", webhookStatus(v.Webhooks, v.At))
+	for _, d := range v.Daemons {
+		fmt.Fprintf(w, "daemon %d:\tpid %d on %s, up since %s, lease until %s\n", d.ID, d.PID, d.Host,
+			statusTime(d.StartedAt), statusTime(d.LeaseUntil))
+	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
