@@ -143,6 +143,11 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 		}
 		e.send(ctx, req)
 	}
+	if sent == 0 {
+		// None could be claimed (taken meanwhile, or the lines all in use
+		// by the other daemons sharing the store): look again shortly.
+		cs.idleUntil = now.Add(idleBackoff)
+	}
 	return sent
 }
 
