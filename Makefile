@@ -9,7 +9,7 @@ PKGS     := ./...
 DEMO_DIR := .demo
 BENCH_DIR := .bench
 
-.PHONY: all build test test-short lint bench bench-import bench-fs demo clean
+.PHONY: all build test test-short lint bench bench-import bench-postgres bench-fs demo clean
 
 all: build
 
@@ -39,6 +39,11 @@ bench: build
 bench-import: build
 	scripts/bench-import.sh
 	scripts/bench-import-floor.sh
+
+# The store's import and claim benchmarks on SQLite and on a PostgreSQL
+# server the script starts (BENCHMARKS.md); N=100000 make bench-postgres.
+bench-postgres: build
+	scripts/bench-postgres.sh
 
 # Daemon CPU per call against FreeSWITCH CPU per call, both measured in
 # one run of short answered IVR calls on a real switch started with
