@@ -73,6 +73,9 @@ func TestServe_OnPostgres(t *testing.T) {
 	cfg.ESL.HeartbeatTimeout = 5 * time.Second
 	cfg.HTTP.Listen = "127.0.0.1:0"
 	cfg.Limits.MaxCalls, cfg.Limits.MaxCPS = 500, 500
+	// The lease is stamped on the scenario's clock, 20 times faster than
+	// the real time the daemon renews it on: an hour of it lasts the test.
+	cfg.Cluster.Lease = time.Hour
 	db, err := store.Open(ctx, cfg.Database)
 	if err != nil {
 		t.Fatal(err)
