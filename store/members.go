@@ -312,12 +312,38 @@ const dueQuery = `
 	ORDER BY due_at, sort_key NULLS FIRST, id
 	LIMIT +?4`
 
+// dueQueryPostgres is dueQuery for the five priorities in one statement,
+// for PostgreSQL, where every statement is a round trip: the same range
+// scan of members_claimable per priority, each in claim order, merged in
+// priority order and cut at the limit (?3), the campaign ?1, now ?2.
+var dueQueryPostgres = func() string {
+	parts := make([]string, 0, 5)
+	for prio := 1; prio <= 5; prio++ {
+		parts = append(parts, fmt.Sprintf(`
+	(SELECT id, priority, due_at, sort_key FROM members
+	 WHERE campaign_id = ?1 AND state = 'waiting' AND priority = %d AND due_at <= ?2
+	   AND held = 0 AND not_before <= ?2
+	 ORDER BY due_at, sort_key NULLS FIRST, id
+	 LIMIT ?3)`, prio))
+	}
+	return `SELECT id, priority, due_at FROM (` + strings.Join(parts, `
+	UNION ALL`) + `) due
+	ORDER BY priority, due_at, sort_key NULLS FIRST, id
+	LIMIT ?3`
+}()
+
 // DueMembers returns up to limit members of a campaign that are due at
 // now, in claim order: priority 1 first, then 2, and so on. Calendar
 // windows, filters and caps are the engine's business; this is the indexed
 // first cut.
 func (d *DB) DueMembers(ctx context.Context, campaignID int64, now time.Time, limit int) ([]DueMember, error) {
 	var out []DueMember
+	if d.pg() {
+		if err := d.due.SelectContext(ctx, &out, campaignID, toMS(now), limit); err != nil {
+			return nil, fmt.Errorf("due members of campaign %d: %w", campaignID, err)
+		}
+		return out, nil
+	}
 	for prio := 1; prio <= 5 && len(out) < limit; prio++ {
 		var part []DueMember
 		if err := d.due.SelectContext(ctx, &part, campaignID, prio, toMS(now), limit-len(out)); err != nil {

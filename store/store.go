@@ -139,7 +139,7 @@ func newDB(file, source string, readOnly bool, opts []Option) *DB {
 
 func (d *DB) prepare(ctx context.Context) error {
 	var err error
-	if d.due, err = d.db.PreparexContext(ctx, dueQuery); err != nil {
+	if d.due, err = d.db.PreparexContext(ctx, d.dialect.pick(dueQuery, dueQueryPostgres)); err != nil {
 		return fmt.Errorf("open store %s: prepare: %w", d.file, err)
 	}
 	return nil
