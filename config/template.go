@@ -19,6 +19,9 @@ func (m Manual) MarshalJSON() ([]byte, error) { return jsontime.Struct(m) }
 // MarshalJSON writes the durations as strings ("5s"), as in the file.
 func (w Webhooks) MarshalJSON() ([]byte, error) { return jsontime.Struct(w) }
 
+// MarshalJSON writes the durations as strings ("5s"), as in the file.
+func (c Cluster) MarshalJSON() ([]byte, error) { return jsontime.Struct(c) }
+
 const templateHeader = `# dialer configuration: every key with its default value.
 #
 # Keys left out keep their default. DIALER_* environment variables (the
