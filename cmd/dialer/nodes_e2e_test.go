@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,12 +54,21 @@ func TestServe_TwoSwitchesSpreadByCapacityAndFailOver(t *testing.T) {
 			members = append(members, fmt.Sprintf("m%02d:+1212555%02d%02d", i, i, 42+i%3))
 		}
 		c := e.load(nodesCampaign+alwaysOpen, members)
-		done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond}, a.Now)
+		addr := make(chan string, 1)
+		done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond,
+			httpAddr: func(a string) { addr <- a }}, a.Now)
+		metrics := "http://" + <-addr + "/metrics"
 		waitFor(t, 60*time.Second, "fs-b to take 8 calls", func() bool { return len(switchtest.Customers(b.Channels())) >= 8 })
 		killedAt := a.Now()
 		if err := kill(); err != nil {
 			t.Fatal(err)
 		}
+		// The metrics say which node is gone, and count each node's calls.
+		waitFor(t, 30*time.Second, "the metrics to show fs-b down", func() bool {
+			body := scrape(t, metrics)
+			return strings.Contains(body, `dialer_node_up{node="fs-b"} 0`) && strings.Contains(body, `dialer_node_up{node="fs-a"} 1`) &&
+				strings.Contains(body, `dialer_node_max_calls{node="fs-b"} 4`) && strings.Contains(body, `dialer_node_originates_total{node="fs-b"}`)
+		})
 		waitDaemon(t, done, 3*time.Minute)
 
 		onA, onB := nodeSpans(a, time.Time{}), nodeSpans(b, killedAt)
@@ -177,4 +189,16 @@ func nodeSpans(sw switchtest.Backend, diedAt time.Time) []span {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].start.Before(out[j].start) })
 	return out
+}
+
+// scrape reads the daemon's /metrics ("" while it cannot be reached).
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
