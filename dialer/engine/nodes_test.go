@@ -231,3 +231,44 @@ func TestAgents_NodeAffinity(t *testing.T) {
 		h.checkAgentsSettled()
 	}
 }
+
+// TestEngine_NodeBackWithinTheGrace: a node that comes back within the
+// grace has its calls reconciled from it: they end as the switch says,
+// none is lost, and the node takes calls again.
+func TestEngine_NodeBackWithinTheGrace(t *testing.T) {
+	h := newHarness(t, monday, Config{MaxCalls: 100, MaxCPS: 100, NodeGrace: time.Minute}, func(string) outcome {
+		return outcome{ring: time.Second, answer: true, talk: 20 * time.Second}
+	})
+	h.sw.nodes = newFakeNodes(map[string]int{"fs-a": 2, "fs-b": 2})
+	c := h.campaign("name: back\n"+ivr+"limits: {lines: 4}\nretry: {interval: 1h}\n", numbers(12, "01")...)
+	h.run(2*time.Second, 100*time.Millisecond)
+	downAt := h.clk.Now()
+	h.sw.nodes.down["fs-b"] = downAt
+	h.sw.updates <- Update{Kind: Disconnected, Node: "fs-b"}
+	h.run(10*time.Second, 100*time.Millisecond)
+	// Back after 10 s: the updates it held (its calls' ends, 20 s after
+	// their answer) come through as they fall due.
+	delete(h.sw.nodes.down, "fs-b")
+	h.sw.updates <- Update{Kind: Reconnected, Node: "fs-b"}
+	for _, u := range h.sw.nodes.held {
+		h.sw.schedule(h.clk.Now(), u)
+	}
+	h.sw.nodes.held = nil
+	h.run(3*time.Minute, 100*time.Millisecond)
+	onBAfter := 0
+	for _, p := range h.sw.placed {
+		if p.req.Node == "fs-b" && p.at.After(downAt.Add(10*time.Second)) {
+			onBAfter++
+		}
+	}
+	if onBAfter == 0 {
+		t.Error("fs-b took no call after it came back")
+	}
+	for _, m := range h.members(c.ID) {
+		for _, a := range h.attemptsOf(m) {
+			if !a.Final || a.Cause == cause.Lost {
+				t.Errorf("attempt %s on %s: final %v cause %s; want every call followed to its end", a.UUID, a.Node, a.Final, a.Cause)
+			}
+		}
+	}
+}
