@@ -182,7 +182,7 @@ func runDaemon(ctx context.Context, cfg config.Config, o serveOptions, now func(
 	g, gctx := errgroup.WithContext(infra)
 	g.Go(func() error { return sw.Run(gctx) })
 	if db.Shared() {
-		g.Go(func() error { return renewLease(gctx, db, cfg.Cluster.Lease, log) })
+		g.Go(func() error { return renewLease(gctx, db, cfg.Cluster.Lease, now, log) })
 	}
 	g.Go(func() error {
 		<-gctx.Done()
