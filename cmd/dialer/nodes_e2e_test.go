@@ -202,3 +202,81 @@ func scrape(t *testing.T, url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+// TestServe_AgentsOnTwoSwitches: a progressive campaign on two switches,
+// agent-1 naming fs-b and agent-2 any node. From both switches' records:
+// every customer was bridged to an agent leg on its own switch, agent-1
+// was only ever dialed on fs-b, and both switches carried calls; every
+// attempt is final and names the switch that has its channel.
+func TestServe_AgentsOnTwoSwitches(t *testing.T) {
+	switchtest.EachPair(t, fssim.Options{Speed: 20, HeartbeatInterval: time.Second}, func(t *testing.T, a, b switchtest.Backend, _ func() error) {
+		e := newE2E(t, a)
+		e.cfg.ESL.Nodes = []config.Node{
+			{Name: "fs-a", Address: a.Addr(), Password: a.Password(), MaxCalls: 10, MaxCPS: 20},
+			{Name: "fs-b", Address: b.Addr(), Password: b.Password(), MaxCalls: 10, MaxCPS: 20},
+		}
+		var members []string
+		for i := range 10 {
+			members = append(members, fmt.Sprintf("p%02d:+1212555%02d%02d", i, i, 1+i%4))
+		}
+		c := e.load(`
+name: prog2
+mode: progressive
+dial: {template: "loopback/{number}/dialer_lab"}
+agents: {hold_time: 8s}
+limits: {lines: 4, ring_timeout: 5s}
+retry: {max_attempts: 2, interval: 5s, max_minus: 1}
+`+alwaysOpen, members)
+		e.agents("prog2", "agent-1", "agent-2")
+		onB := dialer.Agent{Name: "agent-1", Endpoint: "loopback/agent-1/dialer_lab", CallTimeout: dialer.Duration(5 * time.Second),
+			WrapUp: dialer.Duration(time.Second), MaxNoAnswer: 2, Node: "fs-b", Tiers: []dialer.Tier{{Campaign: "prog2", Level: 2}}}
+		if _, err := e.db.ApplyAgents(e.ctx, []dialer.Agent{onB}); err != nil {
+			t.Fatal(err)
+		}
+		done := e.serve(e.ctx, serveOptions{untilDone: true, statusTick: 50 * time.Millisecond}, a.Now)
+		waitDaemon(t, done, agentRunLimit)
+		seen := map[string]string{}
+		bridged := map[string]int{}
+		for name, sw := range map[string]switchtest.Backend{"fs-a": a, "fs-b": b} {
+			r := agentRunOf(sw)
+			for _, ch := range r.customers {
+				seen[ch.UUID] = name
+				if ch.BridgedWith == "" {
+					continue
+				}
+				ag, ok := r.agentOf(ch)
+				if !ok {
+					t.Errorf("%s: customer %s bridged to %s, no agent leg of this switch", name, ch.UUID, ch.BridgedWith)
+					continue
+				}
+				bridged[name]++
+				if ag.Vars["dialer_agent"] == "agent-1" && name != "fs-b" {
+					t.Errorf("agent-1, which names fs-b, was bridged on %s", name)
+				}
+			}
+			for _, ag := range r.agents {
+				if ag.Vars["dialer_agent"] == "agent-1" && name != "fs-b" {
+					t.Errorf("agent-1, which names fs-b, was dialed on %s", name)
+				}
+			}
+		}
+		t.Logf("bridged calls by switch: %v", bridged)
+		if bridged["fs-a"] == 0 || bridged["fs-b"] == 0 {
+			t.Errorf("bridged calls by switch %v: want calls on both", bridged)
+		}
+		ms, err := e.db.Members(e.ctx, store.MemberFilter{CampaignID: c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			as, _ := e.db.MemberAttempts(e.ctx, m.ID)
+			for _, at := range as {
+				if !at.Final || seen[at.UUID] != at.Node {
+					t.Errorf("attempt %d: final %v, node %q, its channel seen on %q", at.ID, at.Final, at.Node, seen[at.UUID])
+				}
+			}
+		}
+		checkNoneUp(t, a)
+		checkNoneUp(t, b)
+	})
+}
