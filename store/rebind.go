@@ -4,11 +4,19 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // rebound caches rebind's result per query text: the store's queries
-// are a fixed set, so each is rewritten once.
-var rebound sync.Map
+// are mostly a fixed set, so each is rewritten once. Texts built with a
+// count in them (n placeholders, a LIMIT) are many: past maxRebound
+// entries a text is rewritten each time instead of kept.
+var (
+	rebound      sync.Map
+	reboundCount atomic.Int64
+)
+
+const maxRebound = 4096
 
 // rebindPostgres rewrites a query written with SQLite's placeholders for
 // PostgreSQL: a bare ? becomes $n (numbered as SQLite numbers it, one past
@@ -21,7 +29,11 @@ func rebindPostgres(q string) string {
 		return v.(string)
 	}
 	out := rebind(q)
-	rebound.Store(q, out)
+	if reboundCount.Load() < maxRebound {
+		if _, loaded := rebound.LoadOrStore(q, out); !loaded {
+			reboundCount.Add(1)
+		}
+	}
 	return out
 }
 

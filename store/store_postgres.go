@@ -39,6 +39,15 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool, opts []Option)
 	if readOnly {
 		cfg.RuntimeParams["default_transaction_read_only"] = "on"
 	}
+	// PostgreSQL's equivalent of the +? hints of SQLite's hot statements
+	// (see dataSource): a prepared statement keeps one plan whatever its
+	// values, instead of being planned again for each (custom plans cost
+	// the due query more than running it). The store's statements are
+	// written for plans that do not depend on their values. A URL may say
+	// otherwise (plan_cache_mode=auto).
+	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
+		cfg.RuntimeParams["plan_cache_mode"] = "force_generic_plan"
+	}
 	d := &DB{dialect: postgresDialect, file: name, readOnly: readOnly, now: time.Now, corrupted: make(chan struct{})}
 	for _, o := range opts {
 		o(d)
