@@ -198,7 +198,7 @@ type Engine struct {
 	mustReconcile bool
 	recheck       time.Time
 	rotate        int
-	adopted       time.Time // last look for a dead daemon's attempts
+	adopted       time.Time         // last look for a dead daemon's attempts
 	count         uint64            // originates handed to the switch
 	countBy       map[string]uint64 // the same by campaign name
 
