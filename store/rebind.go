@@ -23,7 +23,8 @@ const maxRebound = 4096
 // the largest so far), ?N becomes $N. The planner hint +? that hot SQLite
 // queries carry (see dataSource) loses its + when it stands where a value
 // starts, after an operator, a parenthesis, a comma or a keyword; an
-// addition is written x + ?. Quoted text and comments are left alone.
+// addition is written x + ?. Quoted text ('...', "...", $$...$$) and
+// comments are left alone.
 func rebindPostgres(q string) string {
 	if v, ok := rebound.Load(q); ok {
 		return v.(string)
@@ -71,6 +72,15 @@ func rebind(q string) string {
 			}
 			b.WriteString(q[i : i+end+4])
 			i += end + 3
+		case c == '$' && dollarTag(q[i:]) != "":
+			tag := dollarTag(q[i:])
+			end := strings.Index(q[i+len(tag):], tag)
+			if end < 0 {
+				b.WriteString(q[i:])
+				return b.String()
+			}
+			b.WriteString(q[i : i+len(tag)+end+len(tag)])
+			i += len(tag) + end + len(tag) - 1
 		case c == '+' && i+1 < len(q) && q[i+1] == '?' && startsValue(q[:i]):
 			// the hint: the ? that follows is written on the next round
 		case c == '?':
@@ -91,6 +101,20 @@ func rebind(q string) string {
 		}
 	}
 	return b.String()
+}
+
+// dollarTag is the opening of a dollar-quoted string that q starts with
+// ($$ or $name$), "" if none.
+func dollarTag(q string) string {
+	for j := 1; j < len(q); j++ {
+		switch c := q[j]; {
+		case c == '$':
+			return q[:j+1]
+		case !isWordByte(c) || j == 1 && c >= '0' && c <= '9':
+			return ""
+		}
+	}
+	return ""
 }
 
 // valueKeywords are the words after which an expression starts, so that

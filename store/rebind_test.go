@@ -15,6 +15,8 @@ func TestRebindPostgres(t *testing.T) {
 		{`WHERE a = '?' AND b = ? -- what?` + "\n" + `AND c = ? /* ? */`, `WHERE a = '?' AND b = $1 -- what?` + "\n" + `AND c = $2 /* ? */`},
 		{`WHERE "we?rd" = ?`, `WHERE "we?rd" = $1`},
 		{`VALUES (?, 'it''s', ?)`, `VALUES ($1, 'it''s', $2)`},
+		{`AS $$ SELECT ? $$; SELECT ?`, `AS $$ SELECT ? $$; SELECT $1`},
+		{`AS $body$ a ? $x$ b $body$ WHERE c = ?`, `AS $body$ a ? $x$ b $body$ WHERE c = $1`},
 	} {
 		if got := rebind(c.in); got != c.want {
 			t.Errorf("rebind(%q)\n = %q\nwant %q", c.in, got, c.want)
