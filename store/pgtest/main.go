@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -92,6 +94,11 @@ func runPostgresPass() int {
 	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), EnvDialect+"=postgres")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	// go test kills this process when the tests time out: the second
+	// pass, and through it its server, go with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	if err := cmd.Run(); err != nil {
 		if ee, ok := err.(*exec.ExitError); ok {
 			return ee.ExitCode()
