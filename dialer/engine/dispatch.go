@@ -74,20 +74,12 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 		case v.Callable:
 			a := dialer.NewAttempt{CampaignID: c.ID, MemberID: m.ID, CommunicationID: v.Number.ID,
 				Number: v.Number.Number, UUID: e.cfg.NewUUID(), At: now}
-			prefer := ""
-			if len(picks) > 0 {
-				a.AgentID = picks[len(claims)].ID
-				prefer = picks[len(claims)].node()
-			}
 			// The node is chosen before the attempt is recorded, which
 			// names it.
-			node, err := e.sw.Place(a.UUID, prefer)
-			if err != nil {
-				e.log.Debug("no node can take the call now", "campaign", c.Name, "member_id", m.ID, "node", prefer, "err", err)
+			if !e.placeClaim(&a, &picks, len(claims)) {
 				full, looked = true, looked-1
 				continue
 			}
-			a.Node = node
 			byID[m.ID] = m
 			claims = append(claims, a)
 		case v.End != "":
@@ -149,6 +141,35 @@ func (e *Engine) dispatchCampaign(ctx context.Context, cs *campaignState, n int,
 		cs.idleUntil = now.Add(idleBackoff)
 	}
 	return sent
+}
+
+// placeClaim places the k-th claim of a dispatch on a switch node: an
+// agent call (picks) on its agent's node, else any. An agent whose node
+// cannot take a call now is passed over for this dispatch, so that it
+// holds up no other agent. It reports false when the call cannot be
+// placed.
+func (e *Engine) placeClaim(a *dialer.NewAttempt, picks *[]*agent, k int) bool {
+	agentCall := len(*picks) > 0
+	for {
+		prefer := ""
+		if agentCall {
+			if k >= len(*picks) {
+				return false
+			}
+			ag := (*picks)[k]
+			a.AgentID, prefer = ag.ID, ag.node()
+		}
+		node, err := e.sw.Place(a.UUID, prefer)
+		if err == nil {
+			a.Node = node
+			return true
+		}
+		e.log.Debug("no node can take the call now", "member_id", a.MemberID, "node", prefer, "err", err)
+		if prefer == "" {
+			return false
+		}
+		*picks = append((*picks)[:k], (*picks)[k+1:]...)
+	}
 }
 
 // enqueue hands an originate to the senders, taking their results while it

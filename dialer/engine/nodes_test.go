@@ -272,3 +272,40 @@ func TestEngine_NodeBackWithinTheGrace(t *testing.T) {
 		}
 	}
 }
+
+// TestAgents_NodeDownPassesItsAgentOver: the longest-idle agent names a
+// node that is down; the other agent still gets the calls, on a node
+// that is up.
+func TestAgents_NodeDownPassesItsAgentOver(t *testing.T) {
+	h := newHarness(t, monday, Config{MaxCalls: 50, MaxCPS: 50}, longCall(5*time.Second))
+	h.sw.nodes = newFakeNodes(map[string]int{"fs-a": 10, "fs-b": 10})
+	h.sw.nodes.down["fs-b"] = monday
+	h.campaign("name: down\n"+progressive+"limits: {lines: 4}\n", numbers(6, "01")...)
+	h.agents("down", agentSpec{name: "on-b", dest: "agent-1", node: "fs-b"},
+		agentSpec{name: "anywhere", dest: "agent-2"})
+	h.sw.onOriginate = func(req OriginateRequest) {
+		if req.Endpoint != "" {
+			return
+		}
+		customers := 1
+		for _, p := range h.sw.live {
+			if p.agent == "" {
+				customers++
+			}
+		}
+		if customers > 1 {
+			t.Errorf("customer %s dialed with %d customer calls up, one agent can take calls", req.UUID, customers)
+		}
+	}
+	h.run(2*time.Minute, 100*time.Millisecond)
+	legs := h.agentLegs("")
+	for _, leg := range legs {
+		if leg.agent != "anywhere" || leg.req.Node != "fs-a" {
+			t.Errorf("agent %s dialed on %q while fs-b is down", leg.agent, leg.req.Node)
+		}
+	}
+	if len(legs) < 6 {
+		t.Fatalf("%d agent legs for 6 members: the agent of the down node held the others up", len(legs))
+	}
+	h.checkAgentsSettled()
+}
