@@ -21,47 +21,36 @@ import (
 //
 // The row carries the member's last attempt, so that DueCallbacks holds
 // the notice back while that attempt's release is pending.
-var recordMemberFailedSQL = `
-	INSERT INTO webhook_outbox (campaign_id, attempt_id, event, url, idempotency_key, payload, next_at, created_at)
-	SELECT m.campaign_id, la.id, 'member_failed', c.callback_url, 'member-' || m.id || ':failed',
-	       json_object(
-	           'event', 'member_failed',
-	           'idempotency_key', 'member-' || m.id || ':failed',
-	           'campaign_id', c.id,
-	           'campaign', c.name,
-	           'member_id', m.id,
-	           'name', m.name,
-	           'external_key', m.external_key,
-	           'variables', json(m.variables),
-	           'cause', m.end_cause,
-	           'last_cause', nullif(m.last_cause, ''),
-	           'attempts', m.attempts,
-	           'numbers', json((SELECT json_group_array(json_object(
-	                                  'number', n.number,
-	                                  'type', n.type,
-	                                  'attempts', n.attempts,
-	                                  'last_cause', nullif(n.last_cause, ''),
-	                                  'state', n.state))
-	                       FROM (SELECT number, type, attempts, last_cause, state FROM communications
-	                             WHERE member_id = m.id ORDER BY position, id) n)),
-	           'last_attempt_id', la.id,
-	           'last_call_uuid', la.uuid,
-	           'failed_time', ` + sqliteDialect.jsonTime("?2") + `),
-	       ?2, ?2
-	FROM members m
-	JOIN campaigns c ON c.id = m.campaign_id
-	LEFT JOIN attempts la ON la.id = (SELECT max(a.id) FROM attempts a WHERE a.member_id = m.id)
-	WHERE m.id IN (SELECT value FROM json_each(?1)) AND m.state = 'failed' AND c.callback_url <> ''
-	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = 'member-' || m.id || ':failed') -- a replay takes no id
-	ON CONFLICT (idempotency_key) DO NOTHING`
+var recordMemberFailedSQL = recordMemberFailedQuery(sqliteDialect)
 
 // recordMemberFailedPostgres is recordMemberFailedSQL for PostgreSQL: the
 // payload is built with json_build_object in the same field order (its
 // text has a space around each colon; the fields and values are the same).
-var recordMemberFailedPostgres = `
+var recordMemberFailedPostgres = recordMemberFailedQuery(postgresDialect)
+
+// recordMemberFailedQuery is the failure notice insert in dialect x: one
+// list of payload fields.
+func recordMemberFailedQuery(x dialect) string {
+	number := `'number', n.number,
+	                                  'type', n.type,
+	                                  'attempts', n.attempts,
+	                                  'last_cause', nullif(n.last_cause, ''),
+	                                  'state', n.state`
+	jsonObject, variables, asText := "json_object", "json(m.variables)", ""
+	numbers := `json((SELECT json_group_array(json_object(
+	                                  ` + number + `))
+	                       FROM (SELECT number, type, attempts, last_cause, state FROM communications
+	                             WHERE member_id = m.id ORDER BY position, id) n))`
+	if x == postgresDialect {
+		jsonObject, variables, asText = "json_build_object", "CAST(m.variables AS json)", "::text"
+		numbers = `(SELECT coalesce(json_agg(json_build_object(
+	                                  ` + number + `) ORDER BY n.position, n.id), '[]')
+	                       FROM communications n WHERE n.member_id = m.id)`
+	}
+	return `
 	INSERT INTO webhook_outbox (campaign_id, attempt_id, event, url, idempotency_key, payload, next_at, created_at)
 	SELECT m.campaign_id, la.id, 'member_failed', c.callback_url, 'member-' || m.id || ':failed',
-	       json_build_object(
+	       ` + jsonObject + `(
 	           'event', 'member_failed',
 	           'idempotency_key', 'member-' || m.id || ':failed',
 	           'campaign_id', c.id,
@@ -69,27 +58,22 @@ var recordMemberFailedPostgres = `
 	           'member_id', m.id,
 	           'name', m.name,
 	           'external_key', m.external_key,
-	           'variables', CAST(m.variables AS json),
+	           'variables', ` + variables + `,
 	           'cause', m.end_cause,
 	           'last_cause', nullif(m.last_cause, ''),
 	           'attempts', m.attempts,
-	           'numbers', (SELECT coalesce(json_agg(json_build_object(
-	                                  'number', n.number,
-	                                  'type', n.type,
-	                                  'attempts', n.attempts,
-	                                  'last_cause', nullif(n.last_cause, ''),
-	                                  'state', n.state) ORDER BY n.position, n.id), '[]')
-	                       FROM communications n WHERE n.member_id = m.id),
+	           'numbers', ` + numbers + `,
 	           'last_attempt_id', la.id,
 	           'last_call_uuid', la.uuid,
-	           'failed_time', ` + postgresDialect.jsonTime("?2") + `)::text,
+	           'failed_time', ` + x.jsonTime("?2") + `)` + asText + `,
 	       ?2, ?2
 	FROM members m
 	JOIN campaigns c ON c.id = m.campaign_id
 	LEFT JOIN attempts la ON la.id = (SELECT max(a.id) FROM attempts a WHERE a.member_id = m.id)
-	WHERE m.id IN (` + postgresDialect.jsonIDs("?1") + `) AND m.state = 'failed' AND c.callback_url <> ''
+	WHERE m.id IN (` + x.jsonIDs("?1") + `) AND m.state = 'failed' AND c.callback_url <> ''
 	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = 'member-' || m.id || ':failed') -- a replay takes no id
 	ON CONFLICT (idempotency_key) DO NOTHING`
+}
 
 // recordMemberFailed writes the failure notices of members the
 // transaction ended failed, inside that transaction: a notice exists

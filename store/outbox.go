@@ -22,55 +22,33 @@ import (
 //
 // The attempt is found by "a.id = +?2" (see dataSource): the statement
 // runs up to three times per call, with or without a callback URL.
-var recordCallbackSQL = `
-	INSERT INTO webhook_outbox (campaign_id, attempt_id, event, url, idempotency_key, payload, next_at, created_at)
-	SELECT a.campaign_id, a.id, ?1, c.callback_url, a.uuid || ':' || ?1,
-	       json_object(
-	           'event', ?1,
-	           'idempotency_key', a.uuid || ':' || ?1,
-	           'campaign_id', c.id,
-	           'campaign', c.name,
-	           'member_id', m.id,
-	           'external_key', m.external_key,
-	           'attempt_id', a.id,
-	           'attempt_number', (SELECT count(*) FROM attempts p WHERE p.member_id = a.member_id AND p.id <= a.id),
-	           'call_uuid', a.uuid,
-	           'number', a.number,
-	           'agent_id', a.agent_id,
-	           'agent', g.name,
-	           'begin_time', ` + sqliteDialect.jsonTime("a.created_at") + `,
-	           'answer_time', ` + sqliteDialect.jsonTime("a.answered_at") + `,
-	           'end_time', CASE WHEN ?1 = 'release' THEN ` + sqliteDialect.jsonTime("a.ended_at") + ` END,
-	           'cause', CASE WHEN ?1 = 'release' THEN a.cause END,
-	           'q850', CASE WHEN ?1 = 'release' THEN a.q850 END,
-	           'class', CASE WHEN ?1 = 'release' THEN a.class END,
-	           'billsec', CASE WHEN ?1 = 'release' THEN
-	                          CASE WHEN a.billsec_ms % 1000 = 0 THEN a.billsec_ms / 1000 ELSE a.billsec_ms / 1000.0 END END,
-	           'business_result', CASE WHEN ?1 = 'release' THEN nullif(a.business_result, '') END,
-	           'recording_path', nullif(a.recording_path, ''),
-	           'captured', json(a.captured),
-	           'member_state', CASE WHEN ?1 = 'release' THEN m.state END,
-	           'next_due_time', CASE WHEN ?1 = 'release' AND m.state = 'waiting' THEN ` + sqliteDialect.jsonTime("m.due_at") + ` END),
-	       ?3, ?3
-	FROM attempts a
-	JOIN members m ON m.id = a.member_id
-	JOIN campaigns c ON c.id = a.campaign_id
-	LEFT JOIN agents g ON g.id = a.agent_id
-	WHERE a.id = +?2 AND c.callback_url <> '' AND (?1 = 'release' OR a.answered_at IS NOT NULL)
-	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = a.uuid || ':' || ?1) -- a replay takes no id
-	ON CONFLICT (idempotency_key) DO NOTHING`
+var recordCallbackSQL = recordCallbackQuery(sqliteDialect)
 
 // recordCallbackPostgres is recordCallbackSQL for PostgreSQL: the payload
 // is built with json_build_object in the same field order (its text has
 // a space around each colon; the fields and values are the same), the
 // event is typed once as text, and billsec is a double, which PostgreSQL
 // prints as an integer when it is whole.
-var recordCallbackPostgres = `
+var recordCallbackPostgres = recordCallbackQuery(postgresDialect)
+
+// recordCallbackQuery is the callback insert in dialect x: one list of
+// payload fields.
+func recordCallbackQuery(x dialect) string {
+	ev, jsonObject, billsec, captured, asText, from, attempt :=
+		"?1", "json_object", "CASE WHEN a.billsec_ms % 1000 = 0 THEN a.billsec_ms / 1000 ELSE a.billsec_ms / 1000.0 END",
+		"json(a.captured)", "", "attempts a", "+?2"
+	if x == postgresDialect {
+		ev, jsonObject, billsec, captured, asText, from, attempt =
+			"e.event", "json_build_object", "a.billsec_ms / 1000::double precision",
+			"a.captured::json", "::text", "(SELECT CAST(?1 AS TEXT) AS event) e\n\tCROSS JOIN attempts a", "?2"
+	}
+	release := "CASE WHEN " + ev + " = 'release' THEN "
+	return `
 	INSERT INTO webhook_outbox (campaign_id, attempt_id, event, url, idempotency_key, payload, next_at, created_at)
-	SELECT a.campaign_id, a.id, e.event, c.callback_url, a.uuid || ':' || e.event,
-	       json_build_object(
-	           'event', e.event,
-	           'idempotency_key', a.uuid || ':' || e.event,
+	SELECT a.campaign_id, a.id, ` + ev + `, c.callback_url, a.uuid || ':' || ` + ev + `,
+	       ` + jsonObject + `(
+	           'event', ` + ev + `,
+	           'idempotency_key', a.uuid || ':' || ` + ev + `,
 	           'campaign_id', c.id,
 	           'campaign', c.name,
 	           'member_id', m.id,
@@ -81,27 +59,27 @@ var recordCallbackPostgres = `
 	           'number', a.number,
 	           'agent_id', a.agent_id,
 	           'agent', g.name,
-	           'begin_time', ` + postgresDialect.jsonTime("a.created_at") + `,
-	           'answer_time', ` + postgresDialect.jsonTime("a.answered_at") + `,
-	           'end_time', CASE WHEN e.event = 'release' THEN ` + postgresDialect.jsonTime("a.ended_at") + ` END,
-	           'cause', CASE WHEN e.event = 'release' THEN a.cause END,
-	           'q850', CASE WHEN e.event = 'release' THEN a.q850 END,
-	           'class', CASE WHEN e.event = 'release' THEN a.class END,
-	           'billsec', CASE WHEN e.event = 'release' THEN a.billsec_ms / 1000::double precision END,
-	           'business_result', CASE WHEN e.event = 'release' THEN nullif(a.business_result, '') END,
+	           'begin_time', ` + x.jsonTime("a.created_at") + `,
+	           'answer_time', ` + x.jsonTime("a.answered_at") + `,
+	           'end_time', ` + release + x.jsonTime("a.ended_at") + ` END,
+	           'cause', ` + release + `a.cause END,
+	           'q850', ` + release + `a.q850 END,
+	           'class', ` + release + `a.class END,
+	           'billsec', ` + release + billsec + ` END,
+	           'business_result', ` + release + `nullif(a.business_result, '') END,
 	           'recording_path', nullif(a.recording_path, ''),
-	           'captured', a.captured::json,
-	           'member_state', CASE WHEN e.event = 'release' THEN m.state END,
-	           'next_due_time', CASE WHEN e.event = 'release' AND m.state = 'waiting' THEN ` + postgresDialect.jsonTime("m.due_at") + ` END)::text,
+	           'captured', ` + captured + `,
+	           'member_state', ` + release + `m.state END,
+	           'next_due_time', CASE WHEN ` + ev + ` = 'release' AND m.state = 'waiting' THEN ` + x.jsonTime("m.due_at") + ` END)` + asText + `,
 	       ?3, ?3
-	FROM (SELECT CAST(?1 AS TEXT) AS event) e
-	CROSS JOIN attempts a
+	FROM ` + from + `
 	JOIN members m ON m.id = a.member_id
 	JOIN campaigns c ON c.id = a.campaign_id
 	LEFT JOIN agents g ON g.id = a.agent_id
-	WHERE a.id = ?2 AND c.callback_url <> '' AND (e.event = 'release' OR a.answered_at IS NOT NULL)
-	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = a.uuid || ':' || e.event) -- a replay takes no id
+	WHERE a.id = ` + attempt + ` AND c.callback_url <> '' AND (` + ev + ` = 'release' OR a.answered_at IS NOT NULL)
+	  AND NOT EXISTS (SELECT 1 FROM webhook_outbox o WHERE o.idempotency_key = a.uuid || ':' || ` + ev + `) -- a replay takes no id
 	ON CONFLICT (idempotency_key) DO NOTHING`
+}
 
 // recordCallback writes an attempt's event to the outbox inside the
 // transaction that changed the attempt.

@@ -112,8 +112,10 @@ var errEmptyDatabase = errors.New("holds no dialer data")
 // binary; reading an older schema could miss tables or columns.
 func (d *DB) checkSchema(ctx context.Context) error {
 	var n int
-	if err := d.db.GetContext(ctx, &n,
-		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`); err != nil {
+	if err := d.db.GetContext(ctx, &n, d.dialect.pick(
+		`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'`,
+		`SELECT count(*) FROM information_schema.tables
+		 WHERE table_schema = current_schema() AND table_name = 'schema_migrations'`)); err != nil {
 		if errors.Is(err, ErrCorrupt) {
 			return err
 		}

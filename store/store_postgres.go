@@ -62,7 +62,7 @@ func openPostgres(ctx context.Context, dsn string, readOnly bool, opts []Option)
 		return nil, fmt.Errorf("open store %s: %w", name, err)
 	}
 	if readOnly {
-		err = d.checkSchemaPostgres(ctx)
+		err = d.checkSchema(ctx)
 	} else if err = d.migrate(ctx); err != nil {
 		err = fmt.Errorf("open store %s: %w", name, err)
 	}
@@ -135,27 +135,6 @@ func (d *DB) migratePostgres(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("apply migration %s: %w", m.name, err)
 		}
-	}
-	return nil
-}
-
-// checkSchemaPostgres is checkSchema for a PostgreSQL database.
-func (d *DB) checkSchemaPostgres(ctx context.Context) error {
-	var n int
-	if err := d.db.GetContext(ctx, &n, `SELECT count(*) FROM information_schema.tables
-		WHERE table_schema = current_schema() AND table_name = 'schema_migrations'`); err != nil {
-		return fmt.Errorf("open store %s read-only: %w", d.file, err)
-	}
-	if n == 0 {
-		return fmt.Errorf("database %s %w; create it with `dialer campaign apply` or check --db", d.file, errEmptyDatabase)
-	}
-	todo, err := d.pending(ctx)
-	if err != nil {
-		return fmt.Errorf("open store %s read-only: %w", d.file, err)
-	}
-	if len(todo) > 0 {
-		return fmt.Errorf("database %s was written by an older dialer and lacks %d schema migration(s) of this one, from %s: "+
-			"run a write command (such as `dialer campaign apply`) or `dialer serve` once to upgrade it", d.file, len(todo), todo[0].name)
 	}
 	return nil
 }
