@@ -250,6 +250,13 @@ func (s *nodeSwitch) Originate(ctx context.Context, req engine.OriginateRequest)
 // lost node, or one no connected node has while a node is lost, is a
 // *engine.NodeDownError.
 func (s *nodeSwitch) nodeFor(ctx context.Context, uuid string) (*switchNode, error) {
+	n, _, err := s.locate(ctx, uuid)
+	return n, err
+}
+
+// locate is nodeFor; found reports that the channel's node was unknown
+// and was found by asking the connected nodes, so it exists.
+func (s *nodeSwitch) locate(ctx context.Context, uuid string) (*switchNode, bool, error) {
 	s.mu.Lock()
 	n := s.on[uuid]
 	var down *engine.NodeDownError
@@ -269,36 +276,38 @@ func (s *nodeSwitch) nodeFor(ctx context.Context, uuid string) (*switchNode, err
 	s.mu.Unlock()
 	if n != nil {
 		if down != nil {
-			return nil, down
+			return nil, false, down
 		}
-		return n, nil
+		return n, false, nil
 	}
 	for _, o := range ups {
 		ok, err := o.sw.Exists(ctx, uuid)
 		if err != nil {
-			return nil, fmt.Errorf("node %s: %w", o.name, err)
+			return nil, false, fmt.Errorf("node %s: %w", o.name, err)
 		}
 		if ok {
 			s.Locate(uuid, o.name)
-			return o, nil
+			return o, true, nil
 		}
 	}
 	if down != nil {
-		return nil, down
+		return nil, false, down
 	}
-	return nil, errNoChannel
+	return nil, false, errNoChannel
 }
 
 var errNoChannel = errors.New("no node has the channel")
 
 // Exists implements engine.Switch.
 func (s *nodeSwitch) Exists(ctx context.Context, uuid string) (bool, error) {
-	n, err := s.nodeFor(ctx, uuid)
-	if errors.Is(err, errNoChannel) {
+	n, found, err := s.locate(ctx, uuid)
+	switch {
+	case errors.Is(err, errNoChannel):
 		return false, nil
-	}
-	if err != nil {
+	case err != nil:
 		return false, err
+	case found:
+		return true, nil
 	}
 	return n.sw.Exists(ctx, uuid)
 }
@@ -333,11 +342,11 @@ func (s *nodeSwitch) Forget(uuid string) {
 
 // Kill implements engine.Switch.
 func (s *nodeSwitch) Kill(ctx context.Context, uuid, cause string) error {
-	n, err := s.nodeFor(ctx, uuid)
+	sw, err := s.switchOf(ctx, uuid, "uuid_kill")
 	if err != nil {
-		return fmt.Errorf("uuid_kill %s: %w", uuid, err)
+		return err
 	}
-	return n.sw.Kill(ctx, uuid, cause)
+	return sw.Kill(ctx, uuid, cause)
 }
 
 // Bridge implements engine.Switch: both legs must be on one node.
@@ -356,68 +365,77 @@ func (s *nodeSwitch) Bridge(ctx context.Context, a, b string) error {
 	return na.sw.Bridge(ctx, a, b)
 }
 
-// channelCommand runs one command about a channel on its node.
-func channelCommand[T any](ctx context.Context, s *nodeSwitch, uuid, what string, f func(*eslSwitch) (T, error)) (T, error) {
+// switchOf is the adapter of the node a command (what) about a channel
+// goes to.
+func (s *nodeSwitch) switchOf(ctx context.Context, uuid, what string) (*eslSwitch, error) {
 	n, err := s.nodeFor(ctx, uuid)
 	if err != nil {
-		var zero T
-		return zero, fmt.Errorf("%s %s: %w", what, uuid, err)
+		return nil, fmt.Errorf("%s %s: %w", what, uuid, err)
 	}
-	return f(n.sw)
+	return n.sw, nil
 }
 
 // Ringback implements engine.Switch.
 func (s *nodeSwitch) Ringback(ctx context.Context, uuid string) error {
-	_, err := channelCommand(ctx, s, uuid, "ringback", func(sw *eslSwitch) (struct{}, error) {
-		return struct{}{}, sw.Ringback(ctx, uuid)
-	})
-	return err
+	sw, err := s.switchOf(ctx, uuid, "ringback")
+	if err != nil {
+		return err
+	}
+	return sw.Ringback(ctx, uuid)
 }
 
 // Abandon implements engine.Switch.
 func (s *nodeSwitch) Abandon(ctx context.Context, uuid, media string) error {
-	_, err := channelCommand(ctx, s, uuid, "abandon", func(sw *eslSwitch) (struct{}, error) {
-		return struct{}{}, sw.Abandon(ctx, uuid, media)
-	})
-	return err
+	sw, err := s.switchOf(ctx, uuid, "abandon")
+	if err != nil {
+		return err
+	}
+	return sw.Abandon(ctx, uuid, media)
 }
 
 // Record implements engine.Switch.
 func (s *nodeSwitch) Record(ctx context.Context, uuid, path string, stereo bool) (string, error) {
-	return channelCommand(ctx, s, uuid, "uuid_record", func(sw *eslSwitch) (string, error) {
-		return sw.Record(ctx, uuid, path, stereo)
-	})
+	sw, err := s.switchOf(ctx, uuid, "uuid_record")
+	if err != nil {
+		return "", err
+	}
+	return sw.Record(ctx, uuid, path, stereo)
 }
 
 // StartAMD implements engine.Switch.
 func (s *nodeSwitch) StartAMD(ctx context.Context, uuid string) error {
-	_, err := channelCommand(ctx, s, uuid, "avmd start", func(sw *eslSwitch) (struct{}, error) {
-		return struct{}{}, sw.StartAMD(ctx, uuid)
-	})
-	return err
+	sw, err := s.switchOf(ctx, uuid, "avmd start")
+	if err != nil {
+		return err
+	}
+	return sw.StartAMD(ctx, uuid)
 }
 
 // StopAMD implements engine.Switch.
 func (s *nodeSwitch) StopAMD(ctx context.Context, uuid string) error {
-	_, err := channelCommand(ctx, s, uuid, "avmd stop", func(sw *eslSwitch) (struct{}, error) {
-		return struct{}{}, sw.StopAMD(ctx, uuid)
-	})
-	return err
+	sw, err := s.switchOf(ctx, uuid, "avmd stop")
+	if err != nil {
+		return err
+	}
+	return sw.StopAMD(ctx, uuid)
 }
 
 // Transfer implements engine.Switch.
 func (s *nodeSwitch) Transfer(ctx context.Context, uuid, extension, dialplan, dpContext string) error {
-	_, err := channelCommand(ctx, s, uuid, "uuid_transfer", func(sw *eslSwitch) (struct{}, error) {
-		return struct{}{}, sw.Transfer(ctx, uuid, extension, dialplan, dpContext)
-	})
-	return err
+	sw, err := s.switchOf(ctx, uuid, "uuid_transfer")
+	if err != nil {
+		return err
+	}
+	return sw.Transfer(ctx, uuid, extension, dialplan, dpContext)
 }
 
 // GetVar implements engine.Switch.
 func (s *nodeSwitch) GetVar(ctx context.Context, uuid, name string) (string, error) {
-	return channelCommand(ctx, s, uuid, "uuid_getvar", func(sw *eslSwitch) (string, error) {
-		return sw.GetVar(ctx, uuid, name)
-	})
+	sw, err := s.switchOf(ctx, uuid, "uuid_getvar")
+	if err != nil {
+		return "", err
+	}
+	return sw.GetVar(ctx, uuid, name)
 }
 
 // nodeLive is one node's live figures, for status and metrics.
